@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands: each lives in its own file, with its help beside it. */
+#pragma once
+
+struct command {
+	const char *name;
+	int (*main)(int argc, char *argv[]);
+	const char *summary;
+	const char *usage; /* full help, printed by `punchlab help NAME` */
+	int hidden;
+};
+
+extern const struct command commands[];
+const struct command *command_by_name(const char *name);
+
+int topo_main(int argc, char *argv[]);
+int cleanup_main(int argc, char *argv[]);
+int delayq_main(int argc, char *argv[]);
+
+extern const char topo_usage[];
+extern const char cleanup_usage[];
+extern const char delayq_usage[];
+
+/* Exit codes shared by all commands. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

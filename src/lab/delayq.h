@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One-way delay without netem: packets are sent to NFQUEUE (the xtables
+ * target; this kernel has neither netem nor the nft queue expression), held
+ * in user space and released with an ACCEPT verdict when their time comes.
+ * Order within a queue is kept (a later packet never overtakes an earlier
+ * one), as on a real link; jitter is uniform in [-jitter, +jitter].
+ */
+#pragma once
+#include <stdint.h>
+
+struct delayq_link {
+	uint16_t queue;
+	double delay_ms, jitter_ms;
+};
+
+/* Parses "QUEUE:DELAY_MS:JITTER_MS". */
+int delayq_link_parse(const char *s, struct delayq_link *out);
+
+/*
+ * Serves the queues in the calling process's namespace until SIGTERM/SIGINT.
+ * Writes one byte to READY_FD (if >= 0) once every queue is bound. Returns 0
+ * on a clean stop, a negative libnl error otherwise.
+ */
+int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd);

@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: MIT
+#include "lab.h"
+#include "netns.h"
+#include "nft.h"
+#include "rtnl.h"
+#include "util/strbuf.h"
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netlink/errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char lab_exe[PATH_MAX];
+
+void lab_set_exe(const char *path)
+{
+	snprintf(lab_exe, sizeof(lab_exe), "%s", path);
+}
+
+bool lab_name_ok(const char *name)
+{
+	return topo_name_ok(name, LAB_NAME_MAX);
+}
+
+int lab_ns_name(const char *lab, const char *node, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "pl-%s-%s", lab, node) < len ? 0 : -ENAMETOOLONG;
+}
+
+/* ---- process identity: a pid plus its start time, so reuse is detected ---- */
+
+static unsigned long long proc_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* field 22; the command name (field 2) may hold spaces, skip past ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	int field = 2;
+	for (p++; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field == 22)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
+static bool proc_alive(pid_t pid, unsigned long long start)
+{
+	return pid > 0 && start && proc_start(pid) == start;
+}
+
+/* ---- state ---- */
+
+static int state_dir(const char *lab, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/%s", LAB_STATE_DIR, lab) < len ? 0 : -ENAMETOOLONG;
+}
+
+static int state_write(const char *lab, json_t *st)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 16], path[PATH_MAX + 16];
+
+	state_dir(lab, dir, sizeof(dir));
+	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	if (json_dump_file(st, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
+		return -EIO;
+	if (rename(tmp, path) < 0)
+		return -errno;
+	return 0;
+}
+
+json_t *lab_state(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!lab_name_ok(name))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s/state.json", LAB_STATE_DIR, name);
+	return json_load_file(path, 0, NULL);
+}
+
+/* ---- building ---- */
+
+struct builder {
+	const struct topology *t;
+	char lab[LAB_NAME_MAX + 1];
+	json_t *st;
+	int *nsfd;	/* per node */
+	int fabric_fd;	/* -1 when no segment needs a bridge */
+	struct perr *err;
+	bool any_delay;
+};
+
+static bool seg_bridged(const struct topo_segment *s)
+{
+	return s->bridge || s->nmembers > 2;
+}
+
+static int fail_nl(struct builder *b, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_nl(struct builder *b, int rc, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	perr_set(b->err, b->t->path, 0, 0, "lab %s: %s: %s", b->lab, what,
+		 rc < 0 && rc > -NLE_MAX ? nl_geterror(-rc) : strerror(-rc));
+	return -1;
+}
+
+static int fail_errno(struct builder *b, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_errno(struct builder *b, int rc, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	perr_set(b->err, b->t->path, 0, 0, "lab %s: %s: %s", b->lab, what, strerror(-rc));
+	return -1;
+}
+
+static int build_links(struct builder *b)
+{
+	const struct topology *t = b->t;
+	struct nl_sock *fab = NULL;
+	int rc = 0;
+
+	if (b->fabric_fd >= 0 && (rc = rtnl_open_in(b->fabric_fd, &fab)) < 0)
+		return fail_nl(b, rc, "cannot open netlink in the fabric namespace");
+	for (int s = 0; s < t->nsegs && rc == 0; s++) {
+		const struct topo_segment *sg = &t->segs[s];
+		if (!seg_bridged(sg)) {
+			struct nl_sock *sk;
+			int a = sg->members[0].node, c = sg->members[1].node;
+			if ((rc = rtnl_open_in(b->nsfd[a], &sk)) < 0)
+				return fail_nl(b, rc, "cannot open netlink in node %s", t->nodes[a].name);
+			rc = rtnl_veth_add(sk, sg->name, b->nsfd[c], sg->name, 0);
+			rtnl_close(sk);
+			if (rc < 0)
+				fail_nl(b, rc, "cannot create veth %s between %s and %s", sg->name,
+					t->nodes[a].name, t->nodes[c].name);
+			continue;
+		}
+		char br[16];
+		int brindex;
+		snprintf(br, sizeof(br), "br%d", s);
+		if ((rc = rtnl_bridge_add(fab, br, &brindex)) < 0) {
+			fail_nl(b, rc, "cannot create bridge %s for segment %s", br, sg->name);
+			break;
+		}
+		for (int m = 0; m < sg->nmembers && rc == 0; m++) {
+			char port[24];
+			int node = sg->members[m].node;
+			snprintf(port, sizeof(port), "p%d-%d", s, m);
+			rc = rtnl_veth_add(fab, port, b->nsfd[node], sg->name, brindex);
+			if (rc < 0)
+				fail_nl(b, rc, "cannot attach node %s to segment %s",
+					t->nodes[node].name, sg->name);
+		}
+	}
+	rtnl_close(fab);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Impairment on NODE's interface on segment S: egress and ingress. */
+static void link_impair(const struct topology *t, int s, int m, struct impair *eg,
+			struct impair *in)
+{
+	const struct impair *med = &t->segs[s].medium, *ln = &t->segs[s].members[m].link;
+
+	/* the segment's own impairment is applied once, on the way out of each
+	 * member; the member's access link in both directions */
+	eg->delay_ms = med->delay_ms + ln->delay_ms;
+	eg->jitter_ms = med->jitter_ms + ln->jitter_ms;
+	eg->loss = 1 - (1 - med->loss) * (1 - ln->loss);
+	*in = *ln;
+}
+
+static void nat_site_fill(const struct topology *t, int node, struct nat_site *site,
+			  const char **ifs, uint32_t *nets, int *plens)
+{
+	const struct topo_node *n = &t->nodes[node];
+
+	site->outside_if = t->segs[n->outside].name;
+	site->outside_addr = topo_addr_on(t, node, n->outside);
+	site->ninside = 0;
+	for (int s = 0; s < t->nsegs; s++) {
+		if (s == n->outside || !topo_addr_on(t, node, s))
+			continue;
+		ifs[site->ninside] = t->segs[s].name;
+		nets[site->ninside] = t->segs[s].net;
+		plens[site->ninside] = t->segs[s].plen;
+		site->ninside++;
+	}
+	site->inside_ifs = ifs;
+	site->inside_nets = nets;
+	site->inside_plens = plens;
+}
+
+static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_links)
+{
+	const struct topo_node *n = &b->t->nodes[node];
+	int pfd[2];
+	char log[PATH_MAX], readyarg[32];
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return fail_errno(b, -errno, "pipe");
+	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab, n->name);
+	snprintf(readyarg, sizeof(readyarg), "%d", pfd[1]);
+	char *argv[80];
+	int k = 0;
+	argv[k++] = lab_exe;
+	argv[k++] = "delayq";
+	argv[k++] = "--ready-fd";
+	argv[k++] = readyarg;
+	for (int i = 0; i < nargs && k < 78; i++)
+		argv[k++] = argv_links[i];
+	argv[k] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return fail_errno(b, -e, "fork");
+	}
+	if (pid == 0) {
+		/* own session: the helper outlives `topo up` and ignores its terminal */
+		setsid();
+		int fd = open("/dev/null", O_RDWR);
+		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(lf >= 0 ? lf : fd, 1);
+			dup2(lf >= 0 ? lf : fd, 2);
+		}
+		fcntl(pfd[1], F_SETFD, 0);
+		if (setns(b->nsfd[node], CLONE_NEWNET) < 0)
+			_exit(126);
+		execv(lab_exe, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	json_t *h = json_pack("{s:i, s:I, s:s, s:s}", "pid", (int)pid, "start",
+			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");
+	json_array_append_new(json_object_get(b->st, "helpers"), h);
+	state_write(b->lab, b->st);
+	struct pollfd p = { pfd[0], POLLIN, 0 };
+	char c = 0;
+	int r = poll(&p, 1, 5000);
+	if (r == 1)
+		r = (int)read(pfd[0], &c, 1);
+	close(pfd[0]);
+	if (r != 1 || c != 1)
+		return fail_errno(b, -EIO, "the delay helper for node %s did not start (see %s)",
+				  n->name, log);
+	/* proc_start may have read the pre-exec child; refresh it now */
+	json_object_set_new(h, "start", json_integer((json_int_t)proc_start(pid)));
+	return 0;
+}
+
+static int build_node(struct builder *b, int node, uint16_t *next_queue)
+{
+	const struct topology *t = b->t;
+	const struct topo_node *n = &t->nodes[node];
+	struct nl_sock *sk;
+	int rc, ifindex;
+	char err[2048];
+
+	if ((rc = rtnl_open_in(b->nsfd[node], &sk)) < 0)
+		return fail_nl(b, rc, "cannot open netlink in node %s", n->name);
+	if ((rc = rtnl_link_up(sk, "lo")) < 0) {
+		rtnl_close(sk);
+		return fail_nl(b, rc, "node %s: cannot bring lo up", n->name);
+	}
+	for (int s = 0; s < t->nsegs; s++) {
+		uint32_t a = topo_addr_on(t, node, s);
+		if (!a)
+			continue;
+		if ((rc = rtnl_link_up(sk, t->segs[s].name)) < 0 ||
+		    (rc = rtnl_ifindex(sk, t->segs[s].name, &ifindex)) < 0 ||
+		    (rc = rtnl_addr4_add(sk, ifindex, a, t->segs[s].plen)) < 0) {
+			rtnl_close(sk);
+			return fail_nl(b, rc, "node %s: cannot add its address on %s", n->name,
+				       t->segs[s].name);
+		}
+	}
+	if (n->gateway && (rc = rtnl_route4_add(sk, 0, 0, n->gateway)) < 0) {
+		rtnl_close(sk);
+		return fail_nl(b, rc, "node %s: cannot add its default route", n->name);
+	}
+	for (int r = 0; r < n->nroutes; r++)
+		if ((rc = rtnl_route4_add(sk, n->routes[r].dst, n->routes[r].plen,
+					  n->routes[r].via)) < 0) {
+			rtnl_close(sk);
+			return fail_nl(b, rc, "node %s: cannot add route %d", n->name, r + 1);
+		}
+	rtnl_close(sk);
+
+	if (n->is_nat && (rc = netns_sysctl_write(b->nsfd[node], "net/ipv4/ip_forward", "1")) < 0)
+		return fail_errno(b, rc, "node %s: cannot enable forwarding", n->name);
+
+	/* one nft transaction per node: the NAT table and the loss table */
+	struct strbuf nft = STRBUF_INIT, ipt = STRBUF_INIT;
+	char *links[64];
+	int nlinks = 0;
+	if (n->is_nat && !n->ruleset) {
+		const char *ifs[64];
+		uint32_t nets[64];
+		int plens[64];
+		struct nat_site site;
+		nat_site_fill(t, node, &site, ifs, nets, plens);
+		char *rs = nat_ruleset(&n->nat, &site);
+		if (rs)
+			strbuf_add(&nft, rs, strlen(rs));
+		free(rs);
+	}
+	bool loss = false;
+	struct strbuf lossrules = STRBUF_INIT;
+	for (int s = 0; s < t->nsegs; s++)
+		for (int m = 0; m < t->segs[s].nmembers; m++) {
+			if (t->segs[s].members[m].node != node)
+				continue;
+			struct impair eg, in;
+			link_impair(t, s, m, &eg, &in);
+			const char *ifn = t->segs[s].name;
+			if (eg.loss > 0 || in.loss > 0)
+				loss = true;
+			if (in.loss > 0)
+				strbuf_addf(&lossrules, "\t\tiifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+					    (unsigned)(in.loss * 1e6 + 0.5));
+			if (eg.loss > 0)
+				strbuf_addf(&lossrules, "\t\toifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+					    (unsigned)(eg.loss * 1e6 + 0.5));
+			for (int dir = 0; dir < 2; dir++) {
+				struct impair *im = dir ? &in : &eg;
+				if (im->delay_ms <= 0 && im->jitter_ms <= 0)
+					continue;
+				uint16_t q = (*next_queue)++;
+				strbuf_addf(&ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
+					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o', ifn, q);
+				if (nlinks < 64 &&
+				    asprintf(&links[nlinks], "%u:%g:%g", q, im->delay_ms, im->jitter_ms) > 0)
+					nlinks++;
+			}
+		}
+	if (loss) {
+		/* loss runs in its own chains, before anything else sees the packet */
+		strbuf_addf(&nft, "table ip punchlab_link\ndelete table ip punchlab_link\n"
+				  "table ip punchlab_link {\n\tchain loss {\n");
+		strbuf_add(&nft, lossrules.buf, lossrules.len);
+		strbuf_addf(&nft, "\t}\n\tchain in {\n\t\ttype filter hook prerouting priority raw - 10; "
+				  "policy accept;\n\t\tjump loss\n\t}\n"
+				  "\tchain out {\n\t\ttype filter hook postrouting priority 300; "
+				  "policy accept;\n\t\tjump loss\n\t}\n}\n");
+	}
+	strbuf_release(&lossrules);
+	rc = 0;
+	if (nft.failed || ipt.failed) {
+		rc = fail_errno(b, -ENOMEM, "node %s: ruleset", n->name);
+		goto out;
+	}
+	if (nft.len && nft_apply_in(b->nsfd[node], nft.buf, err, sizeof(err)) < 0) {
+		rc = -1;
+		perr_set(b->err, t->path, 0, 0, "lab %s: node %s: nft refused the ruleset:\n%s",
+			 b->lab, n->name, err);
+		goto out;
+	}
+	if (n->ruleset) {
+		if (n->ruleset_fmt == RULESET_NFT) {
+			if (nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
+				rc = -1;
+				perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s",
+					 n->name, err);
+				goto out;
+			}
+		} else {
+			char *argv[] = { "iptables-nft-restore", (char *)n->ruleset, NULL };
+			int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
+			if (st != 0) {
+				rc = -1;
+				perr_set(b->err, n->ruleset, 0, 0,
+					 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
+					 st, err);
+				goto out;
+			}
+		}
+	}
+	for (int k = 0; k < NAT_TO_COUNT && n->is_nat; k++) {
+		char key[128], val[16];
+		if (n->nat.timeouts[k] < 0)
+			continue;
+		snprintf(key, sizeof(key), "net/netfilter/nf_conntrack_tcp_timeout_%s",
+			 nat_timeout_names[k]);
+		snprintf(val, sizeof(val), "%d", n->nat.timeouts[k]);
+		if ((rc = netns_sysctl_write(b->nsfd[node], key, val)) < 0) {
+			rc = fail_errno(b, rc, "node %s: cannot set %s", n->name, key);
+			goto out;
+		}
+	}
+	for (int k = 0; k < n->nsysctls; k++)
+		if ((rc = netns_sysctl_write(b->nsfd[node], n->sysctls[k].key, n->sysctls[k].value)) < 0) {
+			rc = fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name, n->sysctls[k].key);
+			goto out;
+		}
+	if (nlinks) {
+		b->any_delay = true;
+		/* the helper binds its queues before the rules send packets there:
+		 * without a listener NFQUEUE drops */
+		if ((rc = spawn_delayq(b, node, nlinks, links)) < 0)
+			goto out;
+		struct strbuf in = STRBUF_INIT;
+		strbuf_addf(&in, "*mangle\n%sCOMMIT\n", ipt.buf);
+		char *argv[] = { "iptables-nft-restore", "--noflush", NULL };
+		int st = in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
+		strbuf_release(&in);
+		if (st != 0) {
+			perr_set(b->err, t->path, 0, 0,
+				 "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed "
+				 "(status %d):\n%s", b->lab, n->name, st, err);
+			rc = -1;
+			goto out;
+		}
+	}
+out:
+	for (int i = 0; i < nlinks; i++)
+		free(links[i]);
+	strbuf_release(&nft);
+	strbuf_release(&ipt);
+	return rc < 0 ? -1 : 0;
+}
+
+static json_t *state_new(const struct builder *b, enum lab_owner owner)
+{
+	const struct topology *t = b->t;
+	char created[32], path[PATH_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!realpath(t->path, path))
+		snprintf(path, sizeof(path), "%s", t->path);
+	json_t *st = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:[], s:[], s:[], s:s}",
+			       "format", "punchlab-lab", "version", 1, "lab", b->lab,
+			       "topology", path, "created", created, "status", "building",
+			       "namespaces", "helpers", "nodes", "delay_mechanism", "none");
+	if (!st)
+		return NULL;
+	if (t->description)
+		json_object_set_new(st, "description", json_string(t->description));
+	json_object_set_new(st, "owner",
+			    json_pack("{s:i, s:I}", "pid", owner == LAB_OWNED ? (int)getpid() : 0,
+				      "start", (json_int_t)(owner == LAB_OWNED ? proc_start(getpid()) : 0)));
+	/* while building, the builder owns the lab whatever happens next */
+	json_object_set_new(st, "builder",
+			    json_pack("{s:i, s:I}", "pid", (int)getpid(), "start",
+				      (json_int_t)proc_start(getpid())));
+	json_t *nss = json_object_get(st, "namespaces"), *nodes = json_object_get(st, "nodes");
+	char ns[256];
+	for (int i = 0; i < t->nnodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		lab_ns_name(b->lab, n->name, ns, sizeof(ns));
+		json_array_append_new(nss, json_string(ns));
+		json_t *jn = json_pack("{s:s, s:s, s:s, s:[]}", "name", n->name, "ns", ns, "role",
+				       topo_role_str(n->role), "interfaces");
+		if (n->is_nat)
+			json_object_set_new(jn, "nat", json_string(n->ruleset ? "ruleset" : n->nat.name));
+		for (int s = 0; s < t->nsegs; s++)
+			for (int m = 0; m < t->segs[s].nmembers; m++) {
+				if (t->segs[s].members[m].node != i)
+					continue;
+				char a[INET_ADDRSTRLEN];
+				struct impair eg, in;
+				link_impair(t, s, m, &eg, &in);
+				inet_ntop(AF_INET, &t->segs[s].members[m].addr, a, sizeof(a));
+				json_t *ji = json_pack("{s:s, s:s, s:i}", "name", t->segs[s].name,
+						       "address", a, "prefix", t->segs[s].plen);
+				if (impair_any(&eg))
+					json_object_set_new(ji, "egress",
+							    json_pack("{s:f, s:f, s:f}", "delay_ms", eg.delay_ms,
+								      "jitter_ms", eg.jitter_ms, "loss", eg.loss));
+				if (impair_any(&in))
+					json_object_set_new(ji, "ingress",
+							    json_pack("{s:f, s:f, s:f}", "delay_ms", in.delay_ms,
+								      "jitter_ms", in.jitter_ms, "loss", in.loss));
+				json_array_append_new(json_object_get(jn, "interfaces"), ji);
+			}
+		json_array_append_new(nodes, jn);
+	}
+	bool need_fabric = false;
+	for (int s = 0; s < t->nsegs; s++)
+		need_fabric |= seg_bridged(&t->segs[s]);
+	if (need_fabric) {
+		lab_ns_name(b->lab, "fabric", ns, sizeof(ns));
+		json_array_append_new(nss, json_string(ns));
+	}
+	return st;
+}
+
+static int pick_name(const struct topology *t, char *out)
+{
+	char base[LAB_NAME_MAX + 1], dir[PATH_MAX];
+	const char *slash = strrchr(t->path, '/');
+	const char *f = slash ? slash + 1 : t->path;
+	size_t n = 0;
+
+	for (; *f && *f != '.' && n < LAB_NAME_MAX - 3; f++) {
+		char c = *f;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
+			base[n++] = c;
+	}
+	while (n && base[n - 1] == '-')
+		n--;
+	if (!n)
+		base[n++] = 'l';
+	base[n] = 0;
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(out, LAB_NAME_MAX + 1, "%s", base);
+		else
+			snprintf(out, LAB_NAME_MAX + 1, "%s-%d", base, i);
+		state_dir(out, dir, sizeof(dir));
+		if (access(dir, F_OK) != 0)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+static int lab_teardown(const char *lab, json_t *st);
+
+int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
+	   struct perr *err)
+{
+	struct builder b = { .t = t, .fabric_fd = -1, .err = err };
+	char dir[PATH_MAX], ns[256];
+	int rc = -1;
+
+	if (!lab_exe[0])
+		lab_set_exe("/proc/self/exe");
+	if (mkdir(LAB_STATE_DIR, 0755) < 0 && errno != EEXIST) {
+		perr_set(err, LAB_STATE_DIR, 0, 0, "cannot create: %s", strerror(errno));
+		return -1;
+	}
+	if (name) {
+		if (!lab_name_ok(name)) {
+			perr_set(err, name, 0, 0, "lab name: use 1 to %d of a-z, 0-9 and '-'",
+				 LAB_NAME_MAX);
+			return -1;
+		}
+		snprintf(b.lab, sizeof(b.lab), "%s", name);
+	} else if (pick_name(t, b.lab) < 0) {
+		perr_set(err, t->path, 0, 0, "no free lab name; give one with --name");
+		return -1;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		if (lab_ns_name(b.lab, t->nodes[i].name, ns, sizeof(ns)) < 0) {
+			perr_set(err, t->path, 0, 0, "lab name too long");
+			return -1;
+		}
+	state_dir(b.lab, dir, sizeof(dir));
+	/* mkdir is the lock: two builders never share a name */
+	if (mkdir(dir, 0755) < 0) {
+		perr_set(err, dir, 0, 0, "cannot create lab %s: %s", b.lab,
+			 errno == EEXIST ? "a lab of that name exists (punchlab topo ls)" : strerror(errno));
+		return -1;
+	}
+	b.nsfd = calloc((size_t)t->nnodes, sizeof(int));
+	if (!b.nsfd || !(b.st = state_new(&b, owner)) || state_write(b.lab, b.st) < 0) {
+		perr_set(err, dir, 0, 0, "cannot write the lab's state");
+		goto fail;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		b.nsfd[i] = -1;
+	json_t *nss = json_object_get(b.st, "namespaces");
+	size_t i;
+	json_t *v;
+	json_array_foreach(nss, i, v) {
+		const char *nsname = json_string_value(v);
+		if ((rc = netns_create(nsname)) < 0) {
+			fail_errno(&b, rc, "cannot create namespace %s", nsname);
+			goto fail;
+		}
+		int fd = netns_open(nsname);
+		if (fd < 0) {
+			fail_errno(&b, fd, "cannot open namespace %s", nsname);
+			goto fail;
+		}
+		if (i < (size_t)t->nnodes)
+			b.nsfd[i] = fd;
+		else
+			b.fabric_fd = fd;
+	}
+	if (build_links(&b) < 0)
+		goto fail;
+	uint16_t q = 1;
+	for (int n = 0; n < t->nnodes; n++) {
+		q = 1; /* queue numbers are per namespace */
+		if (build_node(&b, n, &q) < 0)
+			goto fail;
+	}
+	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
+	json_object_set_new(b.st, "status", json_string("up"));
+	json_object_del(b.st, "builder");
+	if (state_write(b.lab, b.st) < 0) {
+		perr_set(err, dir, 0, 0, "cannot write the lab's state");
+		goto fail;
+	}
+	rc = 0;
+	if (name_out)
+		snprintf(name_out, LAB_NAME_MAX + 1, "%s", b.lab);
+	goto out;
+fail:
+	rc = -1;
+	lab_teardown(b.lab, b.st);
+out:
+	for (int n = 0; b.nsfd && n < t->nnodes; n++)
+		if (b.nsfd[n] >= 0)
+			close(b.nsfd[n]);
+	if (b.fabric_fd >= 0)
+		close(b.fabric_fd);
+	free(b.nsfd);
+	json_decref(b.st);
+	return rc;
+}
+
+/* ---- taking down ---- */
+
+static void rm_state_dir(const char *lab)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+
+	state_dir(lab, dir, sizeof(dir));
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+				unlink(path);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+static int lab_teardown(const char *lab, json_t *st)
+{
+	const char *names[64];
+	int n = 0;
+	size_t i;
+	json_t *v;
+
+	/* helpers first by pid (they may have left their namespace), then every
+	 * process still inside one of the lab's namespaces */
+	json_array_foreach(json_object_get(st, "helpers"), i, v) {
+		pid_t pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
+		unsigned long long start =
+			(unsigned long long)json_integer_value(json_object_get(v, "start"));
+		if (proc_alive(pid, start))
+			kill(pid, SIGKILL);
+	}
+	json_array_foreach(json_object_get(st, "namespaces"), i, v)
+		if (n < 64 && json_is_string(v))
+			names[n++] = json_string_value(v);
+	netns_kill_procs(names, n);
+	int rc = 0;
+	for (int k = 0; k < n; k++) {
+		/* only what this lab made: pl-LAB-* */
+		char prefix[64];
+		snprintf(prefix, sizeof(prefix), "pl-%s-", lab);
+		if (strncmp(names[k], prefix, strlen(prefix)))
+			continue;
+		int r = netns_delete(names[k]);
+		if (r < 0)
+			rc = r;
+	}
+	/* reap helpers that were our children */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (rc == 0)
+		rm_state_dir(lab);
+	return rc;
+}
+
+int lab_down(const char *name, struct perr *err)
+{
+	json_t *st = lab_state(name);
+	char dir[PATH_MAX];
+
+	if (!st) {
+		if (lab_name_ok(name)) {
+			state_dir(name, dir, sizeof(dir));
+			if (access(dir, F_OK) == 0) {
+				/* killed before its first state write: nothing was made */
+				rm_state_dir(name);
+				return 0;
+			}
+		}
+		perr_set(err, name, 0, 0, "no such lab (punchlab topo ls lists them)");
+		return -ENOENT;
+	}
+	int rc = lab_teardown(name, st);
+	json_decref(st);
+	if (rc < 0)
+		perr_set(err, name, 0, 0, "cannot remove every namespace: %s", strerror(-rc));
+	return rc;
+}
+
+static bool owner_alive(json_t *st, const char *key)
+{
+	json_t *o = json_object_get(st, key);
+
+	return o && proc_alive((pid_t)json_integer_value(json_object_get(o, "pid")),
+			       (unsigned long long)json_integer_value(json_object_get(o, "start")));
+}
+
+static bool lab_in_use(json_t *st)
+{
+	return owner_alive(st, "owner") || owner_alive(st, "builder");
+}
+
+json_t *lab_list(void)
+{
+	json_t *arr = json_array();
+	DIR *d = opendir(LAB_STATE_DIR);
+
+	if (!d)
+		return arr;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !lab_name_ok(de->d_name))
+			continue;
+		json_t *st = lab_state(de->d_name);
+		if (!st)
+			st = json_pack("{s:s, s:s}", "lab", de->d_name, "status", "unknown");
+		json_object_set_new(st, "in_use", json_boolean(lab_in_use(st)));
+		json_array_append_new(arr, st);
+	}
+	closedir(d);
+	return arr;
+}
+
+int lab_cleanup(bool force, FILE *log)
+{
+	json_t *labs = lab_list();
+	size_t i;
+	json_t *st;
+	int removed = 0;
+
+	json_array_foreach(labs, i, st) {
+		const char *name = json_string_value(json_object_get(st, "lab"));
+		if (!name)
+			continue;
+		if (!force && json_is_true(json_object_get(st, "in_use"))) {
+			if (log)
+				fprintf(log, "keeping %s: its owner is still running (--force removes it)\n",
+					name);
+			continue;
+		}
+		struct perr err;
+		if (lab_down(name, &err) == 0) {
+			removed++;
+			if (log)
+				fprintf(log, "removed %s\n", name);
+		} else if (log) {
+			fprintf(log, "%s\n", err.msg);
+		}
+	}
+	json_decref(labs);
+	return removed;
+}
+
+int lab_node_nsfd(const char *lab, const char *node)
+{
+	char ns[256];
+
+	if (!lab_name_ok(lab) || !topo_name_ok(node, TOPO_NAME_MAX) ||
+	    lab_ns_name(lab, node, ns, sizeof(ns)) < 0)
+		return -EINVAL;
+	return netns_open(ns);
+}

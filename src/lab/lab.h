@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A lab: one topology brought up under a name. Its state lives in
+ * /run/punchlab/NAME/state.json, written before anything is created, so that
+ * `punchlab cleanup` can always remove what a killed process left.
+ */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "topology.h"
+#include "util/perr.h"
+
+#define LAB_STATE_DIR "/run/punchlab"
+#define LAB_NAME_MAX 24
+
+bool lab_name_ok(const char *name);
+/* "pl-LAB-NODE" */
+int lab_ns_name(const char *lab, const char *node, char *buf, size_t len);
+
+/* The punchlab executable that helper processes are started from. */
+void lab_set_exe(const char *path);
+
+enum lab_owner {
+	LAB_DETACHED, /* lives on after the call (topo up) */
+	LAB_OWNED,    /* belongs to this process (a run); cleanup leaves it while we live */
+};
+
+/*
+ * Builds topology T as lab NAME (NULL: a free name derived from the file).
+ * On success *NAME_OUT (if given, LAB_NAME_MAX + 1 bytes) holds the name.
+ * On failure everything made so far is removed and ERR says what failed.
+ */
+int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
+	   struct perr *err);
+int lab_down(const char *name, struct perr *err);
+
+/* Array of the state objects of all labs, each with "owner_alive". */
+json_t *lab_list(void);
+/* The state object of lab NAME (new reference), or NULL. */
+json_t *lab_state(const char *name);
+
+/* Removes every lab whose owner is gone (all with FORCE); logs to LOG. */
+int lab_cleanup(bool force, FILE *log);
+
+/* Open the namespace of NODE in LAB. */
+int lab_node_nsfd(const char *lab, const char *node);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAT profiles: a NAT behaviour as data (RFC 4787 / RFC 5382 axes), the named
+ * presets, and the nftables ruleset that makes a Linux namespace behave so.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+enum nat_mapping { NAT_MAP_EIM, NAT_MAP_APDM };
+enum nat_port { NAT_PORT_PRESERVE, NAT_PORT_SEQUENTIAL, NAT_PORT_RANDOM };
+enum nat_unsolicited { NAT_UNSOL_RST, NAT_UNSOL_DROP, NAT_UNSOL_ICMP };
+enum nat_filtering { NAT_FILT_APDF, NAT_FILT_ADF, NAT_FILT_EIF };
+
+/* the conntrack TCP timeouts a profile may set, in the order of nat_timeout_names */
+enum { NAT_TO_SYN_SENT, NAT_TO_SYN_RECV, NAT_TO_ESTABLISHED, NAT_TO_FIN_WAIT,
+       NAT_TO_CLOSE_WAIT, NAT_TO_LAST_ACK, NAT_TO_TIME_WAIT, NAT_TO_CLOSE, NAT_TO_COUNT };
+extern const char *const nat_timeout_names[NAT_TO_COUNT];
+
+struct nat_profile {
+	char name[32];
+	enum nat_mapping mapping;
+	enum nat_port port;
+	unsigned delta;		    /* sequential: step between connections */
+	uint16_t range_lo, range_hi; /* sequential/random: external port range */
+	enum nat_unsolicited unsolicited;
+	enum nat_filtering filtering;
+	bool hairpin;
+	int timeouts[NAT_TO_COUNT]; /* seconds, -1 = kernel default */
+};
+
+struct nat_preset {
+	const char *name;
+	const char *help;
+	struct nat_profile profile;
+};
+
+extern const struct nat_preset nat_presets[];
+extern const size_t nat_presets_count;
+const struct nat_preset *nat_preset_by_name(const char *name);
+/* "home-2009, rfc5382, ..." for error messages */
+const char *nat_preset_names(void);
+
+const char *nat_mapping_str(enum nat_mapping m);
+const char *nat_port_str(enum nat_port p);
+const char *nat_unsolicited_str(enum nat_unsolicited u);
+const char *nat_filtering_str(enum nat_filtering f);
+int nat_mapping_parse(const char *s, enum nat_mapping *out);
+int nat_port_parse(const char *s, enum nat_port *out);
+int nat_unsolicited_parse(const char *s, enum nat_unsolicited *out);
+int nat_filtering_parse(const char *s, enum nat_filtering *out);
+
+/* What the ruleset generator needs to know about one NAT node. */
+struct nat_site {
+	const char *outside_if;
+	uint32_t outside_addr; /* network byte order */
+	size_t ninside;
+	const char *const *inside_ifs;
+	const uint32_t *inside_nets; /* network byte order */
+	const int *inside_plens;
+};
+
+/*
+ * The nft script (one table, "ip punchlab_nat") for SITE under PROFILE,
+ * including the statement that first deletes any earlier version of that
+ * table so that applying it is atomic and repeatable. Returns a malloc'd
+ * string or NULL on allocation failure.
+ */
+char *nat_ruleset(const struct nat_profile *profile, const struct nat_site *site);

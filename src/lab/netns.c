@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+#include "netns.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int netns_path(const char *name, char *buf, size_t len)
+{
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	if ((size_t)snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Like iproute2: make /run/netns a shared mount point, so that the bind
+ * mounts we put there show up in other mount namespaces (and their removal
+ * too). Done once per process.
+ */
+static int netns_prepare_dir(void)
+{
+	static int done;
+
+	if (done)
+		return 0;
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL)
+			return -errno;
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+			return -errno;
+	}
+	done = 1;
+	return 0;
+}
+
+int netns_create(const char *name)
+{
+	char path[256];
+	int rc, fd, saved;
+
+	if ((rc = netns_path(name, path, sizeof(path))) < 0 || (rc = netns_prepare_dir()) < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0) {
+		rc = -errno;
+		unlink(path);
+		return rc;
+	}
+	/* unshare() moves only this thread; the bind mount keeps the namespace
+	 * alive after we go back */
+	if (unshare(CLONE_NEWNET) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+		rc = -errno;
+		setns(saved, CLONE_NEWNET);
+		goto fail;
+	}
+	if (setns(saved, CLONE_NEWNET) < 0) {
+		/* cannot happen short of a kernel bug; do not go on in the new netns */
+		perror("setns back to the original network namespace");
+		abort();
+	}
+	close(saved);
+	return 0;
+fail:
+	close(saved);
+	unlink(path);
+	return rc;
+}
+
+int netns_delete(const char *name)
+{
+	char path[256];
+	int rc;
+
+	if ((rc = netns_path(name, path, sizeof(path))) < 0)
+		return rc;
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+bool netns_exists(const char *name)
+{
+	char path[256];
+
+	return netns_path(name, path, sizeof(path)) == 0 && access(path, F_OK) == 0;
+}
+
+int netns_open(const char *name)
+{
+	char path[256];
+	int rc, fd;
+
+	if ((rc = netns_path(name, path, sizeof(path))) < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int netns_enter(int nsfd, int *saved)
+{
+	*saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*saved < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		int rc = -errno;
+		close(*saved);
+		*saved = -1;
+		return rc;
+	}
+	return 0;
+}
+
+int netns_leave(int saved)
+{
+	if (saved < 0)
+		return 0;
+	if (setns(saved, CLONE_NEWNET) < 0) {
+		perror("setns back to the original network namespace");
+		abort();
+	}
+	close(saved);
+	return 0;
+}
+
+static int sysctl_io(int nsfd, const char *key, const char *wval, char *rbuf, size_t rlen)
+{
+	char path[256];
+	int saved, fd, rc = 0;
+
+	if (strstr(key, "..") || (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key) >= sizeof(path))
+		return -EINVAL;
+	/* /proc/sys/net resolves to the namespace of the task that opens it */
+	if ((rc = netns_enter(nsfd, &saved)) < 0)
+		return rc;
+	fd = open(path, (wval ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	netns_leave(saved);
+	if (fd < 0)
+		return -errno;
+	if (wval) {
+		size_t n = strlen(wval);
+		if (write(fd, wval, n) != (ssize_t)n)
+			rc = -errno ? -errno : -EIO;
+	} else {
+		ssize_t n = read(fd, rbuf, rlen - 1);
+		if (n < 0) {
+			rc = -errno;
+		} else {
+			while (n > 0 && (rbuf[n - 1] == '\n' || rbuf[n - 1] == ' '))
+				n--;
+			rbuf[n] = 0;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int netns_sysctl_write(int nsfd, const char *key, const char *value)
+{
+	return sysctl_io(nsfd, key, value, NULL, 0);
+}
+
+int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len)
+{
+	return sysctl_io(nsfd, key, NULL, buf, len);
+}
+
+int netns_kill_procs(const char *const *names, int n)
+{
+	struct stat targets[64], st;
+	int nt = 0, killed = 0;
+	char path[256], link[64];
+
+	for (int i = 0; i < n && nt < 64; i++)
+		if (netns_path(names[i], path, sizeof(path)) == 0 && stat(path, &targets[nt]) == 0)
+			nt++;
+	if (nt == 0)
+		return 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	pid_t self = getpid();
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 1 || pid == self)
+			continue;
+		snprintf(link, sizeof(link), "/proc/%ld/ns/net", pid);
+		if (stat(link, &st) < 0)
+			continue;
+		for (int i = 0; i < nt; i++)
+			if (st.st_ino == targets[i].st_ino && st.st_dev == targets[i].st_dev &&
+			    kill((pid_t)pid, SIGKILL) == 0)
+				killed++;
+	}
+	closedir(d);
+	return killed;
+}
+
+int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status, rc;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (outbuf && pipe2(out, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(in[0]);
+		close(in[1]);
+		return rc;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		close(in[0]);
+		close(in[1]);
+		if (outbuf) {
+			close(out[0]);
+			close(out[1]);
+		}
+		return rc;
+	}
+	if (pid == 0) {
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(126);
+		dup2(in[0], 0);
+		if (outbuf) {
+			dup2(out[1], 1);
+			dup2(out[1], 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	if (input) {
+		size_t n = strlen(input), off = 0;
+		signal(SIGPIPE, SIG_IGN);
+		while (off < n) {
+			ssize_t w = write(in[1], input + off, n - off);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+	}
+	close(in[1]);
+	if (outbuf) {
+		size_t got = 0;
+		close(out[1]);
+		for (;;) {
+			char tmp[512];
+			ssize_t r = read(out[0], tmp, sizeof(tmp));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			size_t take = (size_t)r;
+			if (got + take >= outlen)
+				take = outlen - 1 - got;
+			memcpy(outbuf + got, tmp, take);
+			got += take;
+		}
+		outbuf[got] = 0;
+		close(out[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Named network namespaces, made the way `ip netns add` makes them: a bind
+ * mount of the namespace onto /run/netns/NAME, so `ip netns exec` works.
+ * setns() changes only the calling thread, so every helper here saves and
+ * restores the thread's namespace; sockets keep the namespace they were
+ * opened in.
+ */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+
+int netns_create(const char *name);
+int netns_delete(const char *name);
+bool netns_exists(const char *name);
+/* O_RDONLY|O_CLOEXEC fd of /run/netns/NAME, or -errno. */
+int netns_open(const char *name);
+/* Enter NSFD; *saved gets an fd of the thread's former namespace. */
+int netns_enter(int nsfd, int *saved);
+/* Go back to SAVED and close it. */
+int netns_leave(int saved);
+/* Write VALUE to /proc/sys/KEY ("net/ipv4/ip_forward") as seen inside NSFD. */
+int netns_sysctl_write(int nsfd, const char *key, const char *value);
+int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len);
+/* SIGKILL every process whose network namespace is one of /run/netns/NAMES[i]
+ * (at most 64); returns how many. */
+int netns_kill_procs(const char *const *names, int n);
+/* fork(); the child enters NSFD and execs ARGV, reading stdin from INPUT
+ * (NULL: /dev/null); returns the exit status, or -errno. Output goes to
+ * OUTBUF (up to OUTLEN, NUL-terminated) when given, else to stderr. */
+int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen);

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#include "nft.h"
+#include "netns.h"
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * libnftables opens its netlink socket when the context is made, so the
+ * context is made (and used, and freed) while this thread is inside NSFD.
+ */
+static int nft_run_in(int nsfd, const char *script, const char *path, char *err,
+		      size_t errlen, char **output)
+{
+	struct nft_ctx *ctx;
+	int saved, rc;
+
+	if (err && errlen)
+		err[0] = 0;
+	if ((rc = netns_enter(nsfd, &saved)) < 0)
+		return rc;
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx) {
+		netns_leave(saved);
+		return -ENOMEM;
+	}
+	nft_ctx_buffer_error(ctx);
+	if (output)
+		nft_ctx_buffer_output(ctx);
+	rc = script ? nft_run_cmd_from_buffer(ctx, script) : nft_run_cmd_from_filename(ctx, path);
+	if (rc != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+		if (err && errlen)
+			snprintf(err, errlen, "%s", e ? e : "unknown nft error");
+		rc = -EINVAL;
+	} else if (output) {
+		const char *o = nft_ctx_get_output_buffer(ctx);
+		*output = strdup(o ? o : "");
+	}
+	nft_ctx_free(ctx);
+	netns_leave(saved);
+	return rc;
+}
+
+int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen)
+{
+	return nft_run_in(nsfd, script, NULL, err, errlen, NULL);
+}
+
+int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen)
+{
+	return nft_run_in(nsfd, NULL, path, err, errlen, NULL);
+}
+
+char *nft_list_in(int nsfd)
+{
+	char *out = NULL;
+
+	if (nft_run_in(nsfd, "list ruleset", NULL, NULL, 0, &out) < 0)
+		return NULL;
+	return out;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A topology: hosts and NAT nodes joined by segments, read from a JSON file
+ * (format in docs/topology.md) and validated before anything is built.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include "natprofile.h"
+#include "util/perr.h"
+
+#define TOPO_NAME_MAX 20  /* node names: pl-LAB-NODE must stay a sane file name */
+#define TOPO_IFNAME_MAX 15 /* segment names become interface names (IFNAMSIZ - 1) */
+
+/* One-way impairment of packets crossing a link. */
+struct impair {
+	double delay_ms, jitter_ms, loss; /* loss: probability 0..1 per packet */
+};
+
+static inline bool impair_any(const struct impair *i)
+{
+	return i->delay_ms > 0 || i->jitter_ms > 0 || i->loss > 0;
+}
+
+struct topo_member {
+	int node;		/* index into topology.nodes */
+	uint32_t addr;		/* network byte order */
+	struct impair link;	/* this member's access link, both directions */
+};
+
+struct topo_segment {
+	char name[TOPO_IFNAME_MAX + 1];
+	uint32_t net;		/* network byte order */
+	int plen;
+	struct impair medium;	/* every packet crossing the segment, once */
+	bool bridge;		/* force a bridge even with two members */
+	int nmembers;
+	struct topo_member *members;
+};
+
+struct topo_route {
+	uint32_t dst; /* network byte order */
+	int plen;
+	uint32_t via;
+};
+
+struct topo_sysctl {
+	char *key; /* "net/ipv4/..." */
+	char *value;
+};
+
+enum topo_role { ROLE_NONE, ROLE_SERVER, ROLE_PEER_A, ROLE_PEER_B };
+const char *topo_role_str(enum topo_role r);
+
+enum topo_ruleset_fmt { RULESET_NFT, RULESET_IPTABLES };
+
+struct topo_node {
+	char name[TOPO_NAME_MAX + 1];
+	enum topo_role role;
+	bool is_nat;
+	struct nat_profile nat;	/* when is_nat and no ruleset file */
+	int outside;		/* segment index, NAT only */
+	char *ruleset;		/* a ruleset file of the node's own, resolved path */
+	enum topo_ruleset_fmt ruleset_fmt;
+	uint32_t gateway;	/* 0 = none */
+	int nroutes;
+	struct topo_route *routes;
+	int nsysctls;
+	struct topo_sysctl *sysctls;
+};
+
+struct topology {
+	char *path;
+	char *description;
+	int nnodes;
+	struct topo_node *nodes;
+	int nsegs;
+	struct topo_segment *segs;
+};
+
+int topo_load(const char *path, struct topology **out, struct perr *err);
+int topo_parse_buffer(const char *name, const char *buf, size_t len, struct topology **out,
+		      struct perr *err);
+void topo_free(struct topology *t);
+
+int topo_node_by_name(const struct topology *t, const char *name);
+int topo_node_by_role(const struct topology *t, enum topo_role role);
+/* This node's address on segment SEG, or 0 if it is not a member. */
+uint32_t topo_addr_on(const struct topology *t, int node, int seg);
+/* The address the world outside the NATs reaches NODE by; 0 if none. */
+uint32_t topo_primary_addr(const struct topology *t, int node);
+bool topo_name_ok(const char *s, size_t max);

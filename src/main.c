@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include "cmd/commands.h"
+#include "lab/lab.h"
+#include "version.h"
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct command commands[] = {
+	{ "topo", topo_main, "build a topology and work inside it (up, down, ls, exec, check)",
+	  topo_usage, 0 },
+	{ "cleanup", cleanup_main, "remove whatever killed or finished runs left", cleanup_usage, 0 },
+	{ "delayq", delayq_main, "(internal) the NFQUEUE delay helper of a lab", delayq_usage, 1 },
+	{ NULL, NULL, NULL, NULL, 0 },
+};
+
+const struct command *command_by_name(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "punchlab %s: a laboratory for TCP NAT traversal by Simultaneous TCP Open\n\n"
+		   "usage: punchlab COMMAND [ARGS...]\n\ncommands:\n",
+		PUNCHLAB_VERSION);
+	for (const struct command *c = commands; c->name; c++)
+		if (!c->hidden)
+			fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "  %-10s %s\n\n`punchlab help COMMAND` shows a command's options.\n", "help",
+		"show the help of a command");
+}
+
+int main(int argc, char *argv[])
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = 0;
+		lab_set_exe(exe);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("punchlab %s\n", PUNCHLAB_VERSION);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		const struct command *c = command_by_name(argv[2]);
+		if (!c) {
+			fprintf(stderr, "punchlab: no command \"%s\"\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		fputs(c->usage, stdout);
+		return EXIT_OK;
+	}
+	const struct command *c = command_by_name(argv[1]);
+	if (!c) {
+		fprintf(stderr, "punchlab: no command \"%s\" (punchlab --help lists them)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(c->usage, stdout);
+			return EXIT_OK;
+		}
+		else if (!strcmp(argv[i], "--"))
+			break;
+	return c->main(argc - 1, argv + 1);
+}
