@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 const struct command commands[] = {
-	{ "topo", topo_main, "build a topology and work inside it (up, down, ls, exec, check)",
-	  topo_usage, 0 },
-	{ "cleanup", cleanup_main, "remove whatever killed or finished runs left", cleanup_usage, 0 },
-	{ "delayq", delayq_main, "(internal) the NFQUEUE delay helper of a lab", delayq_usage, 1 },
-	{ NULL, NULL, NULL, NULL, 0 },
+    {"topo", topo_main, "build a topology and work inside it (up, down, ls, exec, check)",
+     topo_usage, 0},
+    {"cleanup", cleanup_main, "remove whatever killed or finished runs left", cleanup_usage, 0},
+    {"delayq", delayq_main, "(internal) the NFQUEUE delay helper of a lab", delayq_usage, 1},
+    {NULL, NULL, NULL, NULL, 0},
 };
 
 const struct command *command_by_name(const char *name)
@@ -25,8 +25,9 @@ const struct command *command_by_name(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "punchlab %s: a laboratory for TCP NAT traversal by Simultaneous TCP Open\n\n"
-		   "usage: punchlab COMMAND [ARGS...]\n\ncommands:\n",
+	fprintf(f,
+		"punchlab %s: a laboratory for TCP NAT traversal by Simultaneous TCP Open\n\n"
+		"usage: punchlab COMMAND [ARGS...]\n\ncommands:\n",
 		PUNCHLAB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		if (!c->hidden)
@@ -71,15 +72,15 @@ int main(int argc, char *argv[])
 	}
 	const struct command *c = command_by_name(argv[1]);
 	if (!c) {
-		fprintf(stderr, "punchlab: no command \"%s\" (punchlab --help lists them)\n", argv[1]);
+		fprintf(stderr, "punchlab: no command \"%s\" (punchlab --help lists them)\n",
+			argv[1]);
 		return EXIT_USAGE;
 	}
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(c->usage, stdout);
 			return EXIT_OK;
-		}
-		else if (!strcmp(argv[i], "--"))
+		} else if (!strcmp(argv[i], "--"))
 			break;
 	return c->main(argc - 1, argv + 1);
 }

@@ -8,11 +8,11 @@
 #include <sys/prctl.h>
 
 const char delayq_usage[] =
-	"usage: punchlab delayq [--ready-fd FD] QUEUE:DELAY_MS:JITTER_MS...\n"
-	"\n"
-	"Internal: the delay helper that `topo up` starts inside a node's namespace.\n"
-	"It holds each packet that the NFQUEUE rule QUEUE hands it for DELAY_MS\n"
-	"(± JITTER_MS), keeping their order, then lets it go.\n";
+    "usage: punchlab delayq [--ready-fd FD] QUEUE:DELAY_MS:JITTER_MS...\n"
+    "\n"
+    "Internal: the delay helper that `topo up` starts inside a node's namespace.\n"
+    "It holds each packet that the NFQUEUE rule QUEUE hands it for DELAY_MS\n"
+    "(± JITTER_MS), keeping their order, then lets it go.\n";
 
 int delayq_main(int argc, char *argv[])
 {

@@ -13,21 +13,21 @@
 #include <unistd.h>
 
 const char topo_usage[] =
-	"usage: punchlab topo check FILE...\n"
-	"       punchlab topo up FILE [--name NAME]\n"
-	"       punchlab topo down NAME...\n"
-	"       punchlab topo ls [--json]\n"
-	"       punchlab topo show NAME [--json]\n"
-	"       punchlab topo exec NAME NODE -- CMD [ARGS...]\n"
-	"\n"
-	"check  validate topology files; errors as FILE:LINE:COL: what is wrong\n"
-	"up     build the topology in network namespaces pl-NAME-NODE (under /run/netns,\n"
-	"       so `ip netns exec` works too) and print NAME; the lab stays up until\n"
-	"       `topo down NAME` or `punchlab cleanup`\n"
-	"down   remove labs: their processes, namespaces, bridges and state\n"
-	"ls     list labs, with the delay mechanism each uses\n"
-	"show   what a lab is made of: nodes, interfaces, addresses, NATs, impairments\n"
-	"exec   run a command inside NODE's namespace of lab NAME\n";
+    "usage: punchlab topo check FILE...\n"
+    "       punchlab topo up FILE [--name NAME]\n"
+    "       punchlab topo down NAME...\n"
+    "       punchlab topo ls [--json]\n"
+    "       punchlab topo show NAME [--json]\n"
+    "       punchlab topo exec NAME NODE -- CMD [ARGS...]\n"
+    "\n"
+    "check  validate topology files; errors as FILE:LINE:COL: what is wrong\n"
+    "up     build the topology in network namespaces pl-NAME-NODE (under /run/netns,\n"
+    "       so `ip netns exec` works too) and print NAME; the lab stays up until\n"
+    "       `topo down NAME` or `punchlab cleanup`\n"
+    "down   remove labs: their processes, namespaces, bridges and state\n"
+    "ls     list labs, with the delay mechanism each uses\n"
+    "show   what a lab is made of: nodes, interfaces, addresses, NATs, impairments\n"
+    "exec   run a command inside NODE's namespace of lab NAME\n";
 
 static int topo_check(int argc, char *argv[])
 {
@@ -54,8 +54,8 @@ static int topo_check(int argc, char *argv[])
 
 static int topo_up(int argc, char *argv[])
 {
-	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
-					       { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+					     {NULL, 0, NULL, 0}};
 	const char *name = NULL;
 	int c;
 
@@ -137,7 +137,8 @@ static int topo_ls(int argc, char *argv[])
 	}
 	printf("%-24s %-9s %-6s %-6s %-8s %s\n", "LAB", "STATUS", "IN-USE", "NODES", "DELAY",
 	       "TOPOLOGY");
-	json_array_foreach(labs, i, st) {
+	json_array_foreach(labs, i, st)
+	{
 		printf("%-24s %-9s %-6s %-6zu %-8s %s\n",
 		       json_string_value(json_object_get(st, "lab")),
 		       json_string_value(json_object_get(st, "status")) ?: "?",
@@ -188,7 +189,8 @@ static int topo_show(int argc, char *argv[])
 	printf("delay mechanism: %s\n", json_string_value(json_object_get(st, "delay_mechanism")));
 	size_t i, k;
 	json_t *n, *ifc;
-	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+	{
 		const char *role = json_string_value(json_object_get(n, "role"));
 		const char *nat = json_string_value(json_object_get(n, "nat"));
 		printf("%-10s %-22s", json_string_value(json_object_get(n, "name")),
@@ -198,7 +200,8 @@ static int topo_show(int argc, char *argv[])
 		else if (role && strcmp(role, "none"))
 			printf(" role %s", role);
 		putchar('\n');
-		json_array_foreach(json_object_get(n, "interfaces"), k, ifc) {
+		json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
+		{
 			printf("    %-10s %s/%lld", json_string_value(json_object_get(ifc, "name")),
 			       json_string_value(json_object_get(ifc, "address")),
 			       (long long)json_integer_value(json_object_get(ifc, "prefix")));
@@ -242,8 +245,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } topo_cmds[] = {
-	{ "check", topo_check }, { "up", topo_up },   { "down", topo_down },
-	{ "ls", topo_ls },	 { "show", topo_show }, { "exec", topo_exec },
+    {"check", topo_check}, {"up", topo_up},	{"down", topo_down},
+    {"ls", topo_ls},	   {"show", topo_show}, {"exec", topo_exec},
 };
 
 int topo_main(int argc, char *argv[])

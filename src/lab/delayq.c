@@ -135,7 +135,7 @@ static int on_packet(struct nl_msg *msg, void *arg)
 	if (rel < q->last_release)
 		rel = q->last_release; /* a link does not reorder */
 	q->last_release = rel;
-	q->ring[(q->head + q->count) % DELAYQ_MAXLEN] = (struct held){ id, rel };
+	q->ring[(q->head + q->count) % DELAYQ_MAXLEN] = (struct held){id, rel};
 	q->count++;
 	return NL_OK;
 }
@@ -164,7 +164,7 @@ static int release_due(struct delayq *d, struct nl_sock *sk)
 
 int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 {
-	struct delayq d = { 0 };
+	struct delayq d = {0};
 	struct nl_sock *sk = NULL;
 	struct nfnl_queue *nq = NULL;
 	int rc;
@@ -178,7 +178,7 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 	if (getrandom(&d.rng, sizeof(d.rng), 0) != sizeof(d.rng) || !d.rng)
 		d.rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
@@ -204,7 +204,7 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 		if ((rc = nfnl_queue_create(sk, nq)) < 0)
 			goto out;
 	}
-	struct rx_ctx rx = { &d, sk };
+	struct rx_ctx rx = {&d, sk};
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_packet, &rx);
 	nl_socket_set_nonblocking(sk);
 	if (ready_fd >= 0) {
@@ -216,7 +216,7 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 	rc = 0;
 	while (!stop) {
 		int wait = release_due(&d, sk);
-		struct pollfd pfd = { nl_socket_get_fd(sk), POLLIN, 0 };
+		struct pollfd pfd = {nl_socket_get_fd(sk), POLLIN, 0};
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno != EINTR) {
 			rc = -NLE_FAILURE;

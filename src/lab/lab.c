@@ -108,8 +108,8 @@ struct builder {
 	const struct topology *t;
 	char lab[LAB_NAME_MAX + 1];
 	json_t *st;
-	int *nsfd;	/* per node */
-	int fabric_fd;	/* -1 when no segment needs a bridge */
+	int *nsfd;     /* per node */
+	int fabric_fd; /* -1 when no segment needs a bridge */
 	struct perr *err;
 	bool any_delay;
 };
@@ -120,7 +120,7 @@ static bool seg_bridged(const struct topo_segment *s)
 }
 
 static int fail_nl(struct builder *b, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail_nl(struct builder *b, int rc, const char *fmt, ...)
 {
 	char what[512];
@@ -135,7 +135,7 @@ static int fail_nl(struct builder *b, int rc, const char *fmt, ...)
 }
 
 static int fail_errno(struct builder *b, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int fail_errno(struct builder *b, int rc, const char *fmt, ...)
 {
 	char what[512];
@@ -162,7 +162,8 @@ static int build_links(struct builder *b)
 			struct nl_sock *sk;
 			int a = sg->members[0].node, c = sg->members[1].node;
 			if ((rc = rtnl_open_in(b->nsfd[a], &sk)) < 0)
-				return fail_nl(b, rc, "cannot open netlink in node %s", t->nodes[a].name);
+				return fail_nl(b, rc, "cannot open netlink in node %s",
+					       t->nodes[a].name);
 			rc = rtnl_veth_add(sk, sg->name, b->nsfd[c], sg->name, 0);
 			rtnl_close(sk);
 			if (rc < 0)
@@ -274,7 +275,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");
 	json_array_append_new(json_object_get(b->st, "helpers"), h);
 	state_write(b->lab, b->st);
-	struct pollfd p = { pfd[0], POLLIN, 0 };
+	struct pollfd p = {pfd[0], POLLIN, 0};
 	char c = 0;
 	int r = poll(&p, 1, 5000);
 	if (r == 1)
@@ -356,20 +357,25 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 			if (eg.loss > 0 || in.loss > 0)
 				loss = true;
 			if (in.loss > 0)
-				strbuf_addf(&lossrules, "\t\tiifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
-					    (unsigned)(in.loss * 1e6 + 0.5));
+				strbuf_addf(
+				    &lossrules,
+				    "\t\tiifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+				    (unsigned)(in.loss * 1e6 + 0.5));
 			if (eg.loss > 0)
-				strbuf_addf(&lossrules, "\t\toifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
-					    (unsigned)(eg.loss * 1e6 + 0.5));
+				strbuf_addf(
+				    &lossrules,
+				    "\t\toifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+				    (unsigned)(eg.loss * 1e6 + 0.5));
 			for (int dir = 0; dir < 2; dir++) {
 				struct impair *im = dir ? &in : &eg;
 				if (im->delay_ms <= 0 && im->jitter_ms <= 0)
 					continue;
 				uint16_t q = (*next_queue)++;
 				strbuf_addf(&ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
-					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o', ifn, q);
-				if (nlinks < 64 &&
-				    asprintf(&links[nlinks], "%u:%g:%g", q, im->delay_ms, im->jitter_ms) > 0)
+					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
+					    ifn, q);
+				if (nlinks < 64 && asprintf(&links[nlinks], "%u:%g:%g", q,
+							    im->delay_ms, im->jitter_ms) > 0)
 					nlinks++;
 			}
 		}
@@ -378,10 +384,11 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 		strbuf_addf(&nft, "table ip punchlab_link\ndelete table ip punchlab_link\n"
 				  "table ip punchlab_link {\n\tchain loss {\n");
 		strbuf_add(&nft, lossrules.buf, lossrules.len);
-		strbuf_addf(&nft, "\t}\n\tchain in {\n\t\ttype filter hook prerouting priority raw - 10; "
-				  "policy accept;\n\t\tjump loss\n\t}\n"
-				  "\tchain out {\n\t\ttype filter hook postrouting priority 300; "
-				  "policy accept;\n\t\tjump loss\n\t}\n}\n");
+		strbuf_addf(&nft,
+			    "\t}\n\tchain in {\n\t\ttype filter hook prerouting priority raw - 10; "
+			    "policy accept;\n\t\tjump loss\n\t}\n"
+			    "\tchain out {\n\t\ttype filter hook postrouting priority 300; "
+			    "policy accept;\n\t\tjump loss\n\t}\n}\n");
 	}
 	strbuf_release(&lossrules);
 	rc = 0;
@@ -399,18 +406,18 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 		if (n->ruleset_fmt == RULESET_NFT) {
 			if (nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
 				rc = -1;
-				perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s",
-					 n->name, err);
+				perr_set(b->err, n->ruleset, 0, 0,
+					 "node %s: nft refused the ruleset:\n%s", n->name, err);
 				goto out;
 			}
 		} else {
-			char *argv[] = { "iptables-nft-restore", (char *)n->ruleset, NULL };
+			char *argv[] = {"iptables-nft-restore", (char *)n->ruleset, NULL};
 			int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
 			if (st != 0) {
 				rc = -1;
 				perr_set(b->err, n->ruleset, 0, 0,
-					 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
-					 st, err);
+					 "node %s: iptables-nft-restore failed (status %d):\n%s",
+					 n->name, st, err);
 				goto out;
 			}
 		}
@@ -428,8 +435,10 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 		}
 	}
 	for (int k = 0; k < n->nsysctls; k++)
-		if ((rc = netns_sysctl_write(b->nsfd[node], n->sysctls[k].key, n->sysctls[k].value)) < 0) {
-			rc = fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name, n->sysctls[k].key);
+		if ((rc = netns_sysctl_write(b->nsfd[node], n->sysctls[k].key,
+					     n->sysctls[k].value)) < 0) {
+			rc = fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name,
+					n->sysctls[k].key);
 			goto out;
 		}
 	if (nlinks) {
@@ -440,13 +449,15 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 			goto out;
 		struct strbuf in = STRBUF_INIT;
 		strbuf_addf(&in, "*mangle\n%sCOMMIT\n", ipt.buf);
-		char *argv[] = { "iptables-nft-restore", "--noflush", NULL };
-		int st = in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
+		char *argv[] = {"iptables-nft-restore", "--noflush", NULL};
+		int st =
+		    in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
 		strbuf_release(&in);
 		if (st != 0) {
 			perr_set(b->err, t->path, 0, 0,
 				 "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed "
-				 "(status %d):\n%s", b->lab, n->name, st, err);
+				 "(status %d):\n%s",
+				 b->lab, n->name, st, err);
 			rc = -1;
 			goto out;
 		}
@@ -470,17 +481,18 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!realpath(t->path, path))
 		snprintf(path, sizeof(path), "%s", t->path);
-	json_t *st = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:[], s:[], s:[], s:s}",
-			       "format", "punchlab-lab", "version", 1, "lab", b->lab,
-			       "topology", path, "created", created, "status", "building",
-			       "namespaces", "helpers", "nodes", "delay_mechanism", "none");
+	json_t *st = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:[], s:[], s:[], s:s}", "format",
+			       "punchlab-lab", "version", 1, "lab", b->lab, "topology", path,
+			       "created", created, "status", "building", "namespaces", "helpers",
+			       "nodes", "delay_mechanism", "none");
 	if (!st)
 		return NULL;
 	if (t->description)
 		json_object_set_new(st, "description", json_string(t->description));
 	json_object_set_new(st, "owner",
 			    json_pack("{s:i, s:I}", "pid", owner == LAB_OWNED ? (int)getpid() : 0,
-				      "start", (json_int_t)(owner == LAB_OWNED ? proc_start(getpid()) : 0)));
+				      "start",
+				      (json_int_t)(owner == LAB_OWNED ? proc_start(getpid()) : 0)));
 	/* while building, the builder owns the lab whatever happens next */
 	json_object_set_new(st, "builder",
 			    json_pack("{s:i, s:I}", "pid", (int)getpid(), "start",
@@ -494,7 +506,8 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 		json_t *jn = json_pack("{s:s, s:s, s:s, s:[]}", "name", n->name, "ns", ns, "role",
 				       topo_role_str(n->role), "interfaces");
 		if (n->is_nat)
-			json_object_set_new(jn, "nat", json_string(n->ruleset ? "ruleset" : n->nat.name));
+			json_object_set_new(jn, "nat",
+					    json_string(n->ruleset ? "ruleset" : n->nat.name));
 		for (int s = 0; s < t->nsegs; s++)
 			for (int m = 0; m < t->segs[s].nmembers; m++) {
 				if (t->segs[s].members[m].node != i)
@@ -506,13 +519,15 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 				json_t *ji = json_pack("{s:s, s:s, s:i}", "name", t->segs[s].name,
 						       "address", a, "prefix", t->segs[s].plen);
 				if (impair_any(&eg))
-					json_object_set_new(ji, "egress",
-							    json_pack("{s:f, s:f, s:f}", "delay_ms", eg.delay_ms,
-								      "jitter_ms", eg.jitter_ms, "loss", eg.loss));
+					json_object_set_new(
+					    ji, "egress",
+					    json_pack("{s:f, s:f, s:f}", "delay_ms", eg.delay_ms,
+						      "jitter_ms", eg.jitter_ms, "loss", eg.loss));
 				if (impair_any(&in))
-					json_object_set_new(ji, "ingress",
-							    json_pack("{s:f, s:f, s:f}", "delay_ms", in.delay_ms,
-								      "jitter_ms", in.jitter_ms, "loss", in.loss));
+					json_object_set_new(
+					    ji, "ingress",
+					    json_pack("{s:f, s:f, s:f}", "delay_ms", in.delay_ms,
+						      "jitter_ms", in.jitter_ms, "loss", in.loss));
 				json_array_append_new(json_object_get(jn, "interfaces"), ji);
 			}
 		json_array_append_new(nodes, jn);
@@ -563,7 +578,7 @@ static int lab_teardown(const char *lab, json_t *st);
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err)
 {
-	struct builder b = { .t = t, .fabric_fd = -1, .err = err };
+	struct builder b = {.t = t, .fabric_fd = -1, .err = err};
 	char dir[PATH_MAX], ns[256];
 	int rc = -1;
 
@@ -593,7 +608,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	/* mkdir is the lock: two builders never share a name */
 	if (mkdir(dir, 0755) < 0) {
 		perr_set(err, dir, 0, 0, "cannot create lab %s: %s", b.lab,
-			 errno == EEXIST ? "a lab of that name exists (punchlab topo ls)" : strerror(errno));
+			 errno == EEXIST ? "a lab of that name exists (punchlab topo ls)"
+					 : strerror(errno));
 		return -1;
 	}
 	b.nsfd = calloc((size_t)t->nnodes, sizeof(int));
@@ -606,7 +622,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	json_t *nss = json_object_get(b.st, "namespaces");
 	size_t i;
 	json_t *v;
-	json_array_foreach(nss, i, v) {
+	json_array_foreach(nss, i, v)
+	{
 		const char *nsname = json_string_value(v);
 		if ((rc = netns_create(nsname)) < 0) {
 			fail_errno(&b, rc, "cannot create namespace %s", nsname);
@@ -684,16 +701,16 @@ static int lab_teardown(const char *lab, json_t *st)
 
 	/* helpers first by pid (they may have left their namespace), then every
 	 * process still inside one of the lab's namespaces */
-	json_array_foreach(json_object_get(st, "helpers"), i, v) {
+	json_array_foreach(json_object_get(st, "helpers"), i, v)
+	{
 		pid_t pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
 		unsigned long long start =
-			(unsigned long long)json_integer_value(json_object_get(v, "start"));
+		    (unsigned long long)json_integer_value(json_object_get(v, "start"));
 		if (proc_alive(pid, start))
 			kill(pid, SIGKILL);
 	}
-	json_array_foreach(json_object_get(st, "namespaces"), i, v)
-		if (n < 64 && json_is_string(v))
-			names[n++] = json_string_value(v);
+	json_array_foreach(json_object_get(st, "namespaces"), i, v) if (n < 64 && json_is_string(v))
+	    names[n++] = json_string_value(v);
 	netns_kill_procs(names, n);
 	int rc = 0;
 	for (int k = 0; k < n; k++) {
@@ -772,21 +789,29 @@ json_t *lab_list(void)
 	return arr;
 }
 
-int lab_cleanup(bool force, FILE *log)
+int lab_cleanup(bool force, int nnames, const char *const *names, FILE *log)
 {
 	json_t *labs = lab_list();
 	size_t i;
 	json_t *st;
 	int removed = 0;
 
-	json_array_foreach(labs, i, st) {
+	json_array_foreach(labs, i, st)
+	{
 		const char *name = json_string_value(json_object_get(st, "lab"));
 		if (!name)
 			continue;
+		bool wanted = nnames == 0;
+		for (int k = 0; k < nnames; k++)
+			wanted |= !strcmp(names[k], name);
+		if (!wanted)
+			continue;
 		if (!force && json_is_true(json_object_get(st, "in_use"))) {
 			if (log)
-				fprintf(log, "keeping %s: its owner is still running (--force removes it)\n",
-					name);
+				fprintf(
+				    log,
+				    "keeping %s: its owner is still running (--force removes it)\n",
+				    name);
 			continue;
 		}
 		struct perr err;

@@ -40,8 +40,9 @@ json_t *lab_list(void);
 /* The state object of lab NAME (new reference), or NULL. */
 json_t *lab_state(const char *name);
 
-/* Removes every lab whose owner is gone (all with FORCE); logs to LOG. */
-int lab_cleanup(bool force, FILE *log);
+/* Removes every lab (or the NNAMES labs NAMES) whose owner is gone, or all
+ * of them with FORCE; logs to LOG; returns how many it removed. */
+int lab_cleanup(bool force, int nnames, const char *const *names, FILE *log);
 
 /* Open the namespace of NODE in LAB. */
 int lab_node_nsfd(const char *lab, const char *node);

@@ -8,33 +8,36 @@
 #include <string.h>
 
 const char *const nat_timeout_names[NAT_TO_COUNT] = {
-	"syn_sent", "syn_recv", "established", "fin_wait",
-	"close_wait", "last_ack", "time_wait", "close",
+    "syn_sent",	  "syn_recv", "established", "fin_wait",
+    "close_wait", "last_ack", "time_wait",   "close",
 };
 
-#define NO_TIMEOUTS { -1, -1, -1, -1, -1, -1, -1, -1 }
+#define NO_TIMEOUTS                                                                                \
+	{                                                                                          \
+		-1, -1, -1, -1, -1, -1, -1, -1                                                     \
+	}
 
 const struct nat_preset nat_presets[] = {
-	{ "home-2009",
-	  "endpoint-independent mapping, source port preserved; the box's own stack "
-	  "answers an unsolicited SYN with RST (typical of 2009 home routers)",
-	  { "home-2009", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_RST,
-	    NAT_FILT_APDF, false, NO_TIMEOUTS } },
-	{ "rfc5382",
-	  "endpoint-independent mapping, source port preserved; an unsolicited SYN is "
-	  "dropped silently (RFC 5382 REQ-4)",
-	  { "rfc5382", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_DROP,
-	    NAT_FILT_APDF, false, NO_TIMEOUTS } },
-	{ "sequential",
-	  "a new external port per connection, one more than the last (40000-41023, then wraps); "
-	  "unsolicited SYN answered with RST",
-	  { "sequential", NAT_MAP_APDM, NAT_PORT_SEQUENTIAL, 1, 40000, 41023, NAT_UNSOL_RST,
-	    NAT_FILT_APDF, false, NO_TIMEOUTS } },
-	{ "random",
-	  "a new random external port per connection (1024-65535); unsolicited SYN "
-	  "answered with RST",
-	  { "random", NAT_MAP_APDM, NAT_PORT_RANDOM, 1, 1024, 65535, NAT_UNSOL_RST,
-	    NAT_FILT_APDF, false, NO_TIMEOUTS } },
+    {"home-2009",
+     "endpoint-independent mapping, source port preserved; the box's own stack "
+     "answers an unsolicited SYN with RST (typical of 2009 home routers)",
+     {"home-2009", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_RST, NAT_FILT_APDF,
+      false, NO_TIMEOUTS}},
+    {"rfc5382",
+     "endpoint-independent mapping, source port preserved; an unsolicited SYN is "
+     "dropped silently (RFC 5382 REQ-4)",
+     {"rfc5382", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_DROP, NAT_FILT_APDF,
+      false, NO_TIMEOUTS}},
+    {"sequential",
+     "a new external port per connection, one more than the last (40000-41023, then wraps); "
+     "unsolicited SYN answered with RST",
+     {"sequential", NAT_MAP_APDM, NAT_PORT_SEQUENTIAL, 1, 40000, 41023, NAT_UNSOL_RST,
+      NAT_FILT_APDF, false, NO_TIMEOUTS}},
+    {"random",
+     "a new random external port per connection (1024-65535); unsolicited SYN "
+     "answered with RST",
+     {"random", NAT_MAP_APDM, NAT_PORT_RANDOM, 1, 1024, 65535, NAT_UNSOL_RST, NAT_FILT_APDF, false,
+      NO_TIMEOUTS}},
 };
 const size_t nat_presets_count = sizeof(nat_presets) / sizeof(nat_presets[0]);
 
@@ -59,16 +62,28 @@ const char *nat_preset_names(void)
 	return buf;
 }
 
-static const char *const mapping_names[] = { "endpoint-independent", "address-and-port-dependent" };
-static const char *const port_names[] = { "preserve", "sequential", "random" };
-static const char *const unsol_names[] = { "rst", "drop", "icmp" };
-static const char *const filt_names[] = { "address-and-port-dependent", "address-dependent",
-					  "endpoint-independent" };
+static const char *const mapping_names[] = {"endpoint-independent", "address-and-port-dependent"};
+static const char *const port_names[] = {"preserve", "sequential", "random"};
+static const char *const unsol_names[] = {"rst", "drop", "icmp"};
+static const char *const filt_names[] = {"address-and-port-dependent", "address-dependent",
+					 "endpoint-independent"};
 
-const char *nat_mapping_str(enum nat_mapping m) { return mapping_names[m]; }
-const char *nat_port_str(enum nat_port p) { return port_names[p]; }
-const char *nat_unsolicited_str(enum nat_unsolicited u) { return unsol_names[u]; }
-const char *nat_filtering_str(enum nat_filtering f) { return filt_names[f]; }
+const char *nat_mapping_str(enum nat_mapping m)
+{
+	return mapping_names[m];
+}
+const char *nat_port_str(enum nat_port p)
+{
+	return port_names[p];
+}
+const char *nat_unsolicited_str(enum nat_unsolicited u)
+{
+	return unsol_names[u];
+}
+const char *nat_filtering_str(enum nat_filtering f)
+{
+	return filt_names[f];
+}
 
 static int parse_enum(const char *s, const char *const *names, size_t n, int *out)
 {
@@ -80,14 +95,14 @@ static int parse_enum(const char *s, const char *const *names, size_t n, int *ou
 	return -EINVAL;
 }
 
-#define PARSER(fn, type, names)                                                     \
-	int fn(const char *s, type *out)                                            \
-	{                                                                           \
-		int v;                                                              \
-		if (parse_enum(s, names, sizeof(names) / sizeof(names[0]), &v) < 0) \
-			return -EINVAL;                                             \
-		*out = (type)v;                                                     \
-		return 0;                                                           \
+#define PARSER(fn, type, names)                                                                    \
+	int fn(const char *s, type *out)                                                           \
+	{                                                                                          \
+		int v;                                                                             \
+		if (parse_enum(s, names, sizeof(names) / sizeof(names[0]), &v) < 0)                \
+			return -EINVAL;                                                            \
+		*out = (type)v;                                                                    \
+		return 0;                                                                          \
 	}
 PARSER(nat_mapping_parse, enum nat_mapping, mapping_names)
 PARSER(nat_port_parse, enum nat_port, port_names)
@@ -136,19 +151,6 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	for (size_t i = 0; i < site->ninside; i++)
 		strbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", site->inside_ifs[i]);
 	strbuf_addf(&sb, " }; }\n");
-	if (pr->port == NAT_PORT_SEQUENTIAL) {
-		unsigned span = (unsigned)(pr->range_hi - pr->range_lo) + 1;
-		unsigned delta = pr->delta ? pr->delta : 1;
-		unsigned n = span / delta;
-		if (n == 0)
-			n = 1;
-		strbuf_addf(&sb, "\tmap seqports { type integer : ipv4_addr . inet_service; "
-				 "elements = {");
-		for (unsigned i = 0; i < n; i++)
-			strbuf_addf(&sb, "%s%u : %s . %u", i ? ", " : " ", i, out,
-				    pr->range_lo + i * delta);
-		strbuf_addf(&sb, " }; }\n");
-	}
 	if (pr->hairpin)
 		strbuf_addf(&sb, "\tmap owners { type inet_service : ipv4_addr . inet_service; "
 				 "flags dynamic,timeout; timeout 10m; }\n");
@@ -159,29 +161,42 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 		if (pr->port == NAT_PORT_PRESERVE)
 			strbuf_addf(&sb, "\t\tiifname @inside_ifs tcp flags & (syn | ack) == syn "
 					 "update @owners { tcp sport : ip saddr . tcp sport }\n");
-		strbuf_addf(&sb, "\t\tiifname @inside_ifs ip daddr %s "
-				 "dnat ip to tcp dport map @owners\n", out);
+		strbuf_addf(&sb,
+			    "\t\tiifname @inside_ifs ip daddr %s "
+			    "dnat ip to tcp dport map @owners\n",
+			    out);
 	}
 	strbuf_addf(&sb, "\t}\n");
 
 	strbuf_addf(&sb, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; "
 			 "policy accept;\n");
 	if (pr->hairpin)
-		strbuf_addf(&sb, "\t\tct status dnat ip saddr @inside_nets ip daddr @inside_nets "
-				 "snat ip to %s\n", out);
+		strbuf_addf(&sb,
+			    "\t\tct status dnat ip saddr @inside_nets ip daddr @inside_nets "
+			    "snat ip to %s\n",
+			    out);
 	switch (pr->port) {
 	case NAT_PORT_PRESERVE:
 		break;
-	case NAT_PORT_SEQUENTIAL:
-		strbuf_addf(&sb, "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
-				 "snat ip to numgen inc mod %u map @seqports\n",
-			    site->outside_if,
-			    ((unsigned)(pr->range_hi - pr->range_lo) + 1) /
-				    (pr->delta ? pr->delta : 1) ?: 1);
+	case NAT_PORT_SEQUENTIAL: {
+		unsigned delta = pr->delta ? pr->delta : 1;
+		unsigned n = ((unsigned)(pr->range_hi - pr->range_lo) + 1) / delta;
+		if (n == 0)
+			n = 1;
+		strbuf_addf(&sb,
+			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
+			    "snat ip to numgen inc mod %u map {",
+			    site->outside_if, n);
+		for (unsigned i = 0; i < n; i++)
+			strbuf_addf(&sb, "%s%u : %s . %u", i ? ", " : " ", i, out,
+				    pr->range_lo + i * delta);
+		strbuf_addf(&sb, " }\n");
 		break;
+	}
 	case NAT_PORT_RANDOM:
-		strbuf_addf(&sb, "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
-				 "snat ip to %s:%u-%u random\n",
+		strbuf_addf(&sb,
+			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
+			    "snat ip to %s:%u-%u random\n",
 			    site->outside_if, out, pr->range_lo, pr->range_hi);
 		break;
 	}
@@ -200,10 +215,11 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	if (pr->unsolicited != NAT_UNSOL_RST) {
 		strbuf_addf(&sb, "\tchain input {\n\t\ttype filter hook input priority filter; "
 				 "policy accept;\n");
-		strbuf_addf(&sb, "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
-			    site->outside_if,
-			    pr->unsolicited == NAT_UNSOL_DROP ? "drop"
-							     : "reject with icmp type admin-prohibited");
+		strbuf_addf(
+		    &sb, "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
+		    site->outside_if,
+		    pr->unsolicited == NAT_UNSOL_DROP ? "drop"
+						      : "reject with icmp type admin-prohibited");
 		strbuf_addf(&sb, "\t}\n");
 	}
 	strbuf_addf(&sb, "}\n");

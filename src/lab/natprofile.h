@@ -14,15 +14,24 @@ enum nat_unsolicited { NAT_UNSOL_RST, NAT_UNSOL_DROP, NAT_UNSOL_ICMP };
 enum nat_filtering { NAT_FILT_APDF, NAT_FILT_ADF, NAT_FILT_EIF };
 
 /* the conntrack TCP timeouts a profile may set, in the order of nat_timeout_names */
-enum { NAT_TO_SYN_SENT, NAT_TO_SYN_RECV, NAT_TO_ESTABLISHED, NAT_TO_FIN_WAIT,
-       NAT_TO_CLOSE_WAIT, NAT_TO_LAST_ACK, NAT_TO_TIME_WAIT, NAT_TO_CLOSE, NAT_TO_COUNT };
+enum {
+	NAT_TO_SYN_SENT,
+	NAT_TO_SYN_RECV,
+	NAT_TO_ESTABLISHED,
+	NAT_TO_FIN_WAIT,
+	NAT_TO_CLOSE_WAIT,
+	NAT_TO_LAST_ACK,
+	NAT_TO_TIME_WAIT,
+	NAT_TO_CLOSE,
+	NAT_TO_COUNT
+};
 extern const char *const nat_timeout_names[NAT_TO_COUNT];
 
 struct nat_profile {
 	char name[32];
 	enum nat_mapping mapping;
 	enum nat_port port;
-	unsigned delta;		    /* sequential: step between connections */
+	unsigned delta;		     /* sequential: step between connections */
 	uint16_t range_lo, range_hi; /* sequential/random: external port range */
 	enum nat_unsolicited unsolicited;
 	enum nat_filtering filtering;

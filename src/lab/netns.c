@@ -151,7 +151,8 @@ static int sysctl_io(int nsfd, const char *key, const char *wval, char *rbuf, si
 	char path[256];
 	int saved, fd, rc = 0;
 
-	if (strstr(key, "..") || (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key) >= sizeof(path))
+	if (strstr(key, "..") ||
+	    (size_t)snprintf(path, sizeof(path), "/proc/sys/%s", key) >= sizeof(path))
 		return -EINVAL;
 	/* /proc/sys/net resolves to the namespace of the task that opens it */
 	if ((rc = netns_enter(nsfd, &saved)) < 0)
@@ -223,7 +224,7 @@ int netns_kill_procs(const char *const *names, int n)
 
 int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status, rc;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, status, rc;
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) < 0)

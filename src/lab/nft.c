@@ -11,8 +11,8 @@
  * libnftables opens its netlink socket when the context is made, so the
  * context is made (and used, and freed) while this thread is inside NSFD.
  */
-static int nft_run_in(int nsfd, const char *script, const char *path, char *err,
-		      size_t errlen, char **output)
+static int nft_run_in(int nsfd, const char *script, const char *path, char *err, size_t errlen,
+		      char **output)
 {
 	struct nft_ctx *ctx;
 	int saved, rc;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const role_names[] = { "none", "server", "peer-a", "peer-b" };
+static const char *const role_names[] = {"none", "server", "peer-a", "peer-b"};
 
 const char *topo_role_str(enum topo_role r)
 {
@@ -54,19 +54,19 @@ struct tp {
 	struct topology *t;
 };
 
-#define FAIL(...)                                  \
-	do {                                       \
-		jdoc_err(tp->doc, tp->err, __VA_ARGS__); \
-		return -EINVAL;                    \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		jdoc_err(tp->doc, tp->err, __VA_ARGS__);                                           \
+		return -EINVAL;                                                                    \
 	} while (0)
-#define FAILM(obj, key, ...)                                   \
-	do {                                                   \
-		jdoc_err_member(tp->doc, tp->err, obj, key, __VA_ARGS__); \
-		return -EINVAL;                                \
+#define FAILM(obj, key, ...)                                                                       \
+	do {                                                                                       \
+		jdoc_err_member(tp->doc, tp->err, obj, key, __VA_ARGS__);                          \
+		return -EINVAL;                                                                    \
 	} while (0)
 
-static int get_string(struct tp *tp, json_t *obj, const char *key, const char *what,
-		      bool required, const char **out)
+static int get_string(struct tp *tp, json_t *obj, const char *key, const char *what, bool required,
+		      const char **out)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -93,13 +93,13 @@ static int get_number(struct tp *tp, json_t *obj, const char *key, const char *w
 		FAILM(obj, key, "%s: \"%s\" must be a number", what, key);
 	double d = json_number_value(v);
 	if (!(d >= lo && d <= hi))
-		FAILM(obj, key, "%s: \"%s\" must be between %g and %g, not %g", what, key, lo, hi, d);
+		FAILM(obj, key, "%s: \"%s\" must be between %g and %g, not %g", what, key, lo, hi,
+		      d);
 	*out = d;
 	return 0;
 }
 
-static int parse_addr(struct tp *tp, json_t *obj, const char *key, const char *what,
-		      uint32_t *out)
+static int parse_addr(struct tp *tp, json_t *obj, const char *key, const char *what, uint32_t *out)
 {
 	const char *s;
 
@@ -152,10 +152,10 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
 		     const char *topo_dir)
 {
-	static const char *const fields[] = { "profile", "outside", "mapping", "port_assignment",
-					      "delta", "range", "unsolicited_syn", "hairpin",
-					      "filtering", "timeouts", "ruleset", "ruleset_format",
-					      NULL };
+	static const char *const fields[] = {
+	    "profile", "outside",	  "mapping", "port_assignment", "delta",
+	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
+	    "ruleset", "ruleset_format",  NULL};
 	const char *s;
 
 	if (!json_is_object(nat))
@@ -167,8 +167,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		return -EINVAL;
 	if (s) {
 		if (json_object_get(nat, "profile"))
-			FAILM(nat, "ruleset", "%s: give either \"profile\" or \"ruleset\", not both",
-			      what);
+			FAILM(nat, "ruleset",
+			      "%s: give either \"profile\" or \"ruleset\", not both", what);
 		char path[PATH_MAX];
 		if (s[0] == '/' || !topo_dir)
 			snprintf(path, sizeof(path), "%s", s);
@@ -180,13 +180,15 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		if (get_string(tp, nat, "ruleset_format", what, false, &fmt) < 0)
 			return -EINVAL;
 		/* iptables-save output is recognised by name when no format is given */
-		if (fmt ? !strcmp(fmt, "iptables") : ends_with(s, ".save") || ends_with(s, ".iptables"))
+		if (fmt ? !strcmp(fmt, "iptables")
+			: ends_with(s, ".save") || ends_with(s, ".iptables"))
 			n->ruleset_fmt = RULESET_IPTABLES;
 		else if (!fmt || !strcmp(fmt, "nft"))
 			n->ruleset_fmt = RULESET_NFT;
 		else
 			FAILM(nat, "ruleset_format",
-			      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what, fmt);
+			      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what,
+			      fmt);
 		return 0;
 	}
 	if (get_string(tp, nat, "profile", what, true, &s) < 0)
@@ -202,7 +204,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	if (s && nat_mapping_parse(s, &n->nat.mapping) < 0)
 		FAILM(nat, "mapping",
 		      "%s: unknown mapping \"%s\" (known: endpoint-independent, "
-		      "address-and-port-dependent)", what, s);
+		      "address-and-port-dependent)",
+		      what, s);
 	if (get_string(tp, nat, "port_assignment", what, false, &s) < 0)
 		return -EINVAL;
 	if (s && nat_port_parse(s, &n->nat.port) < 0)
@@ -224,7 +227,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		if (n->nat.filtering != NAT_FILT_APDF)
 			FAILM(nat, "filtering",
 			      "%s: filtering \"%s\" is not implemented yet (only "
-			      "address-and-port-dependent, conntrack's own)", what, s);
+			      "address-and-port-dependent, conntrack's own)",
+			      what, s);
 	}
 	json_t *v = json_object_get(nat, "hairpin");
 	if (v) {
@@ -245,8 +249,10 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		    !json_is_integer(hi) || json_integer_value(lo) < 1 ||
 		    json_integer_value(hi) > 65535 ||
 		    json_integer_value(lo) > json_integer_value(hi))
-			FAILM(nat, "range", "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
-				      "<= 65535", what);
+			FAILM(nat, "range",
+			      "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
+			      "<= 65535",
+			      what);
 		n->nat.range_lo = (uint16_t)json_integer_value(lo);
 		n->nat.range_hi = (uint16_t)json_integer_value(hi);
 		if (n->nat.port == NAT_PORT_SEQUENTIAL &&
@@ -257,21 +263,26 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	v = json_object_get(nat, "timeouts");
 	if (v) {
 		if (!json_is_object(v))
-			FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds", what);
+			FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds",
+			      what);
 		const char *key;
 		json_t *tv;
-		json_object_foreach(v, key, tv) {
+		json_object_foreach(v, key, tv)
+		{
 			int k;
 			for (k = 0; k < NAT_TO_COUNT; k++)
 				if (!strcmp(key, nat_timeout_names[k]))
 					break;
 			if (k == NAT_TO_COUNT)
-				FAILM(v, key, "%s: unknown timeout \"%s\" (known: syn_sent, syn_recv, "
-					      "established, fin_wait, close_wait, last_ack, time_wait, "
-					      "close)", what, key);
+				FAILM(v, key,
+				      "%s: unknown timeout \"%s\" (known: syn_sent, syn_recv, "
+				      "established, fin_wait, close_wait, last_ack, time_wait, "
+				      "close)",
+				      what, key);
 			if (!json_is_integer(tv) || json_integer_value(tv) < 1 ||
 			    json_integer_value(tv) > 86400 * 30)
-				FAILM(v, key, "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
+				FAILM(v, key,
+				      "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
 				      what, key);
 			n->nat.timeouts[k] = (int)json_integer_value(tv);
 		}
@@ -281,8 +292,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 
 static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char *topo_dir)
 {
-	static const char *const fields[] = { "name", "role", "nat", "gateway", "routes",
-					      "sysctl", NULL };
+	static const char *const fields[] = {"name",   "role",	 "nat", "gateway",
+					     "routes", "sysctl", NULL};
 	const char *s;
 	char what[64];
 
@@ -293,7 +304,8 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 	if (!topo_name_ok(s, TOPO_NAME_MAX))
 		FAILM(jn, "name",
 		      "node name \"%s\": use 1 to %d of a-z, 0-9 and '-', not starting or ending "
-		      "with '-'", s, TOPO_NAME_MAX);
+		      "with '-'",
+		      s, TOPO_NAME_MAX);
 	if (!strcmp(s, "fabric"))
 		FAILM(jn, "name", "node name \"fabric\" is reserved for the run's bridges");
 	snprintf(n->name, sizeof(n->name), "%s", s);
@@ -329,13 +341,18 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 			return -ENOMEM;
 		size_t i;
 		json_t *r;
-		json_array_foreach(routes, i, r) {
-			static const char *const rf[] = { "to", "via", NULL };
+		json_array_foreach(routes, i, r)
+		{
+			static const char *const rf[] = {"to", "via", NULL};
 			if (!json_is_object(r))
-				FAIL(r, "%s: a route must be an object like {\"to\": \"198.19.0.0/16\", "
-					"\"via\": \"198.18.0.1\"}", what);
+				FAIL(r,
+				     "%s: a route must be an object like {\"to\": "
+				     "\"198.19.0.0/16\", "
+				     "\"via\": \"198.18.0.1\"}",
+				     what);
 			if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
-			    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) < 0 ||
+			    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) <
+				0 ||
 			    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
 				return -EINVAL;
 		}
@@ -349,12 +366,15 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 			return -ENOMEM;
 		const char *key;
 		json_t *sv;
-		json_object_foreach(sys, key, sv) {
+		json_object_foreach(sys, key, sv)
+		{
 			/* only the namespace's own network sysctls; no path games */
 			if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
 			    strlen(key) > 120)
-				FAILM(sys, key, "%s: sysctl \"%s\": only net.* keys of the node's "
-					      "namespace may be set", what, key);
+				FAILM(sys, key,
+				      "%s: sysctl \"%s\": only net.* keys of the node's "
+				      "namespace may be set",
+				      what, key);
 			if (!json_is_string(sv) && !json_is_integer(sv))
 				FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer",
 				      what, key);
@@ -362,7 +382,8 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 			sc->key = strdup(key);
 			if (json_is_string(sv))
 				sc->value = strdup(json_string_value(sv));
-			else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) < 0)
+			else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) <
+				 0)
 				sc->value = NULL;
 			if (!sc->key || !sc->value)
 				return -ENOMEM;
@@ -376,10 +397,10 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 
 static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 {
-	static const char *const fields[] = { "name", "subnet", "members", "delay_ms",
-					      "jitter_ms", "loss", "bridge", NULL };
-	static const char *const mfields[] = { "node", "address", "delay_ms", "jitter_ms",
-					       "loss", NULL };
+	static const char *const fields[] = {"name",	  "subnet", "members", "delay_ms",
+					     "jitter_ms", "loss",   "bridge",  NULL};
+	static const char *const mfields[] = {"node",	   "address", "delay_ms",
+					      "jitter_ms", "loss",    NULL};
 	struct topology *t = tp->t;
 	const char *s;
 	char what[64];
@@ -391,7 +412,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	if (!topo_name_ok(s, TOPO_IFNAME_MAX) || !strcmp(s, "lo"))
 		FAILM(js, "name",
 		      "segment name \"%s\": use 1 to %d of a-z, 0-9 and '-' (it becomes the "
-		      "interface name)", s, TOPO_IFNAME_MAX);
+		      "interface name)",
+		      s, TOPO_IFNAME_MAX);
 	snprintf(sg->name, sizeof(sg->name), "%s", s);
 	snprintf(what, sizeof(what), "segment \"%s\"", sg->name);
 	if (jdoc_check_fields(tp->doc, tp->err, js, what, fields) < 0 ||
@@ -417,11 +439,14 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 		return -ENOMEM;
 	size_t i;
 	json_t *jm;
-	json_array_foreach(members, i, jm) {
+	json_array_foreach(members, i, jm)
+	{
 		struct topo_member *m = &sg->members[i];
 		if (!json_is_object(jm))
-			FAIL(jm, "%s: a member must be an object like {\"node\": \"server\", "
-				 "\"address\": \"198.18.0.1\"}", what);
+			FAIL(jm,
+			     "%s: a member must be an object like {\"node\": \"server\", "
+			     "\"address\": \"198.18.0.1\"}",
+			     what);
 		if (jdoc_check_fields(tp->doc, tp->err, jm, what, mfields) < 0 ||
 		    get_string(tp, jm, "node", what, true, &s) < 0)
 			return -EINVAL;
@@ -438,11 +463,15 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 		inet_ntop(AF_INET, &m->addr, a, sizeof(a));
 		inet_ntop(AF_INET, &sg->net, n, sizeof(n));
 		if (!in_subnet(m->addr, sg->net, sg->plen))
-			FAILM(jm, "address", "%s: address %s of node \"%s\" is outside the subnet %s/%d",
-			      what, a, t->nodes[m->node].name, n, sg->plen);
-		if (sg->plen < 31 && (m->addr == sg->net || m->addr == (sg->net | ~plen_mask(sg->plen))))
-			FAILM(jm, "address", "%s: address %s is the network or broadcast address of "
-				     "%s/%d", what, a, n, sg->plen);
+			FAILM(jm, "address",
+			      "%s: address %s of node \"%s\" is outside the subnet %s/%d", what, a,
+			      t->nodes[m->node].name, n, sg->plen);
+		if (sg->plen < 31 &&
+		    (m->addr == sg->net || m->addr == (sg->net | ~plen_mask(sg->plen))))
+			FAILM(jm, "address",
+			      "%s: address %s is the network or broadcast address of "
+			      "%s/%d",
+			      what, a, n, sg->plen);
 	}
 	return 0;
 }
@@ -461,8 +490,8 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 				      "duplicate segment name \"%s\"", a->name);
 			if ((a->net & plen_mask(pl)) == (b->net & plen_mask(pl)))
 				FAILM(json_array_get(jsegs, (size_t)i), "subnet",
-				      "segment \"%s\": subnet overlaps that of segment \"%s\"", a->name,
-				      b->name);
+				      "segment \"%s\": subnet overlaps that of segment \"%s\"",
+				      a->name, b->name);
 		}
 	/* the same address twice anywhere */
 	for (int i = 0; i < t->nsegs; i++)
@@ -470,8 +499,9 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 			for (int k = 0; k < m; k++)
 				if (t->segs[i].members[m].addr == t->segs[i].members[k].addr) {
 					json_t *jm = json_array_get(
-						json_object_get(json_array_get(jsegs, (size_t)i), "members"),
-						(size_t)m);
+					    json_object_get(json_array_get(jsegs, (size_t)i),
+							    "members"),
+					    (size_t)m);
 					FAILM(jm, "address", "segment \"%s\": address used twice",
 					      t->segs[i].name);
 				}
@@ -482,7 +512,8 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 		for (int s = 0; s < t->nsegs; s++)
 			if (topo_addr_on(t, i, s)) {
 				nsegs++;
-				if (n->gateway && in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
+				if (n->gateway &&
+				    in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
 					gwseg = s;
 			}
 		if (nsegs == 0)
@@ -491,11 +522,14 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 		if (n->gateway) {
 			inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
 			if (gwseg < 0)
-				FAILM(jn, "gateway", "node \"%s\": gateway %s is not on any segment of "
-						     "the node", n->name, a);
-			if (topo_addr_on(t, i, gwseg) == n->gateway)
-				FAILM(jn, "gateway", "node \"%s\": gateway %s is the node's own address",
+				FAILM(jn, "gateway",
+				      "node \"%s\": gateway %s is not on any segment of "
+				      "the node",
 				      n->name, a);
+			if (topo_addr_on(t, i, gwseg) == n->gateway)
+				FAILM(jn, "gateway",
+				      "node \"%s\": gateway %s is the node's own address", n->name,
+				      a);
 		}
 		for (int r = 0; r < n->nroutes; r++) {
 			bool ok = false;
@@ -505,9 +539,11 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 					ok = true;
 			if (!ok) {
 				inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
-				FAILM(json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
-				      "node \"%s\": route via %s, which is not on any segment of the "
-				      "node", n->name, a);
+				FAILM(
+				    json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
+				    "node \"%s\": route via %s, which is not on any segment of the "
+				    "node",
+				    n->name, a);
 			}
 		}
 		if (!n->is_nat)
@@ -521,20 +557,27 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 				if (!strcmp(t->segs[s].name, out))
 					n->outside = s;
 			if (n->outside < 0)
-				FAILM(jnat, "outside", "node \"%s\": outside segment \"%s\" does not exist",
-				      n->name, out);
+				FAILM(jnat, "outside",
+				      "node \"%s\": outside segment \"%s\" does not exist", n->name,
+				      out);
 			if (!topo_addr_on(t, i, n->outside))
-				FAILM(jnat, "outside", "node \"%s\" is not a member of its outside "
-						       "segment \"%s\"", n->name, out);
+				FAILM(jnat, "outside",
+				      "node \"%s\" is not a member of its outside "
+				      "segment \"%s\"",
+				      n->name, out);
 		} else if (gwseg >= 0) {
 			n->outside = gwseg;
 		} else {
-			FAILM(jnat, NULL, "node \"%s\": say which segment is outside (\"outside\": "
-					  "\"SEGMENT\"), or give the node a gateway", n->name);
+			FAILM(jnat, NULL,
+			      "node \"%s\": say which segment is outside (\"outside\": "
+			      "\"SEGMENT\"), or give the node a gateway",
+			      n->name);
 		}
 		if (nsegs < 2)
-			FAILM(jn, "nat", "node \"%s\": a NAT needs an inside segment besides its "
-					 "outside one", n->name);
+			FAILM(jn, "nat",
+			      "node \"%s\": a NAT needs an inside segment besides its "
+			      "outside one",
+			      n->name);
 	}
 	for (int r = ROLE_SERVER; r <= ROLE_PEER_B; r++) {
 		int first = -1;
@@ -542,8 +585,10 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 			if (t->nodes[i].role == (enum topo_role)r) {
 				if (first >= 0)
 					FAILM(json_array_get(jnodes, (size_t)i), "role",
-					      "node \"%s\": role \"%s\" is already taken by node \"%s\"",
-					      t->nodes[i].name, role_names[r], t->nodes[first].name);
+					      "node \"%s\": role \"%s\" is already taken by node "
+					      "\"%s\"",
+					      t->nodes[i].name, role_names[r],
+					      t->nodes[first].name);
 				first = i;
 			}
 	}
@@ -553,8 +598,8 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology *t,
 			 struct perr *err)
 {
-	static const char *const fields[] = { "description", "nodes", "segments", NULL };
-	struct tp tpv = { doc, err, t }, *tp = &tpv;
+	static const char *const fields[] = {"description", "nodes", "segments", NULL};
+	struct tp tpv = {doc, err, t}, *tp = &tpv;
 	json_t *root = jdoc_root(doc);
 	const char *s;
 
@@ -580,14 +625,16 @@ static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology
 		return -ENOMEM;
 	size_t i;
 	json_t *v;
-	json_array_foreach(jnodes, i, v) {
+	json_array_foreach(jnodes, i, v)
+	{
 		if (parse_node(tp, v, &t->nodes[i], topo_dir) < 0)
 			return -EINVAL;
 		if (topo_node_by_name(t, t->nodes[i].name) >= 0)
 			FAILM(v, "name", "duplicate node name \"%s\"", t->nodes[i].name);
 		t->nnodes++;
 	}
-	json_array_foreach(jsegs, i, v) {
+	json_array_foreach(jsegs, i, v)
+	{
 		t->nsegs++;
 		if (parse_segment(tp, v, &t->segs[i]) < 0)
 			return -EINVAL;
@@ -595,8 +642,7 @@ static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology
 	return topo_check_whole(tp, jnodes, jsegs);
 }
 
-static int topo_finish(struct jdoc *doc, const char *path, struct topology **out,
-		       struct perr *err)
+static int topo_finish(struct jdoc *doc, const char *path, struct topology **out, struct perr *err)
 {
 	struct topology *t = calloc(1, sizeof(*t));
 	int rc = -ENOMEM;

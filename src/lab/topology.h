@@ -9,7 +9,7 @@
 #include "natprofile.h"
 #include "util/perr.h"
 
-#define TOPO_NAME_MAX 20  /* node names: pl-LAB-NODE must stay a sane file name */
+#define TOPO_NAME_MAX 20   /* node names: pl-LAB-NODE must stay a sane file name */
 #define TOPO_IFNAME_MAX 15 /* segment names become interface names (IFNAMSIZ - 1) */
 
 /* One-way impairment of packets crossing a link. */
@@ -23,17 +23,17 @@ static inline bool impair_any(const struct impair *i)
 }
 
 struct topo_member {
-	int node;		/* index into topology.nodes */
-	uint32_t addr;		/* network byte order */
-	struct impair link;	/* this member's access link, both directions */
+	int node;	    /* index into topology.nodes */
+	uint32_t addr;	    /* network byte order */
+	struct impair link; /* this member's access link, both directions */
 };
 
 struct topo_segment {
 	char name[TOPO_IFNAME_MAX + 1];
-	uint32_t net;		/* network byte order */
+	uint32_t net; /* network byte order */
 	int plen;
-	struct impair medium;	/* every packet crossing the segment, once */
-	bool bridge;		/* force a bridge even with two members */
+	struct impair medium; /* every packet crossing the segment, once */
+	bool bridge;	      /* force a bridge even with two members */
 	int nmembers;
 	struct topo_member *members;
 };
@@ -58,11 +58,11 @@ struct topo_node {
 	char name[TOPO_NAME_MAX + 1];
 	enum topo_role role;
 	bool is_nat;
-	struct nat_profile nat;	/* when is_nat and no ruleset file */
+	struct nat_profile nat; /* when is_nat and no ruleset file */
 	int outside;		/* segment index, NAT only */
 	char *ruleset;		/* a ruleset file of the node's own, resolved path */
 	enum topo_ruleset_fmt ruleset_fmt;
-	uint32_t gateway;	/* 0 = none */
+	uint32_t gateway; /* 0 = none */
 	int nroutes;
 	struct topo_route *routes;
 	int nsysctls;

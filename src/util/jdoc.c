@@ -68,7 +68,8 @@ static int jpos_put(struct jdoc *doc, const void *obj, const char *key, int line
 	size_t j = jpos_hash(obj, key) & (doc->cap - 1);
 	while (doc->tab[j].obj) {
 		struct jpos *e = &doc->tab[j];
-		if (e->obj == obj && ((!e->key && !key) || (e->key && key && !strcmp(e->key, key)))) {
+		if (e->obj == obj &&
+		    ((!e->key && !key) || (e->key && key && !strcmp(e->key, key)))) {
 			e->line = line;
 			e->col = col;
 			return 0;
@@ -78,7 +79,7 @@ static int jpos_put(struct jdoc *doc, const void *obj, const char *key, int line
 	char *k = NULL;
 	if (key && !(k = strdup(key)))
 		return -ENOMEM;
-	doc->tab[j] = (struct jpos){ obj, k, line, col };
+	doc->tab[j] = (struct jpos){obj, k, line, col};
 	doc->used++;
 	return 0;
 }
@@ -216,6 +217,11 @@ static int jp_string(struct jparser *jp, char **out, size_t *outlen)
 			jp_adv(jp);
 			break;
 		}
+		if (c == '\n') {
+			free(buf);
+			return jp_fail(
+			    jp, "unterminated string (a newline inside a string is written \\n)");
+		}
 		if (c < 0x20) {
 			free(buf);
 			return jp_fail(jp, "control character in string (escape it)");
@@ -233,14 +239,26 @@ static int jp_string(struct jparser *jp, char **out, size_t *outlen)
 		char e = *jp->p;
 		unsigned cp;
 		switch (e) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			buf[n++] = e;
 			break;
-		case 'b': buf[n++] = '\b'; break;
-		case 'f': buf[n++] = '\f'; break;
-		case 'n': buf[n++] = '\n'; break;
-		case 'r': buf[n++] = '\r'; break;
-		case 't': buf[n++] = '\t'; break;
+		case 'b':
+			buf[n++] = '\b';
+			break;
+		case 'f':
+			buf[n++] = '\f';
+			break;
+		case 'n':
+			buf[n++] = '\n';
+			break;
+		case 'r':
+			buf[n++] = '\r';
+			break;
+		case 't':
+			buf[n++] = '\t';
+			break;
 		case 'u':
 			jp_adv(jp);
 			if (jp_hex4(jp, &cp) < 0) {
@@ -527,7 +545,7 @@ int jdoc_load_buffer(const char *name, const char *buf, size_t len, struct jdoc 
 		perr_set(err, name, 0, 0, "out of memory");
 		return -ENOMEM;
 	}
-	struct jparser jp = { doc, buf, buf + len, 1, 1, err };
+	struct jparser jp = {doc, buf, buf + len, 1, 1, err};
 	/* a UTF-8 byte order mark is tolerated, as editors write one */
 	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
 		jp.p += 3;
@@ -564,7 +582,8 @@ int jdoc_load_file(const char *path, struct jdoc **out, struct perr *err)
 	for (;;) {
 		if (len == cap) {
 			if (cap >= JDOC_MAX_FILE) {
-				perr_set(err, path, 0, 0, "file larger than %u bytes", JDOC_MAX_FILE);
+				perr_set(err, path, 0, 0, "file larger than %u bytes",
+					 JDOC_MAX_FILE);
 				rc = -EFBIG;
 				goto out;
 			}
@@ -655,8 +674,8 @@ void jdoc_err(const struct jdoc *doc, struct perr *err, const json_t *v, const c
 	va_end(ap);
 }
 
-void jdoc_err_member(const struct jdoc *doc, struct perr *err, const json_t *obj,
-		     const char *key, const char *fmt, ...)
+void jdoc_err_member(const struct jdoc *doc, struct perr *err, const json_t *obj, const char *key,
+		     const char *fmt, ...)
 {
 	int line, col;
 	va_list ap;
@@ -667,13 +686,14 @@ void jdoc_err_member(const struct jdoc *doc, struct perr *err, const json_t *obj
 	va_end(ap);
 }
 
-int jdoc_check_fields(const struct jdoc *doc, struct perr *err, const json_t *obj,
-		      const char *what, const char *const *known)
+int jdoc_check_fields(const struct jdoc *doc, struct perr *err, const json_t *obj, const char *what,
+		      const char *const *known)
 {
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		bool ok = false;
 		for (const char *const *k = known; *k; k++)
 			if (!strcmp(*k, key))

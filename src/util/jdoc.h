@@ -34,10 +34,10 @@ void jdoc_member_pos(const struct jdoc *doc, const json_t *obj, const char *key,
 
 /* Set ERR to "file:line:col: msg" pointing at V (or at OBJ's member KEY). */
 void jdoc_err(const struct jdoc *doc, struct perr *err, const json_t *v, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void jdoc_err_member(const struct jdoc *doc, struct perr *err, const json_t *obj,
-		     const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 4, 5)));
+void jdoc_err_member(const struct jdoc *doc, struct perr *err, const json_t *obj, const char *key,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Reject members of OBJ not in the NULL-terminated list KNOWN. */
-int jdoc_check_fields(const struct jdoc *doc, struct perr *err, const json_t *obj,
-		      const char *what, const char *const *known);
+int jdoc_check_fields(const struct jdoc *doc, struct perr *err, const json_t *obj, const char *what,
+		      const char *const *known);

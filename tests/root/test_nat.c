@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/* The NAT presets on real netfilter: port assignment, unsolicited SYNs, hairpinning,
+ * and a simultaneous open through two NATs with plain sockets. */
+#include "labtest.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+TestSuite(nat, .init = lt_init, .fini = lt_fini, .timeout = 60);
+
+static void set_profile(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	json_object_set_new(nat, "profile", json_string(arg));
+}
+
+/* Opens N connections from peer-a (each bound to a port of ours, 20001 + i)
+ * to the server; returns the source ports the server saw. */
+static void external_ports(struct lt *lab, uint16_t listen_port, int n, uint16_t *seen)
+{
+	int lfd = lt_listen(lab, "server", listen_port);
+	for (int i = 0; i < n; i++) {
+		int fd = lt_connect(lab, "peer-a", lt_addr(lab, "server"), listen_port,
+				    (uint16_t)(20001 + i), 2000);
+		cr_assert_geq(fd, 0, "connection %d: %s", i, strerror(-fd));
+		struct sockaddr_in from;
+		int a = lt_accept(lfd, 2000, &from);
+		cr_assert_geq(a, 0);
+		cr_assert_eq(from.sin_addr.s_addr, inet_addr("198.18.0.2"), "not NATed");
+		seen[i] = ntohs(from.sin_port);
+		close(a);
+		close(fd);
+	}
+	close(lfd);
+}
+
+Test(nat, home_2009_preserves_ports)
+{
+	uint16_t seen[6];
+	struct lt *lab = lt_up("one-nat.json", "home", set_profile, "home-2009");
+	external_ports(lab, 7100, 6, seen);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(seen[i], 20001 + i, "port %d became %u", 20001 + i, seen[i]);
+	lt_down(lab);
+}
+
+Test(nat, sequential_adds_one_per_connection)
+{
+	uint16_t seen[6];
+	struct lt *lab = lt_up("one-nat.json", "seq", set_profile, "sequential");
+	external_ports(lab, 7101, 6, seen);
+	cr_log_info("sequential: %u %u %u %u %u %u", seen[0], seen[1], seen[2], seen[3], seen[4],
+		    seen[5]);
+	cr_assert(seen[0] >= 40000 && seen[0] <= 41023, "first port %u", seen[0]);
+	for (int i = 1; i < 6; i++)
+		cr_assert_eq(seen[i], seen[i - 1] + 1, "ports %u then %u", seen[i - 1], seen[i]);
+	lt_down(lab);
+}
+
+Test(nat, random_scatters_ports)
+{
+	uint16_t seen[8];
+	struct lt *lab = lt_up("one-nat.json", "rnd", set_profile, "random");
+	external_ports(lab, 7102, 8, seen);
+	int preserved = 0, steps_of_one = 0;
+	uint16_t lo = 65535, hi = 0;
+	for (int i = 0; i < 8; i++) {
+		preserved += seen[i] == 20001 + i;
+		if (i)
+			steps_of_one += seen[i] == seen[i - 1] + 1;
+		lo = seen[i] < lo ? seen[i] : lo;
+		hi = seen[i] > hi ? seen[i] : hi;
+	}
+	cr_log_info("random: %u %u %u %u %u %u %u %u", seen[0], seen[1], seen[2], seen[3], seen[4],
+		    seen[5], seen[6], seen[7]);
+	/* 8 uniform draws from 64512 ports: all of these by chance is ~1e-4 at worst */
+	cr_assert_leq(preserved, 1);
+	cr_assert_leq(steps_of_one, 1);
+	cr_assert_gt(hi - lo, 1000, "ports %u..%u are not scattered", lo, hi);
+	lt_down(lab);
+}
+
+/* A SYN from the outside to a port nobody mapped: RST, or nothing. */
+static int unsolicited(const char *profile, const char *tag)
+{
+	struct lt *lab = lt_up("one-nat.json", tag, set_profile, (void *)profile);
+	int fd = lt_connect(lab, "server", inet_addr("198.18.0.2"), 45678, 0, 700);
+	if (fd >= 0)
+		close(fd);
+	lt_down(lab);
+	return fd;
+}
+
+Test(nat, home_2009_answers_unsolicited_syn_with_rst)
+{
+	cr_assert_eq(unsolicited("home-2009", "ursth"), -ECONNREFUSED);
+}
+
+Test(nat, rfc5382_drops_unsolicited_syn)
+{
+	cr_assert_eq(unsolicited("rfc5382", "udrop"), -ETIMEDOUT);
+}
+
+/*
+ * Simultaneous open with plain sockets: each side bind()s a port and
+ * connect()s to the other's external endpoint at the same moment, and tries
+ * again after a RST. Returns true when both ends are connected to each other.
+ */
+struct side {
+	const char *node;
+	uint16_t port;
+	uint32_t target;
+	uint16_t target_port;
+	int fd;
+};
+
+static int start(struct lt *lab, struct side *s)
+{
+	int one = 1;
+	s->fd = lt_socket(lab, s->node, SOCK_STREAM);
+	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in b = {.sin_family = AF_INET, .sin_port = htons(s->port)};
+	cr_assert_eq(bind(s->fd, (struct sockaddr *)&b, sizeof(b)), 0, "bind %u: %s", s->port,
+		     strerror(errno));
+	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_port = htons(s->target_port), .sin_addr.s_addr = s->target};
+	int rc = connect(s->fd, (struct sockaddr *)&a, sizeof(a));
+	return rc == 0 || errno == EINPROGRESS ? 0 : -errno;
+}
+
+static bool simultaneous_open(struct lt *lab, struct side *a, struct side *b, int budget_ms,
+			      int *attempts)
+{
+	double end = lt_now_ms() + budget_ms;
+	struct side *s[2] = {a, b};
+	bool up[2] = {false, false};
+
+	*attempts = 0;
+	cr_assert_eq(start(lab, a), 0);
+	cr_assert_eq(start(lab, b), 0);
+	while (lt_now_ms() < end && !(up[0] && up[1])) {
+		struct pollfd p[2] = {{a->fd, POLLOUT, 0}, {b->fd, POLLOUT, 0}};
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			if (up[i] || !(p[i].revents & (POLLOUT | POLLERR | POLLHUP)))
+				continue;
+			int err = 0;
+			socklen_t len = sizeof(err);
+			getsockopt(s[i]->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err == 0) {
+				up[i] = true;
+				continue;
+			}
+			/* RST (or an ICMP): try again from the same port */
+			close(s[i]->fd);
+			(*attempts)++;
+			usleep(1000);
+			cr_assert_eq(start(lab, s[i]), 0);
+		}
+	}
+	if (!(up[0] && up[1])) {
+		close(a->fd);
+		close(b->fd);
+		return false;
+	}
+	/* both ends really talk to each other */
+	fcntl(a->fd, F_SETFL, 0);
+	fcntl(b->fd, F_SETFL, 0);
+	cr_assert_eq(write(a->fd, "from-a", 6), 6);
+	cr_assert_eq(write(b->fd, "from-b", 6), 6);
+	char buf[8] = {0};
+	cr_assert_eq(read(b->fd, buf, 6), 6);
+	cr_assert_str_eq(buf, "from-a");
+	cr_assert_eq(read(a->fd, buf, 6), 6);
+	cr_assert_str_eq(buf, "from-b");
+	close(a->fd);
+	close(b->fd);
+	return true;
+}
+
+static void wan_delay(json_t *root, void *arg)
+{
+	/* 10 ms on each NAT's outside link, as a real access network has: the
+	 * SYNs cross on the wire instead of the first one reaching the far NAT
+	 * before the other has left */
+	json_object_set_new(lt_member(root, "internet", "nat-a"), "delay_ms", json_real(10));
+	json_object_set_new(lt_member(root, "internet", "nat-b"), "delay_ms", json_real(10));
+}
+
+Test(nat, simultaneous_open_through_two_nats)
+{
+	struct lt *lab = lt_up("two-nats.json", "simo", wan_delay, NULL);
+	struct side a = {"peer-a", 30001, inet_addr("198.18.0.3"), 30002, -1};
+	struct side b = {"peer-b", 30002, inet_addr("198.18.0.2"), 30001, -1};
+	int attempts;
+	/* no listener anywhere: a connection can only come from crossing SYNs */
+	cr_assert(simultaneous_open(lab, &a, &b, 5000, &attempts), "no connection after %d retries",
+		  attempts);
+	cr_log_info("simultaneous open through two home-2009 NATs after %d retries", attempts);
+	lt_down(lab);
+}
+
+static void hairpin(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat"), "nat");
+	json_object_set_new(nat, "hairpin", json_boolean(arg != NULL));
+	/* 5 ms on each peer's link: both SYNs reach the NAT while the other is
+	 * still on its way. With none, the first SYN has come back as a RST
+	 * before the second leaves, and conntrack then holds the pair in CLOSE,
+	 * where a SYN in the reply direction is invalid and is not hairpinned */
+	json_object_set_new(lt_member(root, "lan", "peer-a"), "delay_ms", json_real(5));
+	json_object_set_new(lt_member(root, "lan", "peer-b"), "delay_ms", json_real(5));
+}
+
+/* Both peers behind one NAT connect to each other's external endpoint. */
+static bool same_nat_connects(bool with_hairpin, const char *tag, int budget_ms)
+{
+	struct lt *lab = lt_up("same-nat.json", tag, hairpin, with_hairpin ? "y" : NULL);
+	/* each peer first talks to the server from its port, as the paper's
+	 * peers probe: the NAT learns the mapping */
+	int lfd = lt_listen(lab, "server", 7200);
+	const char *who[2] = {"peer-a", "peer-b"};
+	for (int i = 0; i < 2; i++) {
+		int fd = lt_connect(lab, who[i], lt_addr(lab, "server"), 7200,
+				    (uint16_t)(31001 + i), 2000);
+		cr_assert_geq(fd, 0);
+		struct sockaddr_in from;
+		int c = lt_accept(lfd, 2000, &from);
+		cr_assert_eq(ntohs(from.sin_port), 31001 + i);
+		close(c); /* the server closes first: no TIME_WAIT on the peer's port */
+		usleep(20000);
+		close(fd);
+	}
+	close(lfd);
+	struct side a = {"peer-a", 31001, inet_addr("198.18.0.2"), 31002, -1};
+	struct side b = {"peer-b", 31002, inet_addr("198.18.0.2"), 31001, -1};
+	int attempts;
+	bool ok = simultaneous_open(lab, &a, &b, budget_ms, &attempts);
+	cr_log_info("same NAT, hairpin %s: %s after %d retries", with_hairpin ? "on" : "off",
+		    ok ? "connected" : "not connected", attempts);
+	lt_down(lab);
+	return ok;
+}
+
+Test(nat, same_nat_connects_with_hairpin)
+{
+	cr_assert(same_nat_connects(true, "hpon", 5000));
+}
+
+Test(nat, same_nat_fails_without_hairpin)
+{
+	cr_assert_not(same_nat_connects(false, "hpoff", 1500));
+}
