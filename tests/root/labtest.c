@@ -21,9 +21,10 @@ void lt_init(void)
 {
 	if (geteuid() != 0)
 		cr_skip_test("needs root (network namespaces)");
+	/* helpers are started from the punchlab binary, not from this test */
 	const char *exe = getenv("PUNCHLAB_EXE");
-	if (exe)
-		lab_set_exe(exe);
+	lab_set_exe(exe ? exe : PUNCHLAB_EXE_DEFAULT);
+	setenv("PUNCHLAB_EXE", exe ? exe : PUNCHLAB_EXE_DEFAULT, 0);
 }
 
 void lt_fini(void)

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs what punchlab needs to build, test and run, from Debian 12's archive.
+# Only packages that are missing are installed; nothing else on the machine changes.
+set -eu
+
+PACKAGES="gcc libc6-dev git pkg-config meson ninja-build
+libpcap-dev libjansson-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev
+libcriterion-dev iptables nftables iproute2"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing packages:$missing; run as root to install them" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
