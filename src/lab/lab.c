@@ -289,19 +289,117 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 	return 0;
 }
 
-static int build_node(struct builder *b, int node, uint16_t *next_queue)
+/* What one node's netfilter needs: the nft script (NAT and loss tables, one
+ * transaction) and the NFQUEUE rules and delay helper arguments. */
+struct node_rules {
+	struct strbuf nft, ipt;
+	char *links[64];
+	int nlinks;
+};
+
+static void node_rules_release(struct node_rules *r)
+{
+	for (int i = 0; i < r->nlinks; i++)
+		free(r->links[i]);
+	r->nlinks = 0;
+	strbuf_release(&r->nft);
+	strbuf_release(&r->ipt);
+}
+
+static int node_rules_make(const struct topology *t, int node, struct node_rules *r)
+{
+	const struct topo_node *n = &t->nodes[node];
+	struct strbuf loss = STRBUF_INIT;
+	uint16_t queue = 1; /* queue numbers are per namespace */
+
+	if (n->is_nat && !n->ruleset) {
+		const char *ifs[64];
+		uint32_t nets[64];
+		int plens[64];
+		struct nat_site site;
+		nat_site_fill(t, node, &site, ifs, nets, plens);
+		char *rs = nat_ruleset(&n->nat, &site);
+		if (!rs)
+			return -ENOMEM;
+		strbuf_add(&r->nft, rs, strlen(rs));
+		free(rs);
+	}
+	for (int s = 0; s < t->nsegs; s++)
+		for (int m = 0; m < t->segs[s].nmembers; m++) {
+			if (t->segs[s].members[m].node != node)
+				continue;
+			struct impair eg, in;
+			link_impair(t, s, m, &eg, &in);
+			const char *ifn = t->segs[s].name;
+			if (in.loss > 0)
+				strbuf_addf(
+				    &loss,
+				    "\t\tiifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+				    (unsigned)(in.loss * 1e6 + 0.5));
+			if (eg.loss > 0)
+				strbuf_addf(
+				    &loss,
+				    "\t\toifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
+				    (unsigned)(eg.loss * 1e6 + 0.5));
+			for (int dir = 0; dir < 2; dir++) {
+				struct impair *im = dir ? &in : &eg;
+				if (im->delay_ms <= 0 && im->jitter_ms <= 0)
+					continue;
+				uint16_t q = queue++;
+				strbuf_addf(&r->ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
+					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
+					    ifn, q);
+				if (r->nlinks < 64 && asprintf(&r->links[r->nlinks], "%u:%g:%g", q,
+							       im->delay_ms, im->jitter_ms) > 0)
+					r->nlinks++;
+			}
+		}
+	if (loss.len) {
+		/* loss runs in chains of its own, before anything else sees the packet */
+		strbuf_addf(&r->nft, "table ip punchlab_link\ndelete table ip punchlab_link\n"
+				     "table ip punchlab_link {\n\tchain loss {\n");
+		strbuf_add(&r->nft, loss.buf, loss.len);
+		strbuf_addf(&r->nft,
+			    "\t}\n\tchain in {\n\t\ttype filter hook prerouting priority "
+			    "raw - 10; policy accept;\n\t\tjump loss\n\t}\n"
+			    "\tchain out {\n\t\ttype filter hook postrouting priority 300; "
+			    "policy accept;\n\t\tjump loss\n\t}\n}\n");
+	}
+	strbuf_release(&loss);
+	return r->nft.failed || r->ipt.failed ? -ENOMEM : 0;
+}
+
+/* Phase one, before any link exists: the generated rulesets name interfaces
+ * by name only, so they can go in first; their contexts are kept open
+ * (see nft_apply_in). */
+static int build_rules(struct builder *b, int node, struct node_rules *r, struct nft_ctx **ctx)
+{
+	const struct topo_node *n = &b->t->nodes[node];
+	char err[2048];
+	int rc = node_rules_make(b->t, node, r);
+
+	if (rc < 0)
+		return fail_errno(b, rc, "node %s: ruleset", n->name);
+	if (r->nft.len && nft_apply_in(b->nsfd[node], r->nft.buf, err, sizeof(err), ctx) < 0) {
+		perr_set(b->err, b->t->path, 0, 0, "lab %s: node %s: nft refused the ruleset:\n%s",
+			 b->lab, n->name, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int build_addresses(struct builder *b, int node)
 {
 	const struct topology *t = b->t;
 	const struct topo_node *n = &t->nodes[node];
 	struct nl_sock *sk;
 	int rc, ifindex;
-	char err[2048];
 
 	if ((rc = rtnl_open_in(b->nsfd[node], &sk)) < 0)
 		return fail_nl(b, rc, "cannot open netlink in node %s", n->name);
 	if ((rc = rtnl_link_up(sk, "lo")) < 0) {
-		rtnl_close(sk);
-		return fail_nl(b, rc, "node %s: cannot bring lo up", n->name);
+		fail_nl(b, rc, "node %s: cannot bring lo up", n->name);
+		goto out;
 	}
 	for (int s = 0; s < t->nsegs; s++) {
 		uint32_t a = topo_addr_on(t, node, s);
@@ -310,116 +408,53 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 		if ((rc = rtnl_link_up(sk, t->segs[s].name)) < 0 ||
 		    (rc = rtnl_ifindex(sk, t->segs[s].name, &ifindex)) < 0 ||
 		    (rc = rtnl_addr4_add(sk, ifindex, a, t->segs[s].plen)) < 0) {
-			rtnl_close(sk);
-			return fail_nl(b, rc, "node %s: cannot add its address on %s", n->name,
-				       t->segs[s].name);
+			fail_nl(b, rc, "node %s: cannot add its address on %s", n->name,
+				t->segs[s].name);
+			goto out;
 		}
 	}
 	if (n->gateway && (rc = rtnl_route4_add(sk, 0, 0, n->gateway)) < 0) {
-		rtnl_close(sk);
-		return fail_nl(b, rc, "node %s: cannot add its default route", n->name);
+		fail_nl(b, rc, "node %s: cannot add its default route", n->name);
+		goto out;
 	}
 	for (int r = 0; r < n->nroutes; r++)
 		if ((rc = rtnl_route4_add(sk, n->routes[r].dst, n->routes[r].plen,
 					  n->routes[r].via)) < 0) {
-			rtnl_close(sk);
-			return fail_nl(b, rc, "node %s: cannot add route %d", n->name, r + 1);
+			fail_nl(b, rc, "node %s: cannot add route %d", n->name, r + 1);
+			goto out;
 		}
+out:
 	rtnl_close(sk);
+	return rc < 0 ? -1 : 0;
+}
 
+/* Phase two, once links exist: sysctls, a ruleset file of the node's own,
+ * and the delay helper with its NFQUEUE rules. */
+static int build_node(struct builder *b, int node, struct node_rules *r)
+{
+	const struct topology *t = b->t;
+	const struct topo_node *n = &t->nodes[node];
+	char err[2048];
+	int rc;
+
+	if (build_addresses(b, node) < 0)
+		return -1;
 	if (n->is_nat && (rc = netns_sysctl_write(b->nsfd[node], "net/ipv4/ip_forward", "1")) < 0)
 		return fail_errno(b, rc, "node %s: cannot enable forwarding", n->name);
-
-	/* one nft transaction per node: the NAT table and the loss table */
-	struct strbuf nft = STRBUF_INIT, ipt = STRBUF_INIT;
-	char *links[64];
-	int nlinks = 0;
-	if (n->is_nat && !n->ruleset) {
-		const char *ifs[64];
-		uint32_t nets[64];
-		int plens[64];
-		struct nat_site site;
-		nat_site_fill(t, node, &site, ifs, nets, plens);
-		char *rs = nat_ruleset(&n->nat, &site);
-		if (rs)
-			strbuf_add(&nft, rs, strlen(rs));
-		free(rs);
+	if (n->ruleset && n->ruleset_fmt == RULESET_NFT &&
+	    nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
+		perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s", n->name,
+			 err);
+		return -1;
 	}
-	bool loss = false;
-	struct strbuf lossrules = STRBUF_INIT;
-	for (int s = 0; s < t->nsegs; s++)
-		for (int m = 0; m < t->segs[s].nmembers; m++) {
-			if (t->segs[s].members[m].node != node)
-				continue;
-			struct impair eg, in;
-			link_impair(t, s, m, &eg, &in);
-			const char *ifn = t->segs[s].name;
-			if (eg.loss > 0 || in.loss > 0)
-				loss = true;
-			if (in.loss > 0)
-				strbuf_addf(
-				    &lossrules,
-				    "\t\tiifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
-				    (unsigned)(in.loss * 1e6 + 0.5));
-			if (eg.loss > 0)
-				strbuf_addf(
-				    &lossrules,
-				    "\t\toifname \"%s\" numgen random mod 1000000 < %u drop\n", ifn,
-				    (unsigned)(eg.loss * 1e6 + 0.5));
-			for (int dir = 0; dir < 2; dir++) {
-				struct impair *im = dir ? &in : &eg;
-				if (im->delay_ms <= 0 && im->jitter_ms <= 0)
-					continue;
-				uint16_t q = (*next_queue)++;
-				strbuf_addf(&ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
-					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
-					    ifn, q);
-				if (nlinks < 64 && asprintf(&links[nlinks], "%u:%g:%g", q,
-							    im->delay_ms, im->jitter_ms) > 0)
-					nlinks++;
-			}
-		}
-	if (loss) {
-		/* loss runs in its own chains, before anything else sees the packet */
-		strbuf_addf(&nft, "table ip punchlab_link\ndelete table ip punchlab_link\n"
-				  "table ip punchlab_link {\n\tchain loss {\n");
-		strbuf_add(&nft, lossrules.buf, lossrules.len);
-		strbuf_addf(&nft,
-			    "\t}\n\tchain in {\n\t\ttype filter hook prerouting priority raw - 10; "
-			    "policy accept;\n\t\tjump loss\n\t}\n"
-			    "\tchain out {\n\t\ttype filter hook postrouting priority 300; "
-			    "policy accept;\n\t\tjump loss\n\t}\n}\n");
-	}
-	strbuf_release(&lossrules);
-	rc = 0;
-	if (nft.failed || ipt.failed) {
-		rc = fail_errno(b, -ENOMEM, "node %s: ruleset", n->name);
-		goto out;
-	}
-	if (nft.len && nft_apply_in(b->nsfd[node], nft.buf, err, sizeof(err)) < 0) {
-		rc = -1;
-		perr_set(b->err, t->path, 0, 0, "lab %s: node %s: nft refused the ruleset:\n%s",
-			 b->lab, n->name, err);
-		goto out;
-	}
-	if (n->ruleset) {
-		if (n->ruleset_fmt == RULESET_NFT) {
-			if (nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
-				rc = -1;
-				perr_set(b->err, n->ruleset, 0, 0,
-					 "node %s: nft refused the ruleset:\n%s", n->name, err);
-				goto out;
-			}
-		} else {
-			char *argv[] = {"iptables-nft-restore", (char *)n->ruleset, NULL};
-			int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
-			if (st != 0) {
-				rc = -1;
-				perr_set(b->err, n->ruleset, 0, 0,
-					 "node %s: iptables-nft-restore failed (status %d):\n%s",
-					 n->name, st, err);
-				goto out;
-			}
+	if (n->ruleset && n->ruleset_fmt == RULESET_IPTABLES) {
+		char *argv[] = {"iptables-nft-restore", n->ruleset, NULL};
+		int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
+		if (st != 0) {
+			perr_set(b->err, n->ruleset, 0, 0,
+				 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
+				 st, err);
+			return -1;
 		}
 	}
 	for (int k = 0; k < NAT_TO_COUNT && n->is_nat; k++) {
@@ -429,45 +464,34 @@ static int build_node(struct builder *b, int node, uint16_t *next_queue)
 		snprintf(key, sizeof(key), "net/netfilter/nf_conntrack_tcp_timeout_%s",
 			 nat_timeout_names[k]);
 		snprintf(val, sizeof(val), "%d", n->nat.timeouts[k]);
-		if ((rc = netns_sysctl_write(b->nsfd[node], key, val)) < 0) {
-			rc = fail_errno(b, rc, "node %s: cannot set %s", n->name, key);
-			goto out;
-		}
+		if ((rc = netns_sysctl_write(b->nsfd[node], key, val)) < 0)
+			return fail_errno(b, rc, "node %s: cannot set %s", n->name, key);
 	}
 	for (int k = 0; k < n->nsysctls; k++)
 		if ((rc = netns_sysctl_write(b->nsfd[node], n->sysctls[k].key,
-					     n->sysctls[k].value)) < 0) {
-			rc = fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name,
-					n->sysctls[k].key);
-			goto out;
-		}
-	if (nlinks) {
-		b->any_delay = true;
-		/* the helper binds its queues before the rules send packets there:
-		 * without a listener NFQUEUE drops */
-		if ((rc = spawn_delayq(b, node, nlinks, links)) < 0)
-			goto out;
-		struct strbuf in = STRBUF_INIT;
-		strbuf_addf(&in, "*mangle\n%sCOMMIT\n", ipt.buf);
-		char *argv[] = {"iptables-nft-restore", "--noflush", NULL};
-		int st =
-		    in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
-		strbuf_release(&in);
-		if (st != 0) {
-			perr_set(b->err, t->path, 0, 0,
-				 "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed "
-				 "(status %d):\n%s",
-				 b->lab, n->name, st, err);
-			rc = -1;
-			goto out;
-		}
+					     n->sysctls[k].value)) < 0)
+			return fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name,
+					  n->sysctls[k].key);
+	if (!r->nlinks)
+		return 0;
+	b->any_delay = true;
+	/* the helper binds its queues before the rules send packets there:
+	 * NFQUEUE without a listener drops */
+	if (spawn_delayq(b, node, r->nlinks, r->links) < 0)
+		return -1;
+	struct strbuf in = STRBUF_INIT;
+	strbuf_addf(&in, "*mangle\n%sCOMMIT\n", r->ipt.buf);
+	char *argv[] = {"iptables-nft-restore", "--noflush", NULL};
+	int st = in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
+	strbuf_release(&in);
+	if (st != 0) {
+		perr_set(
+		    b->err, t->path, 0, 0,
+		    "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed (status %d):\n%s",
+		    b->lab, n->name, st, err);
+		return -1;
 	}
-out:
-	for (int i = 0; i < nlinks; i++)
-		free(links[i]);
-	strbuf_release(&nft);
-	strbuf_release(&ipt);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 static json_t *state_new(const struct builder *b, enum lab_owner owner)
@@ -579,6 +603,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	   struct perr *err)
 {
 	struct builder b = {.t = t, .fabric_fd = -1, .err = err};
+	struct node_rules *rules = NULL;
+	struct nft_ctx **ctxs = NULL;
 	char dir[PATH_MAX], ns[256];
 	int rc = -1;
 
@@ -639,14 +665,20 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		else
 			b.fabric_fd = fd;
 	}
+	rules = calloc((size_t)t->nnodes, sizeof(*rules));
+	ctxs = calloc((size_t)t->nnodes, sizeof(*ctxs));
+	if (!rules || !ctxs) {
+		perr_set(err, t->path, 0, 0, "out of memory");
+		goto fail;
+	}
+	for (int n = 0; n < t->nnodes; n++)
+		if (build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
+			goto fail;
 	if (build_links(&b) < 0)
 		goto fail;
-	uint16_t q = 1;
-	for (int n = 0; n < t->nnodes; n++) {
-		q = 1; /* queue numbers are per namespace */
-		if (build_node(&b, n, &q) < 0)
+	for (int n = 0; n < t->nnodes; n++)
+		if (build_node(&b, n, &rules[n]) < 0)
 			goto fail;
-	}
 	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
 	json_object_set_new(b.st, "status", json_string("up"));
 	json_object_del(b.st, "builder");
@@ -662,6 +694,14 @@ fail:
 	rc = -1;
 	lab_teardown(b.lab, b.st);
 out:
+	for (int n = 0; n < t->nnodes; n++) {
+		if (rules)
+			node_rules_release(&rules[n]);
+		if (ctxs)
+			nft_release(ctxs[n]);
+	}
+	free(rules);
+	free(ctxs);
 	for (int n = 0; b.nsfd && n < t->nnodes; n++)
 		if (b.nsfd[n] >= 0)
 			close(b.nsfd[n]);

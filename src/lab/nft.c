@@ -12,7 +12,7 @@
  * context is made (and used, and freed) while this thread is inside NSFD.
  */
 static int nft_run_in(int nsfd, const char *script, const char *path, char *err, size_t errlen,
-		      char **output)
+		      char **output, struct nft_ctx **keep)
 {
 	struct nft_ctx *ctx;
 	int saved, rc;
@@ -39,26 +39,35 @@ static int nft_run_in(int nsfd, const char *script, const char *path, char *err,
 		const char *o = nft_ctx_get_output_buffer(ctx);
 		*output = strdup(o ? o : "");
 	}
-	nft_ctx_free(ctx);
+	if (keep)
+		*keep = ctx;
+	else
+		nft_ctx_free(ctx);
 	netns_leave(saved);
 	return rc;
 }
 
-int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen)
+int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen, struct nft_ctx **keep)
 {
-	return nft_run_in(nsfd, script, NULL, err, errlen, NULL);
+	return nft_run_in(nsfd, script, NULL, err, errlen, NULL, keep);
+}
+
+void nft_release(struct nft_ctx *ctx)
+{
+	if (ctx)
+		nft_ctx_free(ctx);
 }
 
 int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen)
 {
-	return nft_run_in(nsfd, NULL, path, err, errlen, NULL);
+	return nft_run_in(nsfd, NULL, path, err, errlen, NULL, NULL);
 }
 
 char *nft_list_in(int nsfd)
 {
 	char *out = NULL;
 
-	if (nft_run_in(nsfd, "list ruleset", NULL, NULL, 0, &out) < 0)
+	if (nft_run_in(nsfd, "list ruleset", NULL, NULL, 0, &out, NULL) < 0)
 		return NULL;
 	return out;
 }

@@ -3,8 +3,18 @@
 #pragma once
 #include <stddef.h>
 
-/* Applies SCRIPT (one transaction) in NSFD; on failure ERR gets nft's words. */
-int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen);
+struct nft_ctx;
+
+/*
+ * Applies SCRIPT (one transaction) in NSFD; on failure ERR gets nft's words.
+ * With KEEP, the context is handed back instead of freed: closing an
+ * nftables socket waits for the kernel to finish releasing the last
+ * commit's objects (an RCU grace period), so a caller that applies several
+ * rulesets frees them all at the end with nft_release(), paying that wait
+ * once, while it does other work, instead of once per ruleset.
+ */
+int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen, struct nft_ctx **keep);
+void nft_release(struct nft_ctx *ctx);
 /* Same for a file. */
 int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen);
 /* `nft list ruleset` of NSFD into a malloc'd string (NULL on failure). */

@@ -1,0 +1,51 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The baseline: topologies/two-nats.json built (up) and removed (down) with
+# `ip` and `nft` commands, the way one would by hand. Same namespaces, links,
+# addresses, routes, forwarding and NAT rulesets as `punchlab topo up`.
+# usage: two-nats-shell.sh up|down NAME
+set -eu
+op=$1 n=$2
+ns() { echo "pl-$n-$1"; }
+if [ "$op" = down ]; then
+	for x in server nat-a nat-b peer-a peer-b fabric; do ip netns del "$(ns $x)"; done
+	exit 0
+fi
+for x in server nat-a nat-b peer-a peer-b fabric; do ip netns add "$(ns $x)"; done
+F=$(ns fabric)
+ip -n "$F" link add br0 type bridge
+ip -n "$F" link set br0 up
+i=0
+for x in server nat-a nat-b; do
+	ip -n "$F" link add p0-$i type veth peer name internet netns "$(ns $x)"
+	ip -n "$F" link set p0-$i master br0 up
+	i=$((i + 1))
+done
+ip -n "$(ns nat-a)" link add lan-a type veth peer name lan-a netns "$(ns peer-a)"
+ip -n "$(ns nat-b)" link add lan-b type veth peer name lan-b netns "$(ns peer-b)"
+addr() { ip -n "$(ns $1)" link set "$2" up; ip -n "$(ns $1)" addr add "$3" dev "$2"; }
+for x in server nat-a nat-b peer-a peer-b; do ip -n "$(ns $x)" link set lo up; done
+addr server internet 198.18.0.1/24
+addr nat-a internet 198.18.0.2/24
+addr nat-b internet 198.18.0.3/24
+addr nat-a lan-a 198.19.1.1/24
+addr nat-b lan-b 198.19.2.1/24
+addr peer-a lan-a 198.19.1.2/24
+addr peer-b lan-b 198.19.2.2/24
+ip -n "$(ns peer-a)" route add default via 198.19.1.1
+ip -n "$(ns peer-b)" route add default via 198.19.2.1
+for side in a b; do
+	N=$(ns nat-$side)
+	ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+	net=198.19.1.0/24 out=198.18.0.2
+	[ "$side" = b ] && net=198.19.2.0/24 out=198.18.0.3
+	ip netns exec "$N" nft -f - <<NFT
+table ip punchlab_nat {
+	chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "internet" ip saddr $net snat ip to $out
+	}
+}
+NFT
+done
