@@ -457,7 +457,7 @@ static int build_node(struct builder *b, int node, struct node_rules *r)
 			return -1;
 		}
 	}
-	for (int k = 0; k < NAT_TO_COUNT && n->is_nat; k++) {
+	for (int k = 0; k < NAT_TO_COUNT && n->is_nat && !n->ruleset; k++) {
 		char key[128], val[16];
 		if (n->nat.timeouts[k] < 0)
 			continue;

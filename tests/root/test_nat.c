@@ -2,6 +2,7 @@
 /* The NAT presets on real netfilter: port assignment, unsolicited SYNs, hairpinning,
  * and a simultaneous open through two NATs with plain sockets. */
 #include "labtest.h"
+#include "lab/netns.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,67 @@ Test(nat, home_2009_answers_unsolicited_syn_with_rst)
 Test(nat, rfc5382_drops_unsolicited_syn)
 {
 	cr_assert_eq(unsolicited("rfc5382", "udrop"), -ETIMEDOUT);
+}
+
+static void icmp_profile(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	json_object_set_new(nat, "unsolicited_syn", json_string("icmp"));
+}
+
+Test(nat, unsolicited_syn_icmp_field_by_field)
+{
+	struct lt *lab = lt_up("one-nat.json", "uicmp", icmp_profile, NULL);
+	int fd = lt_connect(lab, "server", inet_addr("198.18.0.2"), 45678, 0, 700);
+	cr_assert_eq(fd, -EHOSTUNREACH, "got %s", strerror(-fd));
+	lt_down(lab);
+}
+
+static void own_ruleset(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	json_object_del(nat, "profile");
+	json_object_set_new(nat, "ruleset", json_string(arg));
+}
+
+/* A node may bring its own ruleset: nft syntax, or iptables-save output. */
+Test(nat, a_ruleset_of_the_nodes_own)
+{
+	struct lt *lab = lt_up("one-nat.json", "ownnft", own_ruleset,
+			       SOURCE_ROOT "/tests/data/rulesets/masquerade.nft");
+	uint16_t seen[2];
+	external_ports(lab, 7103, 2, seen);
+	cr_assert_eq(seen[0], 20001); /* masquerade keeps ports where it can */
+	lt_down(lab);
+	lab = lt_up("one-nat.json", "ownipt", own_ruleset,
+		    SOURCE_ROOT "/tests/data/rulesets/masquerade.save");
+	external_ports(lab, 7104, 2, seen);
+	cr_assert(seen[0] >= 50000 && seen[0] <= 50099, "port %u is not from --to-ports", seen[0]);
+	lt_down(lab);
+}
+
+static void timeouts(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	json_object_set_new(nat, "timeouts", json_pack("{s:i, s:i}", "established", 321, "syn_sent", 7));
+}
+
+/* conntrack timeouts are the NAT namespace's own sysctls; the host's stay. */
+Test(nat, timeouts_are_per_namespace)
+{
+	struct lt *lab = lt_up("one-nat.json", "tmo", timeouts, NULL);
+	int fd = lab_node_nsfd(lab->name, "nat-a");
+	char buf[32];
+	cr_assert_eq(netns_sysctl_read(fd, "net/netfilter/nf_conntrack_tcp_timeout_established", buf,
+				       sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "321");
+	cr_assert_eq(netns_sysctl_read(fd, "net/netfilter/nf_conntrack_tcp_timeout_syn_sent", buf,
+				       sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "7");
+	cr_assert_eq(netns_sysctl_read(fd, "net/ipv4/ip_forward", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "1");
+	close(fd);
+	lt_down(lab);
 }
 
 /*
