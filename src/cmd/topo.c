@@ -45,7 +45,8 @@ static int topo_check(int argc, char *argv[])
 			bad = 1;
 			continue;
 		}
-		printf("%s: ok: %d nodes, %d segments%s%s\n", argv[i], t->nnodes, t->nsegs,
+		printf("%s: ok: %d node%s, %d segment%s%s%s\n", argv[i], t->nnodes,
+		       t->nnodes == 1 ? "" : "s", t->nsegs, t->nsegs == 1 ? "" : "s",
 		       t->description ? ": " : "", t->description ? t->description : "");
 		topo_free(t);
 	}
@@ -195,7 +196,13 @@ static int topo_show(int argc, char *argv[])
 		const char *nat = json_string_value(json_object_get(n, "nat"));
 		printf("%-10s %-22s", json_string_value(json_object_get(n, "name")),
 		       json_string_value(json_object_get(n, "ns")));
-		if (nat)
+		json_t *np = json_object_get(n, "nat_profile");
+		if (nat && np)
+			printf(" NAT %s: %s ports, unsolicited SYN %s, hairpin %s", nat,
+			       json_string_value(json_object_get(np, "port_assignment")),
+			       json_string_value(json_object_get(np, "unsolicited_syn")),
+			       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off");
+		else if (nat)
 			printf(" NAT %s", nat);
 		else if (role && strcmp(role, "none"))
 			printf(" role %s", role);
