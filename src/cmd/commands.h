@@ -16,10 +16,18 @@ const struct command *command_by_name(const char *name);
 int topo_main(int argc, char *argv[]);
 int cleanup_main(int argc, char *argv[]);
 int delayq_main(int argc, char *argv[]);
+int server_main(int argc, char *argv[]);
+int peer_main(int argc, char *argv[]);
+int proxy_main(int argc, char *argv[]);
+int session_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
 extern const char delayq_usage[];
+extern const char server_usage[];
+extern const char peer_usage[];
+extern const char proxy_usage[];
+extern const char session_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+/* Windows 7: the same global counter, over the IANA range. */
+#include "punch/osprof.h"
+
+struct counter {
+	uint16_t next;
+};
+
+static void init(void *st, struct os_rng *rng)
+{
+	/* where the counter stands at boot is not documented: anywhere */
+	((struct counter *)st)->next = (uint16_t)(49152 + os_rng_below(rng, 65535 - 49152 + 1));
+}
+
+static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
+		     os_in_use_fn in_use, void *arg)
+{
+	struct counter *c = st;
+	(void)rng, (void)d, (void)now;
+	for (int tries = 0; tries <= 65535 - 49152; tries++) {
+		uint16_t p = c->next;
+		c->next = p >= 65535 ? 49152 : p + 1;
+		if (!in_use || !in_use(p, arg))
+			return p;
+	}
+	return 0;
+}
+
+const struct os_ops os_windows_7 = {
+	.name = "windows-7",
+	.lo = 49152,
+	.hi = 65535,
+	.rule = "one global counter, +1 per allocation, 49152-65535",
+	.source = "range: Microsoft KB 929851; the +1 rule is not documented by Microsoft",
+	.assumed = true,
+	.state_size = sizeof(struct counter),
+	.init = init,
+	.next = next,
+};

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+/* Windows XP: one global counter, +1 per allocation, 1025-5000, wrapping. */
+#include "punch/osprof.h"
+
+struct counter {
+	uint16_t next;
+};
+
+static void init(void *st, struct os_rng *rng)
+{
+	(void)rng;
+	((struct counter *)st)->next = 1025;
+}
+
+/* The counter is shared by every destination, TCP and UDP alike. */
+static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
+		     os_in_use_fn in_use, void *arg)
+{
+	struct counter *c = st;
+	(void)rng, (void)d, (void)now;
+	for (int tries = 0; tries <= 5000 - 1025; tries++) {
+		uint16_t p = c->next;
+		c->next = p >= 5000 ? 1025 : p + 1;
+		if (!in_use || !in_use(p, arg))
+			return p;
+	}
+	return 0;
+}
+
+const struct os_ops os_windows_xp = {
+	.name = "windows-xp",
+	.lo = 1025,
+	.hi = 5000,
+	.rule = "one global counter, +1 per allocation (TCP and UDP), wraps 5000 -> 1025",
+	.source = "Microsoft KB 929851 (dynamic port range 1025-5000 before Vista)",
+	.state_size = sizeof(struct counter),
+	.init = init,
+	.next = next,
+};

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include "osprof.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct os_ops *const os_profiles[] = {
+	&os_windows_xp, &os_windows_7, &os_macosx_10_5, &os_linux_2_6, &os_linux_4_6,
+	&os_linux_5_12, &os_freebsd,   &os_openbsd,	&os_native,    NULL,
+};
+
+const struct os_ops *os_by_name(const char *name)
+{
+	for (size_t i = 0; os_profiles[i]; i++)
+		if (!strcmp(os_profiles[i]->name, name))
+			return os_profiles[i];
+	return NULL;
+}
+
+const char *os_names(void)
+{
+	static char buf[256];
+	if (!buf[0]) {
+		size_t n = 0;
+		for (size_t i = 0; os_profiles[i]; i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+					      os_profiles[i]->name);
+	}
+	return buf;
+}
+
+uint64_t os_rng_next(struct os_rng *r)
+{
+	/* splitmix64 */
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+uint32_t os_rng_below(struct os_rng *r, uint32_t n)
+{
+	return n ? (uint32_t)(((os_rng_next(r) >> 32) * (uint64_t)n) >> 32) : 0;
+}
+
+double os_rng_unit(struct os_rng *r)
+{
+	return (double)(os_rng_next(r) >> 11) / 9007199254740992.0;
+}
+
+uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport)
+{
+	struct os_rng r = { key ^ ((uint64_t)saddr << 32 | daddr) };
+	r.s ^= os_rng_next(&r) + dport;
+	return (uint32_t)(os_rng_next(&r) >> 32);
+}
+
+struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, double background_rate)
+{
+	struct os_host *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->ops = ops;
+	h->rng.s = seed;
+	h->background_rate = background_rate;
+	h->last = -1;
+	if (ops->state_size && !(h->state = calloc(1, ops->state_size))) {
+		free(h);
+		return NULL;
+	}
+	if (ops->init)
+		ops->init(h->state, &h->rng);
+	return h;
+}
+
+void os_host_free(struct os_host *h)
+{
+	if (!h)
+		return;
+	free(h->state);
+	free(h);
+}
+
+/* Poisson-distributed count with mean LAMBDA (Knuth; the means here are small). */
+static unsigned poisson(struct os_rng *r, double lambda)
+{
+	if (lambda <= 0)
+		return 0;
+	if (lambda > 500)
+		return (unsigned)lambda; /* past any range, the exact count no longer matters */
+	double l = exp(-lambda), p = 1;
+	unsigned k = 0;
+	do {
+		k++;
+		p *= os_rng_unit(r);
+	} while (p > l);
+	return k - 1;
+}
+
+uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os_in_use_fn in_use,
+		      void *arg)
+{
+	if (!h->ops->next)
+		return 0;
+	if (h->last >= 0 && h->background_rate > 0 && now > h->last) {
+		unsigned k = poisson(&h->rng, h->background_rate * (now - h->last));
+		for (unsigned i = 0; i < k; i++) {
+			/* other programs talk to anyone: a random destination each */
+			struct os_dest bg = { d->saddr, (uint32_t)os_rng_next(&h->rng),
+					      (uint16_t)(1 + os_rng_below(&h->rng, 65535)) };
+			h->ops->next(h->state, &h->rng, &bg, h->last + (now - h->last) * (i + 1) / (k + 1),
+				     in_use, arg);
+			h->background_taken++;
+		}
+	}
+	h->last = now;
+	return h->ops->next(h->state, &h->rng, d, now, in_use, arg);
+}

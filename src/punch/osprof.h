@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OS profiles: how an operating system picks the source port of a connect().
+ * All peers run on this one Linux kernel, so an OS is modelled by its port
+ * allocator, in user space: the peer bind()s the port the allocator chose and
+ * then connect()s. A profile is one file in src/punch/os/ and one line in the
+ * registry (osprof.c). Profiles keep state across connections, as a host does.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A small, seedable generator: runs are repeatable from the suite's seed. */
+struct os_rng {
+	uint64_t s;
+};
+uint64_t os_rng_next(struct os_rng *r);
+/* Uniform in [0, n). */
+uint32_t os_rng_below(struct os_rng *r, uint32_t n);
+double os_rng_unit(struct os_rng *r);
+/* A keyed hash of a connection's addresses (the F of RFC 6056). */
+uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport);
+
+struct os_dest {
+	uint32_t saddr, daddr; /* network byte order */
+	uint16_t dport;	       /* host byte order */
+};
+
+/* Whether PORT is taken on the host (bind() would fail). */
+typedef bool (*os_in_use_fn)(uint16_t port, void *arg);
+
+struct os_ops {
+	const char *name;
+	uint16_t lo, hi;    /* the ephemeral range */
+	const char *rule;   /* one line: how the next port is chosen */
+	const char *source; /* where that is documented */
+	bool assumed;	    /* true where no source documents it */
+	size_t state_size;
+	/* Initialises STATE (state_size zeroed bytes). */
+	void (*init)(void *state, struct os_rng *rng);
+	/* The port of the next connect() to D at time NOW (seconds, any
+	 * origin), skipping ports IN_USE says are taken; 0 if none is free.
+	 * NULL for the native profile: the kernel chooses. */
+	uint16_t (*next)(void *state, struct os_rng *rng, const struct os_dest *d, double now,
+			 os_in_use_fn in_use, void *arg);
+};
+
+extern const struct os_ops *const os_profiles[];
+const struct os_ops *os_by_name(const char *name);
+/* "windows-xp, windows-7, ..." */
+const char *os_names(void);
+
+/* A host running an OS profile, with other programs taking ports too. */
+struct os_host {
+	const struct os_ops *ops;
+	void *state;
+	struct os_rng rng;
+	double background_rate; /* ports/s taken by other programs (Poisson) */
+	double last;		/* time of the last allocation; < 0 before the first */
+	uint64_t background_taken;
+};
+
+struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, double background_rate);
+void os_host_free(struct os_host *h);
+/* Background allocations since the last call, then this connection's port. */
+uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os_in_use_fn in_use,
+		      void *arg);
+
+/* the profiles, one file each in src/punch/os/ */
+extern const struct os_ops os_windows_xp, os_windows_7, os_macosx_10_5, os_linux_2_6,
+	os_linux_4_6, os_linux_5_12, os_freebsd, os_openbsd, os_native;

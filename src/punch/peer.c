@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+#include "peer.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+void peer_config_defaults(struct peer_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->server.sin_family = AF_INET;
+	c->probes = 3;
+	c->rounds = 3;
+	c->bytes = 1024;
+	c->attempt_timeout_ms = 3000;
+	c->wait_timeout_ms = 30000;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct peer {
+	const struct peer_config *c;
+	struct os_host *host;
+	uint32_t local_addr; /* learnt from the control connection */
+	int ctl;
+	char rbuf[PROTO_MAX_LINE + 1];
+	size_t rlen;
+	/* what goes into the result */
+	json_t *seen, *predicted, *attempts;
+	char server_error[400];
+};
+
+/* ---- one outgoing connection ---- */
+
+struct outconn {
+	int fd;
+	uint16_t local_port;
+	int state; /* 0 connecting, 1 socks greeting sent, 2 socks request sent, 3 up, -1 failed */
+	int err;   /* errno of the failure */
+	uint8_t socks[10];
+	size_t socks_got;
+	uint32_t daddr;
+	uint16_t dport;
+	uint32_t bnd_addr; /* via the proxy: the address its outside connection has */
+};
+
+static bool port_taken(uint16_t port, void *arg)
+{
+	int fd = *(int *)arg;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	/* the allocator asks; binding answers, and leaves the port bound when free */
+	return bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0;
+}
+
+/* Starts a non-blocking connection to DADDR:DPORT, via the proxy if any. */
+static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_t dport)
+{
+	memset(o, 0, sizeof(*o));
+	o->daddr = daddr;
+	o->dport = dport;
+	o->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (o->fd < 0) {
+		o->state = -1;
+		o->err = errno;
+		return;
+	}
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = daddr };
+	if (p->c->use_proxy) {
+		to = p->c->proxy; /* loopback: no port of ours matters there */
+	} else if (p->host && p->host->ops->next) {
+		struct os_dest d = { p->local_addr, daddr, dport };
+		o->local_port = os_host_port(p->host, &d, now_ms() / 1e3, port_taken, &o->fd);
+		if (!o->local_port) {
+			o->state = -1;
+			o->err = EADDRNOTAVAIL;
+			return;
+		}
+	}
+	if (connect(o->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+		o->state = -1;
+		o->err = errno;
+	}
+}
+
+static void out_close(struct outconn *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+}
+
+/* Advances O after a poll event; returns true when its state changed. */
+static void out_step(struct peer *p, struct outconn *o, short revents)
+{
+	if (o->state == 0 && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		getsockopt(o->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		/* the port connect() took, also when it failed: S judges its prediction by it */
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		getsockname(o->fd, (struct sockaddr *)&me, &ml);
+		if (!p->c->use_proxy && !o->local_port)
+			o->local_port = ntohs(me.sin_port);
+		if (err) {
+			o->state = -1;
+			o->err = err;
+			return;
+		}
+		if (!p->c->use_proxy) {
+			if (!p->local_addr)
+				p->local_addr = me.sin_addr.s_addr;
+			o->state = 3;
+			return;
+		}
+		/* SOCKS5, RFC 1928: no authentication, then CONNECT to an IPv4 address */
+		uint8_t req[3 + 10] = { 5, 1, 0, 5, 1, 0, 1 };
+		memcpy(req + 7, &o->daddr, 4);
+		req[11] = (uint8_t)(o->dport >> 8);
+		req[12] = (uint8_t)o->dport;
+		if (send(o->fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+			o->state = -1;
+			o->err = EPROTO;
+			return;
+		}
+		o->state = 1;
+		return;
+	}
+	if ((o->state == 1 || o->state == 2) && (revents & (POLLIN | POLLERR | POLLHUP))) {
+		/* method reply (2 bytes), then the CONNECT reply (10 bytes for IPv4) */
+		uint8_t buf[12];
+		size_t want = (o->state == 1 ? 2 : 10) - o->socks_got;
+		ssize_t r = recv(o->fd, buf, want, 0);
+		if (r <= 0) {
+			if (r < 0 && errno == EAGAIN)
+				return;
+			o->state = -1;
+			o->err = EPROTO;
+			return;
+		}
+		memcpy(o->socks + o->socks_got, buf, (size_t)r);
+		o->socks_got += (size_t)r;
+		if (o->state == 1 && o->socks_got == 2) {
+			if (o->socks[0] != 5 || o->socks[1] != 0) {
+				o->state = -1;
+				o->err = EPROTO;
+				return;
+			}
+			o->state = 2;
+			o->socks_got = 0;
+		} else if (o->state == 2 && o->socks_got == 10) {
+			o->local_port = (uint16_t)(o->socks[8] << 8 | o->socks[9]);
+			memcpy(&o->bnd_addr, o->socks + 4, 4);
+			/* RFC 1928 6: map the reply back onto what connect() would say */
+			static const int rep_errno[] = { 0, EPROTO, EACCES, ENETUNREACH, EHOSTUNREACH,
+							 ECONNREFUSED, ETIMEDOUT, EPROTO, EPROTO };
+			uint8_t rep = o->socks[1];
+			if (o->socks[0] != 5 || rep > 8) {
+				o->state = -1;
+				o->err = EPROTO;
+			} else if (rep) {
+				o->state = -1;
+				o->err = rep_errno[rep];
+			} else {
+				o->state = 3;
+			}
+		}
+	}
+}
+
+/* Runs N connections to completion (or TIMEOUT_MS); with FIRST, returns as
+ * soon as one is up. Returns the index of one that is up, or -1. */
+static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bool first)
+{
+	double end = now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd pf[PROTO_MAX_PORTS];
+		int pending = 0, up = -1;
+		for (int i = 0; i < n; i++) {
+			pf[i] = (struct pollfd){ o[i].fd, 0, 0 };
+			if (o[i].state == 3 && up < 0)
+				up = i;
+			if (o[i].state == 0 || o[i].state == 1 || o[i].state == 2) {
+				pf[i].events = o[i].state == 0 ? POLLOUT : POLLIN;
+				pending++;
+			} else {
+				pf[i].fd = -1;
+			}
+		}
+		if ((first && up >= 0) || !pending)
+			return up;
+		int left = (int)(end - now_ms());
+		if (left <= 0) {
+			for (int i = 0; i < n; i++)
+				if (o[i].state >= 0 && o[i].state < 3) {
+					o[i].state = -1;
+					o[i].err = ETIMEDOUT;
+				}
+			return up;
+		}
+		if (poll(pf, (nfds_t)n, left) < 0 && errno != EINTR)
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (pf[i].fd >= 0 && pf[i].revents)
+				out_step(p, &o[i], pf[i].revents);
+	}
+}
+
+/* One blocking-style connection (control, probes): fd with O_NONBLOCK cleared. */
+static int out_connect(struct peer *p, uint32_t daddr, uint16_t dport, int timeout_ms,
+		       uint16_t *local_port, double *ms, int *err)
+{
+	struct outconn o;
+	double t0 = now_ms();
+	out_start(p, &o, daddr, dport);
+	if (o.state == 0)
+		out_wait(p, &o, 1, timeout_ms, true);
+	*ms = now_ms() - t0;
+	if (o.state != 3) {
+		*err = o.err;
+		out_close(&o);
+		return -1;
+	}
+	if (local_port)
+		*local_port = o.local_port;
+	return o.fd;
+}
+
+/* ---- lines ---- */
+
+static int send_msg(int fd, const struct pmsg *m)
+{
+	char line[PROTO_MAX_LINE + 1];
+	int n = proto_format(m, line, sizeof(line));
+	if (n < 0)
+		return -1;
+	for (int off = 0; off < n;) {
+		ssize_t w = send(fd, line + off, (size_t)(n - off), MSG_NOSIGNAL);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			poll(&pf, 1, 1000);
+			continue;
+		}
+		if (w <= 0)
+			return -1;
+		off += (int)w;
+	}
+	return 0;
+}
+
+/* Reads one line into M within TIMEOUT_MS from a per-connection buffer. */
+static int recv_msg(int fd, char *buf, size_t *len, struct pmsg *m, int timeout_ms, char *err,
+		    size_t errlen)
+{
+	double end = now_ms() + timeout_ms;
+	for (;;) {
+		char *nl = memchr(buf, '\n', *len);
+		if (nl) {
+			size_t l = (size_t)(nl - buf) + 1;
+			int rc = proto_parse(buf, l, m, err, errlen);
+			memmove(buf, buf + l, *len - l);
+			*len -= l;
+			return rc;
+		}
+		if (*len >= PROTO_MAX_LINE) {
+			snprintf(err, errlen, "line too long");
+			return -1;
+		}
+		int left = (int)(end - now_ms());
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (left <= 0 || poll(&pf, 1, left) <= 0) {
+			snprintf(err, errlen, "timed out");
+			return -1;
+		}
+		ssize_t r = recv(fd, buf + *len, PROTO_MAX_LINE - *len, MSG_DONTWAIT);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "connection closed");
+			return -1;
+		}
+		*len += (size_t)r;
+	}
+}
+
+static int ctl_recv(struct peer *p, struct pmsg *m, int timeout_ms)
+{
+	char err[160];
+	if (recv_msg(p->ctl, p->rbuf, &p->rlen, m, timeout_ms, err, sizeof(err)) < 0) {
+		snprintf(p->server_error, sizeof(p->server_error), "control connection: %s", err);
+		return -1;
+	}
+	if (m->type == PM_ERROR) {
+		snprintf(p->server_error, sizeof(p->server_error), "%s: %s", m->code, m->text);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the punched connection ---- */
+
+static uint8_t pattern(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint8_t)(*s >> 24);
+}
+
+static uint64_t pattern_seed(const uint8_t *nonce, char role)
+{
+	uint64_t s;
+	memcpy(&s, nonce, sizeof(s));
+	return (s ^ (uint64_t)role * 0x9e3779b97f4a7c15ull) | 1;
+}
+
+/* Exchanges verify lines, then BYTES each way; checks everything. */
+static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, int bytes,
+				char *why, size_t whylen)
+{
+	struct pmsg v = { .type = PM_VERIFY, .role = p->c->role };
+	memcpy(v.nonce, nonce, PROTO_TOKEN_LEN);
+	if (send_msg(fd, &v) < 0) {
+		snprintf(why, whylen, "cannot send verify");
+		return false;
+	}
+	char buf[PROTO_MAX_LINE + 1], err[96] = "wrong nonce or role";
+	size_t len = 0;
+	struct pmsg got;
+	if (recv_msg(fd, buf, &len, &got, 3000, err, sizeof(err)) < 0 || got.type != PM_VERIFY ||
+	    memcmp(got.nonce, nonce, PROTO_TOKEN_LEN) || got.role == p->c->role) {
+		snprintf(why, whylen, "the other side did not verify (%s)", err);
+		return false;
+	}
+	/* data both ways at once, so that neither side's buffers fill first */
+	char other = p->c->role == 'a' ? 'b' : 'a';
+	uint64_t tx = pattern_seed(nonce, p->c->role), rx = pattern_seed(nonce, other);
+	int sent = 0, got_n = 0;
+	/* bytes that came with the verify line belong to the data */
+	for (size_t i = 0; i < len && got_n < bytes; i++, got_n++)
+		if ((uint8_t)buf[i] != pattern(&rx)) {
+			snprintf(why, whylen, "data differs at byte %d", got_n);
+			return false;
+		}
+	double end = now_ms() + 10000;
+	uint8_t chunk[4096];
+	while ((sent < bytes || got_n < bytes) && now_ms() < end) {
+		struct pollfd pf = { fd, (short)((sent < bytes ? POLLOUT : 0) | (got_n < bytes ? POLLIN : 0)), 0 };
+		if (poll(&pf, 1, 500) <= 0)
+			continue;
+		if ((pf.revents & POLLOUT) && sent < bytes) {
+			int n = bytes - sent < (int)sizeof(chunk) ? bytes - sent : (int)sizeof(chunk);
+			uint64_t s = tx;
+			for (int i = 0; i < n; i++)
+				chunk[i] = pattern(&s);
+			ssize_t w = send(fd, chunk, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w > 0) {
+				for (ssize_t i = 0; i < w; i++)
+					pattern(&tx);
+				sent += (int)w;
+			}
+		}
+		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				snprintf(why, whylen, "connection closed after %d of %d bytes", got_n, bytes);
+				return false;
+			}
+			for (ssize_t i = 0; i < r; i++, got_n++)
+				if (got_n >= bytes || chunk[i] != pattern(&rx)) {
+					snprintf(why, whylen, "data differs at byte %d", got_n);
+					return false;
+				}
+		}
+	}
+	if (sent < bytes || got_n < bytes) {
+		snprintf(why, whylen, "data timed out (%d sent, %d received)", sent, got_n);
+		return false;
+	}
+	return true;
+}
+
+static json_t *ports_json(const uint16_t *ports, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(ports[i]));
+	return a;
+}
+
+static const char *endpoint(uint32_t addr, uint16_t port, char *buf)
+{
+	char a[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	sprintf(buf, "%s:%u", a, port);
+	return buf;
+}
+
+int peer_run(const struct peer_config *c, json_t **result)
+{
+	struct peer p = { .c = c, .ctl = -1 };
+	double t0 = now_ms();
+	bool connected = false;
+	int rounds = 0, err = 0;
+	const char *reason = "server-error";
+	double connect_ms = 0;
+	char local[32] = "", remote[32] = "";
+
+	p.seen = json_array();
+	p.predicted = json_array();
+	if (c->os && c->os->next) {
+		p.host = os_host_new(c->os, c->seed, c->background_rate);
+		if (!p.host) {
+			snprintf(p.server_error, sizeof(p.server_error), "out of memory");
+			goto out;
+		}
+	}
+	double ms;
+	p.ctl = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL, &ms,
+			    &err);
+	if (p.ctl < 0) {
+		snprintf(p.server_error, sizeof(p.server_error), "cannot reach the server: %s",
+			 strerror(err));
+		goto out;
+	}
+	struct pmsg m = { .type = PM_HELLO, .role = c->role, .probes = c->probes, .rounds = c->rounds };
+	memcpy(m.session, c->session, PROTO_TOKEN_LEN);
+	struct pmsg w;
+	if (send_msg(p.ctl, &m) < 0 || ctl_recv(&p, &w, c->wait_timeout_ms) < 0)
+		goto out;
+	if (w.type != PM_WELCOME) {
+		snprintf(p.server_error, sizeof(p.server_error), "expected welcome, got %s",
+			 proto_type_name(w.type));
+		goto out;
+	}
+	for (rounds = 1; rounds <= c->rounds; rounds++) {
+		/* probes: each a fresh connection, as the next punch will be */
+		uint16_t seen[PROTO_MAX_PROBES];
+		double rtts[PROTO_MAX_PROBES];
+		int nseen = 0;
+		for (int i = 0; i < c->probes; i++) {
+			uint16_t lp = 0;
+			int fd = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000,
+					     &lp, &rtts[i], &err);
+			if (fd < 0) {
+				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
+					 strerror(err));
+				goto out;
+			}
+			struct pmsg pr = { .type = PM_PROBE, .seq = i, .local_port = lp }, sn;
+			memcpy(pr.token, w.token, PROTO_TOKEN_LEN);
+			char buf[PROTO_MAX_LINE + 1], e[160];
+			size_t len = 0;
+			int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
+			close(fd);
+			if (rc < 0 || sn.type != PM_SEEN) {
+				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
+					 rc < 0 ? e : sn.type == PM_ERROR ? sn.code : "unexpected reply");
+				goto out;
+			}
+			seen[nseen++] = sn.port;
+		}
+		json_array_append_new(p.seen, ports_json(seen, nseen));
+		/* the median connect time is our round trip to S */
+		for (int i = 1; i < c->probes; i++)
+			for (int j = i; j > 0 && rtts[j - 1] > rtts[j]; j--) {
+				double t = rtts[j];
+				rtts[j] = rtts[j - 1];
+				rtts[j - 1] = t;
+			}
+		struct pmsg rd = { .type = PM_READY, .rtt_ms = rtts[c->probes / 2] }, pu;
+		if (send_msg(p.ctl, &rd) < 0 || ctl_recv(&p, &pu, c->wait_timeout_ms) < 0)
+			goto out;
+		if (pu.type != PM_PUNCH) {
+			snprintf(p.server_error, sizeof(p.server_error), "expected punch, got %s",
+				 proto_type_name(pu.type));
+			goto out;
+		}
+		json_array_append_new(p.predicted, ports_json(pu.ports, pu.nports));
+		/* go: one connect() per candidate, all at once */
+		double go = now_ms() + pu.go_ms;
+		while (now_ms() < go) {
+			double left = go - now_ms();
+			struct timespec ts = { 0, (long)(left * 1e6) };
+			if (left >= 1000)
+				ts = (struct timespec){ 1, 0 };
+			nanosleep(&ts, NULL);
+		}
+		struct outconn o[PROTO_MAX_PORTS];
+		double ta = now_ms();
+		for (int i = 0; i < pu.nports; i++)
+			out_start(&p, &o[i], pu.addr, pu.ports[i]);
+		int up = out_wait(&p, o, pu.nports, c->attempt_timeout_ms, true);
+		connect_ms = now_ms() - ta;
+		struct pmsg res = { .type = PM_RESULT };
+		char why[160] = "";
+		if (up >= 0) {
+			struct sockaddr_in me, them;
+			socklen_t l1 = sizeof(me), l2 = sizeof(them);
+			getsockname(o[up].fd, (struct sockaddr *)&me, &l1);
+			getpeername(o[up].fd, (struct sockaddr *)&them, &l2);
+			if (c->use_proxy)
+				endpoint(pu.addr, pu.ports[up], remote);
+			else
+				endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), remote);
+			endpoint(c->use_proxy ? o[up].bnd_addr : me.sin_addr.s_addr, o[up].local_port, local);
+			int fl = fcntl(o[up].fd, F_GETFL);
+			fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
+			res.ok = verify_and_exchange(&p, o[up].fd, pu.nonce, c->bytes, why, sizeof(why));
+			res.local_port = o[up].local_port;
+			if (!res.ok)
+				snprintf(res.reason, sizeof(res.reason), "verify-failed");
+		} else {
+			bool refused = false, proxy = false;
+			for (int i = 0; i < pu.nports; i++) {
+				refused |= o[i].err == ECONNREFUSED;
+				proxy |= c->use_proxy && o[i].err == EPROTO;
+			}
+			snprintf(res.reason, sizeof(res.reason), "%s",
+				 proxy ? "proxy-error" : refused ? "rst" : "timeout");
+			res.local_port = o[0].local_port;
+			endpoint(pu.addr, pu.ports[0], remote);
+			if (o[0].local_port)
+				endpoint(c->use_proxy ? o[0].bnd_addr : p.local_addr, o[0].local_port, local);
+		}
+		res.connect_ms = connect_ms;
+		for (int i = 0; i < pu.nports; i++)
+			out_close(&o[i]);
+		struct pmsg next;
+		if (send_msg(p.ctl, &res) < 0 || ctl_recv(&p, &next, c->wait_timeout_ms) < 0)
+			goto out;
+		if (next.type == PM_DONE) {
+			connected = next.ok && res.ok;
+			reason = connected ? NULL : next.reason[0] ? next.reason : res.reason;
+			break;
+		}
+		if (next.type != PM_RETRY) {
+			snprintf(p.server_error, sizeof(p.server_error), "expected retry or done, got %s",
+				 proto_type_name(next.type));
+			goto out;
+		}
+		reason = res.reason[0] ? res.reason : "timeout";
+	}
+	if (rounds > c->rounds)
+		rounds = c->rounds;
+	p.server_error[0] = 0;
+out:;
+	json_t *r = json_pack("{s:s, s:s, s:b, s:b, s:i, s:o, s:o, s:i}", "role",
+			      c->role == 'a' ? "a" : "b", "os", c->os ? c->os->name : "native", "proxy",
+			      c->use_proxy, "connected", connected, "rounds", rounds, "ports_seen",
+			      p.seen, "ports_predicted", p.predicted, "bytes", connected ? c->bytes : 0);
+	json_object_set_new(r, "reason", connected ? json_null() : json_string(p.server_error[0] ? "server-error" : reason));
+	json_object_set_new(r, "time_to_connect_ms",
+			    connected ? json_real(round((now_ms() - t0) * 1000) / 1000) : json_null());
+	json_object_set_new(r, "connect_ms", json_real(round(connect_ms * 1000) / 1000));
+	json_object_set_new(r, "local", local[0] ? json_string(local) : json_null());
+	json_object_set_new(r, "remote", remote[0] ? json_string(remote) : json_null());
+	if (p.server_error[0])
+		json_object_set_new(r, "error", json_string(p.server_error));
+	if (p.host)
+		json_object_set_new(r, "background_ports", json_integer((json_int_t)p.host->background_taken));
+	*result = r;
+	if (p.ctl >= 0)
+		close(p.ctl);
+	os_host_free(p.host);
+	return connected ? 0 : 1;
+}
+
+int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *err, size_t errlen)
+{
+	struct peer_config c;
+	peer_config_defaults(&c);
+	struct peer p = { .c = &c };
+	double ms;
+	int e = 0;
+	int fd = out_connect(&p, server->sin_addr.s_addr, ntohs(server->sin_port), 5000, NULL, &ms, &e);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot reach the server: %s", strerror(e));
+		return -1;
+	}
+	struct pmsg m = { .type = PM_OPEN }, r;
+	char buf[PROTO_MAX_LINE + 1];
+	size_t len = 0;
+	int rc = send_msg(fd, &m) < 0 ? -1 : recv_msg(fd, buf, &len, &r, 5000, err, errlen);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	if (r.type != PM_OPENED) {
+		snprintf(err, errlen, "the server refused: %s: %s", r.code, r.text);
+		return -1;
+	}
+	memcpy(token, r.session, PROTO_TOKEN_LEN);
+	return 0;
+}

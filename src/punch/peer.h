@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The connect-only peer: it never listen()s, and never bind()s unless an OS
+ * profile plays the kernel's part (the profile's allocator picks the port,
+ * the peer binds it just before connect()). With a proxy, every outside
+ * connection goes through the local SOCKS5 proxy instead.
+ */
+#pragma once
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "osprof.h"
+#include "proto.h"
+
+struct peer_config {
+	struct sockaddr_in server;
+	uint8_t session[PROTO_TOKEN_LEN];
+	char role;			/* 'a' or 'b' */
+	const struct os_ops *os;	/* NULL or native: the kernel picks ports */
+	double background_rate;		/* ports/s other programs take */
+	uint64_t seed;
+	bool use_proxy;
+	struct sockaddr_in proxy;
+	int probes, rounds, bytes;
+	int attempt_timeout_ms;		/* one punch attempt */
+	int wait_timeout_ms;		/* for S's next message */
+};
+
+void peer_config_defaults(struct peer_config *c);
+
+/* Runs the whole procedure; *RESULT gets the result object (see
+ * docs/protocol.md). Returns 0 when connected, 1 when not. */
+int peer_run(const struct peer_config *c, json_t **result);
+
+/* Asks S for a new session; 0 and the token, or -1 with ERR. */
+int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *err, size_t errlen);
