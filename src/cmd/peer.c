@@ -10,18 +10,18 @@
 #include <sys/random.h>
 
 const char peer_usage[] =
-	"usage: punchlab peer --server ADDR:PORT --session TOKEN --role a|b [--os PROFILE]\n"
-	"                     [--background-rate R] [--seed N] [--proxy ADDR:PORT] [--probes N]\n"
-	"                     [--rounds R] [--bytes N] [--attempt-ms MS]\n"
-	"\n"
-	"The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
-	"other's predicted endpoint at the given moment, checks the other side with\n"
-	"the session nonce, exchanges --bytes each way, and prints one JSON result\n"
-	"line. Without --os (or with native) it never bind()s; with a profile, the\n"
-	"profile's port allocator plays the kernel (`--os help` lists them). With\n"
-	"--proxy every outside connection goes through that SOCKS5 proxy.\n"
-	"Defaults: 3 probes, 3 rounds, 1024 bytes, 3000 ms per attempt.\n"
-	"Exit: 0 connected, 1 not, 2 usage.\n";
+    "usage: punchlab peer --server ADDR:PORT --session TOKEN --role a|b [--os PROFILE]\n"
+    "                     [--background-rate R] [--seed N] [--proxy ADDR:PORT] [--probes N]\n"
+    "                     [--rounds R] [--bytes N] [--attempt-ms MS]\n"
+    "\n"
+    "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
+    "other's predicted endpoint at the given moment, checks the other side with\n"
+    "the session nonce, exchanges --bytes each way, and prints one JSON result\n"
+    "line. Without --os (or with native) it never bind()s; with a profile, the\n"
+    "profile's port allocator plays the kernel (`--os help` lists them). With\n"
+    "--proxy every outside connection goes through that SOCKS5 proxy.\n"
+    "Defaults: 3 probes, 3 rounds, 1024 bytes, 3000 ms per attempt.\n"
+    "Exit: 0 connected, 1 not, 2 usage.\n";
 
 static void os_help(void)
 {
@@ -31,20 +31,26 @@ static void os_help(void)
 		char range[24] = "kernel's";
 		if (o->next)
 			snprintf(range, sizeof(range), "%u-%u", o->lo, o->hi);
-		printf("%-12s %-13s %s\n%-26s source: %s%s\n", o->name, range, o->rule, "", o->source,
-		       o->assumed ? " (ASSUMED: not documented)" : "");
+		printf("%-12s %-13s %s\n%-26s source: %s%s\n", o->name, range, o->rule, "",
+		       o->source, o->assumed ? " (ASSUMED: not documented)" : "");
 	}
 }
 
 int peer_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },  { "session", required_argument, NULL, 'S' },
-		{ "role", required_argument, NULL, 'r' },    { "os", required_argument, NULL, 'o' },
-		{ "proxy", required_argument, NULL, 'p' },   { "probes", required_argument, NULL, 'n' },
-		{ "rounds", required_argument, NULL, 'R' },  { "bytes", required_argument, NULL, 'b' },
-		{ "seed", required_argument, NULL, 'e' },    { "background-rate", required_argument, NULL, 'g' },
-		{ "attempt-ms", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 },
+	    {"server", required_argument, NULL, 's'},
+	    {"session", required_argument, NULL, 'S'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"os", required_argument, NULL, 'o'},
+	    {"proxy", required_argument, NULL, 'p'},
+	    {"probes", required_argument, NULL, 'n'},
+	    {"rounds", required_argument, NULL, 'R'},
+	    {"bytes", required_argument, NULL, 'b'},
+	    {"seed", required_argument, NULL, 'e'},
+	    {"background-rate", required_argument, NULL, 'g'},
+	    {"attempt-ms", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct peer_config c;
 	bool have_server = false, have_session = false;
@@ -82,8 +88,9 @@ int peer_main(int argc, char *argv[])
 			}
 			c.os = os_by_name(optarg);
 			if (!c.os) {
-				fprintf(stderr, "punchlab peer: unknown OS profile \"%s\" (known: %s)\n", optarg,
-					os_names());
+				fprintf(stderr,
+					"punchlab peer: unknown OS profile \"%s\" (known: %s)\n",
+					optarg, os_names());
 				return EXIT_USAGE;
 			}
 			break;
@@ -130,7 +137,7 @@ int peer_main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 		continue;
-bad:
+	bad:
 		fprintf(stderr, "punchlab peer: bad value \"%s\" for --%s\n", optarg,
 			opts[0].name ? "option" : "");
 		return EXIT_USAGE;

@@ -9,15 +9,15 @@
 #include <string.h>
 
 const char proxy_usage[] =
-	"usage: punchlab proxy --listen 127.0.0.1:PORT [--port-base N] [--quiet]\n"
-	"\n"
-	"The local proxy: SOCKS5 CONNECT (RFC 1928, no authentication), so any SOCKS\n"
-	"client can use it. Each outside connection bind()s the next port of its own\n"
-	"sequence from --port-base (default 20000), skipping ports in use, which\n"
-	"makes them predictable to S. The SOCKS reply comes when the outside\n"
-	"connection is up or has failed, with the matching SOCKS code. Then it relays\n"
-	"both ways until both sides have closed. One JSON line per outside connection\n"
-	"on stderr unless --quiet.\n";
+    "usage: punchlab proxy --listen 127.0.0.1:PORT [--port-base N] [--quiet]\n"
+    "\n"
+    "The local proxy: SOCKS5 CONNECT (RFC 1928, no authentication), so any SOCKS\n"
+    "client can use it. Each outside connection bind()s the next port of its own\n"
+    "sequence from --port-base (default 20000), skipping ports in use, which\n"
+    "makes them predictable to S. The SOCKS reply comes when the outside\n"
+    "connection is up or has failed, with the matching SOCKS code. Then it relays\n"
+    "both ways until both sides have closed. One JSON line per outside connection\n"
+    "on stderr unless --quiet.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -30,10 +30,10 @@ static void on_signal(int sig)
 int proxy_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "port-base", required_argument, NULL, 'b' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
+	    {"listen", required_argument, NULL, 'l'},
+	    {"port-base", required_argument, NULL, 'b'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct proxy_config c;
 	const char *listen_s = NULL;
@@ -56,7 +56,8 @@ int proxy_main(int argc, char *argv[])
 		case 'b':
 			v = strtol(optarg, &end, 10);
 			if (*end || v < 1024 || v > 65535) {
-				fprintf(stderr, "punchlab proxy: --port-base must be 1024 to 65535\n");
+				fprintf(stderr,
+					"punchlab proxy: --port-base must be 1024 to 65535\n");
 				return EXIT_USAGE;
 			}
 			c.port_base = (uint16_t)v;
@@ -72,13 +73,14 @@ int proxy_main(int argc, char *argv[])
 		fputs(proxy_usage, stderr);
 		return EXIT_USAGE;
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = proxy_run(&c, &stop, NULL);
 	if (rc < 0) {
-		fprintf(stderr, "punchlab proxy: cannot listen on %s: %s\n", listen_s, strerror(-rc));
+		fprintf(stderr, "punchlab proxy: cannot listen on %s: %s\n", listen_s,
+			strerror(-rc));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -6,10 +6,10 @@
 #include <string.h>
 
 const char session_usage[] =
-	"usage: punchlab session --server ADDR:PORT\n"
-	"\n"
-	"Asks the rendezvous server for a new session and prints its token (32 hex\n"
-	"digits): give it to both peers with --session.\n";
+    "usage: punchlab session --server ADDR:PORT\n"
+    "\n"
+    "Asks the rendezvous server for a new session and prints its token (32 hex\n"
+    "digits): give it to both peers with --session.\n";
 
 int session_main(int argc, char *argv[])
 {

@@ -530,14 +530,16 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 		json_t *jn = json_pack("{s:s, s:s, s:s, s:[]}", "name", n->name, "ns", ns, "role",
 				       topo_role_str(n->role), "interfaces");
 		if (n->is_nat)
-			json_object_set_new(jn, "nat", json_string(n->ruleset ? n->ruleset : n->nat.name));
+			json_object_set_new(jn, "nat",
+					    json_string(n->ruleset ? n->ruleset : n->nat.name));
 		if (n->is_nat && !n->ruleset)
-			json_object_set_new(jn, "nat_profile",
-					    json_pack("{s:s, s:s, s:s, s:b, s:s}", "mapping",
-						      nat_mapping_str(n->nat.mapping), "port_assignment",
-						      nat_port_str(n->nat.port), "unsolicited_syn",
-						      nat_unsolicited_str(n->nat.unsolicited), "hairpin",
-						      n->nat.hairpin, "outside", t->segs[n->outside].name));
+			json_object_set_new(
+			    jn, "nat_profile",
+			    json_pack("{s:s, s:s, s:s, s:b, s:s}", "mapping",
+				      nat_mapping_str(n->nat.mapping), "port_assignment",
+				      nat_port_str(n->nat.port), "unsolicited_syn",
+				      nat_unsolicited_str(n->nat.unsolicited), "hairpin",
+				      n->nat.hairpin, "outside", t->segs[n->outside].name));
 		for (int s = 0; s < t->nsegs; s++)
 			for (int m = 0; m < t->segs[s].nmembers; m++) {
 				if (t->segs[s].members[m].node != i)

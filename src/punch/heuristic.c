@@ -108,15 +108,20 @@ static int random_guess(const struct heur_obs *o, int n, int k, uint64_t seed, u
 	return m;
 }
 
-static const struct heuristic h_preserve = { "preserve", "the ports seen, latest first (a NAT that keeps one mapping)", preserve };
-static const struct heuristic h_last = { "last", "the port after the last one seen, then its neighbours", last };
-static const struct heuristic h_delta = { "delta", "last + the last difference (the STUNT client's rule), then neighbours", delta };
-static const struct heuristic h_delta_mode = { "delta-mode", "last + the most frequent difference, then neighbours", delta_mode };
-static const struct heuristic h_window = { "window", "the next k ports along the last difference", window };
-static const struct heuristic h_random = { "random", "k random ports (a baseline)", random_guess };
+static const struct heuristic h_preserve = {
+    "preserve", "the ports seen, latest first (a NAT that keeps one mapping)", preserve};
+static const struct heuristic h_last = {
+    "last", "the port after the last one seen, then its neighbours", last};
+static const struct heuristic h_delta = {
+    "delta", "last + the last difference (the STUNT client's rule), then neighbours", delta};
+static const struct heuristic h_delta_mode = {
+    "delta-mode", "last + the most frequent difference, then neighbours", delta_mode};
+static const struct heuristic h_window = {"window", "the next k ports along the last difference",
+					  window};
+static const struct heuristic h_random = {"random", "k random ports (a baseline)", random_guess};
 
 const struct heuristic *const heuristics[] = {
-	&h_preserve, &h_last, &h_delta, &h_delta_mode, &h_window, &h_random, NULL,
+    &h_preserve, &h_last, &h_delta, &h_delta_mode, &h_window, &h_random, NULL,
 };
 
 const struct heuristic *heuristic_by_name(const char *name)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 const struct os_ops *const os_profiles[] = {
-	&os_windows_xp, &os_windows_7, &os_macosx_10_5, &os_linux_2_6, &os_linux_4_6,
-	&os_linux_5_12, &os_freebsd,   &os_openbsd,	&os_native,    NULL,
+    &os_windows_xp, &os_windows_7, &os_macosx_10_5, &os_linux_2_6, &os_linux_4_6,
+    &os_linux_5_12, &os_freebsd,   &os_openbsd,	    &os_native,	   NULL,
 };
 
 const struct os_ops *os_by_name(const char *name)
@@ -51,7 +51,7 @@ double os_rng_unit(struct os_rng *r)
 
 uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport)
 {
-	struct os_rng r = { key ^ ((uint64_t)saddr << 32 | daddr) };
+	struct os_rng r = {key ^ ((uint64_t)saddr << 32 | daddr)};
 	r.s ^= os_rng_next(&r) + dport;
 	return (uint32_t)(os_rng_next(&r) >> 32);
 }
@@ -107,10 +107,10 @@ uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os
 		unsigned k = poisson(&h->rng, h->background_rate * (now - h->last));
 		for (unsigned i = 0; i < k; i++) {
 			/* other programs talk to anyone: a random destination each */
-			struct os_dest bg = { d->saddr, (uint32_t)os_rng_next(&h->rng),
-					      (uint16_t)(1 + os_rng_below(&h->rng, 65535)) };
-			h->ops->next(h->state, &h->rng, &bg, h->last + (now - h->last) * (i + 1) / (k + 1),
-				     in_use, arg);
+			struct os_dest bg = {d->saddr, (uint32_t)os_rng_next(&h->rng),
+					     (uint16_t)(1 + os_rng_below(&h->rng, 65535))};
+			h->ops->next(h->state, &h->rng, &bg,
+				     h->last + (now - h->last) * (i + 1) / (k + 1), in_use, arg);
 			h->background_taken++;
 		}
 	}

@@ -68,5 +68,5 @@ uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os
 		      void *arg);
 
 /* the profiles, one file each in src/punch/os/ */
-extern const struct os_ops os_windows_xp, os_windows_7, os_macosx_10_5, os_linux_2_6,
-	os_linux_4_6, os_linux_5_12, os_freebsd, os_openbsd, os_native;
+extern const struct os_ops os_windows_xp, os_windows_7, os_macosx_10_5, os_linux_2_6, os_linux_4_6,
+    os_linux_5_12, os_freebsd, os_openbsd, os_native;

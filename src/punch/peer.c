@@ -59,7 +59,7 @@ struct outconn {
 static bool port_taken(uint16_t port, void *arg)
 {
 	int fd = *(int *)arg;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	/* the allocator asks; binding answers, and leaves the port bound when free */
 	return bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0;
 }
@@ -76,11 +76,12 @@ static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_
 		o->err = errno;
 		return;
 	}
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = daddr };
+	struct sockaddr_in to = {
+	    .sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = daddr};
 	if (p->c->use_proxy) {
 		to = p->c->proxy; /* loopback: no port of ours matters there */
 	} else if (p->host && p->host->ops->next) {
-		struct os_dest d = { p->local_addr, daddr, dport };
+		struct os_dest d = {p->local_addr, daddr, dport};
 		o->local_port = os_host_port(p->host, &d, now_ms() / 1e3, port_taken, &o->fd);
 		if (!o->local_port) {
 			o->state = -1;
@@ -126,7 +127,7 @@ static void out_step(struct peer *p, struct outconn *o, short revents)
 			return;
 		}
 		/* SOCKS5, RFC 1928: no authentication, then CONNECT to an IPv4 address */
-		uint8_t req[3 + 10] = { 5, 1, 0, 5, 1, 0, 1 };
+		uint8_t req[3 + 10] = {5, 1, 0, 5, 1, 0, 1};
 		memcpy(req + 7, &o->daddr, 4);
 		req[11] = (uint8_t)(o->dport >> 8);
 		req[12] = (uint8_t)o->dport;
@@ -164,8 +165,9 @@ static void out_step(struct peer *p, struct outconn *o, short revents)
 			o->local_port = (uint16_t)(o->socks[8] << 8 | o->socks[9]);
 			memcpy(&o->bnd_addr, o->socks + 4, 4);
 			/* RFC 1928 6: map the reply back onto what connect() would say */
-			static const int rep_errno[] = { 0, EPROTO, EACCES, ENETUNREACH, EHOSTUNREACH,
-							 ECONNREFUSED, ETIMEDOUT, EPROTO, EPROTO };
+			static const int rep_errno[] = {0,	     EPROTO,	   EACCES,
+							ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
+							ETIMEDOUT,   EPROTO,	   EPROTO};
 			uint8_t rep = o->socks[1];
 			if (o->socks[0] != 5 || rep > 8) {
 				o->state = -1;
@@ -189,7 +191,7 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 		struct pollfd pf[PROTO_MAX_PORTS];
 		int pending = 0, up = -1;
 		for (int i = 0; i < n; i++) {
-			pf[i] = (struct pollfd){ o[i].fd, 0, 0 };
+			pf[i] = (struct pollfd){o[i].fd, 0, 0};
 			if (o[i].state == 3 && up < 0)
 				up = i;
 			if (o[i].state == 0 || o[i].state == 1 || o[i].state == 2) {
@@ -249,7 +251,7 @@ static int send_msg(int fd, const struct pmsg *m)
 	for (int off = 0; off < n;) {
 		ssize_t w = send(fd, line + off, (size_t)(n - off), MSG_NOSIGNAL);
 		if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-			struct pollfd pf = { fd, POLLOUT, 0 };
+			struct pollfd pf = {fd, POLLOUT, 0};
 			poll(&pf, 1, 1000);
 			continue;
 		}
@@ -279,7 +281,7 @@ static int recv_msg(int fd, char *buf, size_t *len, struct pmsg *m, int timeout_
 			return -1;
 		}
 		int left = (int)(end - now_ms());
-		struct pollfd pf = { fd, POLLIN, 0 };
+		struct pollfd pf = {fd, POLLIN, 0};
 		if (left <= 0 || poll(&pf, 1, left) <= 0) {
 			snprintf(err, errlen, "timed out");
 			return -1;
@@ -327,10 +329,10 @@ static uint64_t pattern_seed(const uint8_t *nonce, char role)
 }
 
 /* Exchanges verify lines, then BYTES each way; checks everything. */
-static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, int bytes,
-				char *why, size_t whylen)
+static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, int bytes, char *why,
+				size_t whylen)
 {
-	struct pmsg v = { .type = PM_VERIFY, .role = p->c->role };
+	struct pmsg v = {.type = PM_VERIFY, .role = p->c->role};
 	memcpy(v.nonce, nonce, PROTO_TOKEN_LEN);
 	if (send_msg(fd, &v) < 0) {
 		snprintf(why, whylen, "cannot send verify");
@@ -357,11 +359,13 @@ static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, in
 	double end = now_ms() + 10000;
 	uint8_t chunk[4096];
 	while ((sent < bytes || got_n < bytes) && now_ms() < end) {
-		struct pollfd pf = { fd, (short)((sent < bytes ? POLLOUT : 0) | (got_n < bytes ? POLLIN : 0)), 0 };
+		struct pollfd pf = {
+		    fd, (short)((sent < bytes ? POLLOUT : 0) | (got_n < bytes ? POLLIN : 0)), 0};
 		if (poll(&pf, 1, 500) <= 0)
 			continue;
 		if ((pf.revents & POLLOUT) && sent < bytes) {
-			int n = bytes - sent < (int)sizeof(chunk) ? bytes - sent : (int)sizeof(chunk);
+			int n =
+			    bytes - sent < (int)sizeof(chunk) ? bytes - sent : (int)sizeof(chunk);
 			uint64_t s = tx;
 			for (int i = 0; i < n; i++)
 				chunk[i] = pattern(&s);
@@ -375,7 +379,8 @@ static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, in
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t r = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
-				snprintf(why, whylen, "connection closed after %d of %d bytes", got_n, bytes);
+				snprintf(why, whylen, "connection closed after %d of %d bytes",
+					 got_n, bytes);
 				return false;
 			}
 			for (ssize_t i = 0; i < r; i++, got_n++)
@@ -410,11 +415,11 @@ static const char *endpoint(uint32_t addr, uint16_t port, char *buf)
 
 int peer_run(const struct peer_config *c, json_t **result)
 {
-	struct peer p = { .c = c, .ctl = -1 };
+	struct peer p = {.c = c, .ctl = -1};
 	double t0 = now_ms();
 	bool connected = false;
 	int rounds = 0, err = 0;
-	const char *reason = "server-error";
+	char reason[24] = "server-error"; /* outlives the round's messages */
 	double connect_ms = 0;
 	char local[32] = "", remote[32] = "";
 
@@ -428,14 +433,15 @@ int peer_run(const struct peer_config *c, json_t **result)
 		}
 	}
 	double ms;
-	p.ctl = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL, &ms,
-			    &err);
+	p.ctl = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL,
+			    &ms, &err);
 	if (p.ctl < 0) {
 		snprintf(p.server_error, sizeof(p.server_error), "cannot reach the server: %s",
 			 strerror(err));
 		goto out;
 	}
-	struct pmsg m = { .type = PM_HELLO, .role = c->role, .probes = c->probes, .rounds = c->rounds };
+	struct pmsg m = {
+	    .type = PM_HELLO, .role = c->role, .probes = c->probes, .rounds = c->rounds};
 	memcpy(m.session, c->session, PROTO_TOKEN_LEN);
 	struct pmsg w;
 	if (send_msg(p.ctl, &m) < 0 || ctl_recv(&p, &w, c->wait_timeout_ms) < 0)
@@ -452,22 +458,26 @@ int peer_run(const struct peer_config *c, json_t **result)
 		int nseen = 0;
 		for (int i = 0; i < c->probes; i++) {
 			uint16_t lp = 0;
-			int fd = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000,
-					     &lp, &rtts[i], &err);
+			int fd = out_connect(&p, c->server.sin_addr.s_addr,
+					     ntohs(c->server.sin_port), 5000, &lp, &rtts[i], &err);
 			if (fd < 0) {
 				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
 					 strerror(err));
 				goto out;
 			}
-			struct pmsg pr = { .type = PM_PROBE, .seq = i, .local_port = lp }, sn;
+			struct pmsg pr = {.type = PM_PROBE, .seq = i, .local_port = lp}, sn;
 			memcpy(pr.token, w.token, PROTO_TOKEN_LEN);
 			char buf[PROTO_MAX_LINE + 1], e[160];
 			size_t len = 0;
-			int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
+			int rc = send_msg(fd, &pr) < 0
+				     ? -1
+				     : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
 			close(fd);
 			if (rc < 0 || sn.type != PM_SEEN) {
 				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
-					 rc < 0 ? e : sn.type == PM_ERROR ? sn.code : "unexpected reply");
+					 rc < 0		       ? e
+					 : sn.type == PM_ERROR ? sn.code
+							       : "unexpected reply");
 				goto out;
 			}
 			seen[nseen++] = sn.port;
@@ -480,7 +490,7 @@ int peer_run(const struct peer_config *c, json_t **result)
 				rtts[j] = rtts[j - 1];
 				rtts[j - 1] = t;
 			}
-		struct pmsg rd = { .type = PM_READY, .rtt_ms = rtts[c->probes / 2] }, pu;
+		struct pmsg rd = {.type = PM_READY, .rtt_ms = rtts[c->probes / 2]}, pu;
 		if (send_msg(p.ctl, &rd) < 0 || ctl_recv(&p, &pu, c->wait_timeout_ms) < 0)
 			goto out;
 		if (pu.type != PM_PUNCH) {
@@ -493,9 +503,9 @@ int peer_run(const struct peer_config *c, json_t **result)
 		double go = now_ms() + pu.go_ms;
 		while (now_ms() < go) {
 			double left = go - now_ms();
-			struct timespec ts = { 0, (long)(left * 1e6) };
+			struct timespec ts = {0, (long)(left * 1e6)};
 			if (left >= 1000)
-				ts = (struct timespec){ 1, 0 };
+				ts = (struct timespec){1, 0};
 			nanosleep(&ts, NULL);
 		}
 		struct outconn o[PROTO_MAX_PORTS];
@@ -504,7 +514,7 @@ int peer_run(const struct peer_config *c, json_t **result)
 			out_start(&p, &o[i], pu.addr, pu.ports[i]);
 		int up = out_wait(&p, o, pu.nports, c->attempt_timeout_ms, true);
 		connect_ms = now_ms() - ta;
-		struct pmsg res = { .type = PM_RESULT };
+		struct pmsg res = {.type = PM_RESULT};
 		char why[160] = "";
 		if (up >= 0) {
 			struct sockaddr_in me, them;
@@ -515,10 +525,12 @@ int peer_run(const struct peer_config *c, json_t **result)
 				endpoint(pu.addr, pu.ports[up], remote);
 			else
 				endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), remote);
-			endpoint(c->use_proxy ? o[up].bnd_addr : me.sin_addr.s_addr, o[up].local_port, local);
+			endpoint(c->use_proxy ? o[up].bnd_addr : me.sin_addr.s_addr,
+				 o[up].local_port, local);
 			int fl = fcntl(o[up].fd, F_GETFL);
 			fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
-			res.ok = verify_and_exchange(&p, o[up].fd, pu.nonce, c->bytes, why, sizeof(why));
+			res.ok =
+			    verify_and_exchange(&p, o[up].fd, pu.nonce, c->bytes, why, sizeof(why));
 			res.local_port = o[up].local_port;
 			if (!res.ok)
 				snprintf(res.reason, sizeof(res.reason), "verify-failed");
@@ -529,11 +541,14 @@ int peer_run(const struct peer_config *c, json_t **result)
 				proxy |= c->use_proxy && o[i].err == EPROTO;
 			}
 			snprintf(res.reason, sizeof(res.reason), "%s",
-				 proxy ? "proxy-error" : refused ? "rst" : "timeout");
+				 proxy	   ? "proxy-error"
+				 : refused ? "rst"
+					   : "timeout");
 			res.local_port = o[0].local_port;
 			endpoint(pu.addr, pu.ports[0], remote);
 			if (o[0].local_port)
-				endpoint(c->use_proxy ? o[0].bnd_addr : p.local_addr, o[0].local_port, local);
+				endpoint(c->use_proxy ? o[0].bnd_addr : p.local_addr,
+					 o[0].local_port, local);
 		}
 		res.connect_ms = connect_ms;
 		for (int i = 0; i < pu.nports; i++)
@@ -543,34 +558,39 @@ int peer_run(const struct peer_config *c, json_t **result)
 			goto out;
 		if (next.type == PM_DONE) {
 			connected = next.ok && res.ok;
-			reason = connected ? NULL : next.reason[0] ? next.reason : res.reason;
+			snprintf(reason, sizeof(reason), "%s", next.reason[0] ? next.reason : res.reason);
 			break;
 		}
 		if (next.type != PM_RETRY) {
-			snprintf(p.server_error, sizeof(p.server_error), "expected retry or done, got %s",
-				 proto_type_name(next.type));
+			snprintf(p.server_error, sizeof(p.server_error),
+				 "expected retry or done, got %s", proto_type_name(next.type));
 			goto out;
 		}
-		reason = res.reason[0] ? res.reason : "timeout";
+		snprintf(reason, sizeof(reason), "%s", res.reason[0] ? res.reason : "timeout");
 	}
 	if (rounds > c->rounds)
 		rounds = c->rounds;
 	p.server_error[0] = 0;
 out:;
-	json_t *r = json_pack("{s:s, s:s, s:b, s:b, s:i, s:o, s:o, s:i}", "role",
-			      c->role == 'a' ? "a" : "b", "os", c->os ? c->os->name : "native", "proxy",
-			      c->use_proxy, "connected", connected, "rounds", rounds, "ports_seen",
-			      p.seen, "ports_predicted", p.predicted, "bytes", connected ? c->bytes : 0);
-	json_object_set_new(r, "reason", connected ? json_null() : json_string(p.server_error[0] ? "server-error" : reason));
+	json_t *r =
+	    json_pack("{s:s, s:s, s:b, s:b, s:i, s:o, s:o, s:i}", "role",
+		      c->role == 'a' ? "a" : "b", "os", c->os ? c->os->name : "native", "proxy",
+		      c->use_proxy, "connected", connected, "rounds", rounds, "ports_seen", p.seen,
+		      "ports_predicted", p.predicted, "bytes", connected ? c->bytes : 0);
+	json_object_set_new(r, "reason",
+			    connected ? json_null()
+				      : json_string(p.server_error[0] ? "server-error" : reason));
 	json_object_set_new(r, "time_to_connect_ms",
-			    connected ? json_real(round((now_ms() - t0) * 1000) / 1000) : json_null());
+			    connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
+				      : json_null());
 	json_object_set_new(r, "connect_ms", json_real(round(connect_ms * 1000) / 1000));
 	json_object_set_new(r, "local", local[0] ? json_string(local) : json_null());
 	json_object_set_new(r, "remote", remote[0] ? json_string(remote) : json_null());
 	if (p.server_error[0])
 		json_object_set_new(r, "error", json_string(p.server_error));
 	if (p.host)
-		json_object_set_new(r, "background_ports", json_integer((json_int_t)p.host->background_taken));
+		json_object_set_new(r, "background_ports",
+				    json_integer((json_int_t)p.host->background_taken));
 	*result = r;
 	if (p.ctl >= 0)
 		close(p.ctl);
@@ -582,15 +602,16 @@ int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *er
 {
 	struct peer_config c;
 	peer_config_defaults(&c);
-	struct peer p = { .c = &c };
+	struct peer p = {.c = &c};
 	double ms;
 	int e = 0;
-	int fd = out_connect(&p, server->sin_addr.s_addr, ntohs(server->sin_port), 5000, NULL, &ms, &e);
+	int fd =
+	    out_connect(&p, server->sin_addr.s_addr, ntohs(server->sin_port), 5000, NULL, &ms, &e);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot reach the server: %s", strerror(e));
 		return -1;
 	}
-	struct pmsg m = { .type = PM_OPEN }, r;
+	struct pmsg m = {.type = PM_OPEN}, r;
 	char buf[PROTO_MAX_LINE + 1];
 	size_t len = 0;
 	int rc = send_msg(fd, &m) < 0 ? -1 : recv_msg(fd, buf, &len, &r, 5000, err, errlen);

@@ -16,15 +16,15 @@
 struct peer_config {
 	struct sockaddr_in server;
 	uint8_t session[PROTO_TOKEN_LEN];
-	char role;			/* 'a' or 'b' */
-	const struct os_ops *os;	/* NULL or native: the kernel picks ports */
-	double background_rate;		/* ports/s other programs take */
+	char role;		 /* 'a' or 'b' */
+	const struct os_ops *os; /* NULL or native: the kernel picks ports */
+	double background_rate;	 /* ports/s other programs take */
 	uint64_t seed;
 	bool use_proxy;
 	struct sockaddr_in proxy;
 	int probes, rounds, bytes;
-	int attempt_timeout_ms;		/* one punch attempt */
-	int wait_timeout_ms;		/* for S's next message */
+	int attempt_timeout_ms; /* one punch attempt */
+	int wait_timeout_ms;	/* for S's next message */
 };
 
 void peer_config_defaults(struct peer_config *c);

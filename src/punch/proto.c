@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const char *const type_names[PM_TYPE_COUNT] = {
-	"open", "opened", "hello", "welcome", "probe", "seen", "ready",
-	"punch", "verify", "result", "retry", "done", "error",
+    "open",  "opened", "hello",	 "welcome", "probe", "seen",  "ready",
+    "punch", "verify", "result", "retry",   "done",  "error",
 };
 
 const char *proto_type_name(enum pmsg_type t)
@@ -161,7 +161,7 @@ static int get_role(struct pctx *c, char *out)
 int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	struct pctx c = { NULL, err, errlen };
+	struct pctx c = {NULL, err, errlen};
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
@@ -232,7 +232,8 @@ int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t 
 			goto out;
 		break;
 	case PM_SEEN:
-		if (get_addr(&c, "addr", &m->addr) < 0 || get_port(&c, "port", true, &m->port) < 0 ||
+		if (get_addr(&c, "addr", &m->addr) < 0 ||
+		    get_port(&c, "port", true, &m->port) < 0 ||
 		    get_int(&c, "seq", 0, PROTO_MAX_PROBES - 1, true, &m->seq) < 0)
 			goto out;
 		break;
@@ -254,7 +255,8 @@ int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t 
 		}
 		size_t i;
 		json_t *p;
-		json_array_foreach(ports, i, p) {
+		json_array_foreach(ports, i, p)
+		{
 			if (!json_is_integer(p) || json_integer_value(p) < 1 ||
 			    json_integer_value(p) > 65535) {
 				snprintf(err, errlen, "\"ports\" must hold ports 1 to 65535");
@@ -326,11 +328,11 @@ int proto_format(const struct pmsg *m, char *buf, size_t len)
 	if ((unsigned)m->type >= PM_TYPE_COUNT)
 		return -1;
 	n = snprintf(buf, len, "{\"v\":%d,\"type\":\"%s\"", PROTO_VERSION, type_names[m->type]);
-#define ADD(...)                                                            \
-	do {                                                                \
-		if (n < 0 || (size_t)n >= len)                              \
-			return -1;                                          \
-		n += snprintf(buf + n, len - (size_t)n, __VA_ARGS__);       \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (n < 0 || (size_t)n >= len)                                                     \
+			return -1;                                                                 \
+		n += snprintf(buf + n, len - (size_t)n, __VA_ARGS__);                              \
 	} while (0)
 	switch (m->type) {
 	case PM_OPEN:

@@ -49,13 +49,13 @@ struct pmsg {
 	double rtt_ms;			  /* ready */
 	int nports;			  /* punch: predicted ports, best first */
 	uint16_t ports[PROTO_MAX_PORTS];
-	int go_ms;	    /* punch: connect this many ms after receipt */
-	int round;	    /* welcome, punch, retry, done */
-	bool ok;	    /* result, done */
-	char reason[24];    /* result, done: a failure reason ("" when ok) */
-	double connect_ms;  /* result */
-	char code[32];	    /* error */
-	char text[160];	    /* error: for people */
+	int go_ms;	   /* punch: connect this many ms after receipt */
+	int round;	   /* welcome, punch, retry, done */
+	bool ok;	   /* result, done */
+	char reason[24];   /* result, done: a failure reason ("" when ok) */
+	double connect_ms; /* result */
+	char code[32];	   /* error */
+	char text[160];	   /* error: for people */
 };
 
 const char *proto_type_name(enum pmsg_type t);

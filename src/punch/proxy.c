@@ -127,8 +127,8 @@ static void px_free(struct px *x, struct pconn *p)
 
 static void reply(struct pconn *p, uint8_t rep)
 {
-	uint8_t r[10] = { 5, rep, 0, 1 };
-	struct sockaddr_in me = { 0 };
+	uint8_t r[10] = {5, rep, 0, 1};
+	struct sockaddr_in me = {0};
 	socklen_t l = sizeof(me);
 	/* the outside endpoint, also on failure: the peer reports it to S */
 	if (p->ofd >= 0)
@@ -177,7 +177,7 @@ static void start_outside(struct px *x, struct pconn *p)
 	/* the next port of our sequence that binds: predictable to S */
 	for (uint32_t tries = 0; tries < span; tries++) {
 		uint16_t port = (uint16_t)(c->port_base + x->next_port++ % span);
-		struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(port) };
+		struct sockaddr_in b = {.sin_family = AF_INET, .sin_port = htons(port)};
 		if (bind(p->ofd, (struct sockaddr *)&b, sizeof(b)) == 0) {
 			p->local_port = port;
 			break;
@@ -192,7 +192,7 @@ static void start_outside(struct px *x, struct pconn *p)
 		fail(p, errno_to_rep(errno));
 		return;
 	}
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = tag(p, 1) };
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = tag(p, 1)};
 	epoll_ctl(x->ep, EPOLL_CTL_ADD, p->ofd, &ev);
 	p->state = PX_CONNECTING;
 	p->deadline = mono_ms() + c->connect_timeout_ms;
@@ -218,7 +218,7 @@ static void on_client_handshake(struct px *x, struct pconn *p)
 		int noauth;
 		int n = socks_parse_greeting(p->in, p->inlen, &noauth);
 		if (n < 0 || (n > 0 && !noauth)) {
-			uint8_t no[2] = { 5, 0xff };
+			uint8_t no[2] = {5, 0xff};
 			ssize_t w = send(p->cfd, no, 2, MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 			p->state = PX_DEAD;
@@ -226,7 +226,7 @@ static void on_client_handshake(struct px *x, struct pconn *p)
 		}
 		if (n == 0)
 			return;
-		uint8_t ok[2] = { 5, 0 };
+		uint8_t ok[2] = {5, 0};
 		if (send(p->cfd, ok, 2, MSG_NOSIGNAL | MSG_DONTWAIT) != 2) {
 			p->state = PX_DEAD;
 			return;
@@ -248,8 +248,8 @@ static void on_client_handshake(struct px *x, struct pconn *p)
 				fail(p, 1);
 			return;
 		}
-		p->target = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port),
-						  .sin_addr.s_addr = addr };
+		p->target = (struct sockaddr_in){
+		    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = addr};
 		/* bytes after the request are the client's first data */
 		if ((size_t)n < p->inlen) {
 			p->c2o = malloc(RELAY_BUF);
@@ -276,9 +276,9 @@ static void set_events(struct px *x, struct pconn *p)
 		oe |= EPOLLIN;
 	if (p->c2o_len > p->c2o_off)
 		oe |= EPOLLOUT;
-	struct epoll_event ev = { .events = ce, .data.ptr = tag(p, 0) };
+	struct epoll_event ev = {.events = ce, .data.ptr = tag(p, 0)};
 	epoll_ctl(x->ep, EPOLL_CTL_MOD, p->cfd, &ev);
-	ev = (struct epoll_event){ .events = oe, .data.ptr = tag(p, 1) };
+	ev = (struct epoll_event){.events = oe, .data.ptr = tag(p, 1)};
 	epoll_ctl(x->ep, EPOLL_CTL_MOD, p->ofd, &ev);
 }
 
@@ -317,7 +317,7 @@ static int pump(int from, int to, char **buf, size_t *len, size_t *off, bool *eo
 
 int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_t *listening)
 {
-	struct px x = { .c = c, .ep = -1 };
+	struct px x = {.c = c, .ep = -1};
 	int one = 1, rc = 0;
 
 	x.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -336,7 +336,7 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 	if (listening)
 		*listening = ntohs(got.sin_port);
 	x.ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
 	epoll_ctl(x.ep, EPOLL_CTL_ADD, x.lfd, &lev);
 
 	/* every connection, for timeouts and shutdown */
@@ -350,27 +350,35 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 		for (int i = 0; i < n; i++) {
 			if (!evs[i].data.ptr) {
 				for (;;) {
-					int fd = accept4(x.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+					int fd = accept4(x.lfd, NULL, NULL,
+							 SOCK_NONBLOCK | SOCK_CLOEXEC);
 					if (fd < 0)
 						break;
-					struct pconn *p = x.nclients < c->max_clients ? calloc(1, sizeof(*p)) : NULL;
+					struct pconn *p = x.nclients < c->max_clients
+							      ? calloc(1, sizeof(*p))
+							      : NULL;
 					if (!p || (nall == capall &&
-						   !(all = realloc(all, (capall = capall ? capall * 2 : 64) * sizeof(*all))))) {
+						   !(all = realloc(
+							 all, (capall = capall ? capall * 2 : 64) *
+								  sizeof(*all))))) {
 						free(p);
 						close(fd);
 						continue;
 					}
 					p->cfd = fd;
 					p->ofd = -1;
-					p->deadline = now + 10000; /* the handshake must come quickly */
-					struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag(p, 0) };
+					p->deadline =
+					    now + 10000; /* the handshake must come quickly */
+					struct epoll_event ev = {.events = EPOLLIN,
+								 .data.ptr = tag(p, 0)};
 					epoll_ctl(x.ep, EPOLL_CTL_ADD, fd, &ev);
 					all[nall++] = p;
 					x.nclients++;
 				}
 				continue;
 			}
-			struct pconn *p = (struct pconn *)((uintptr_t)evs[i].data.ptr & ~(uintptr_t)1);
+			struct pconn *p =
+			    (struct pconn *)((uintptr_t)evs[i].data.ptr & ~(uintptr_t)1);
 			int outside = (int)((uintptr_t)evs[i].data.ptr & 1);
 			if (p->state == PX_DEAD)
 				continue;
@@ -391,14 +399,16 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 					continue;
 				p->state = PX_RELAY;
 				p->deadline = INT64_MAX;
-				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag(p, 0) };
+				struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag(p, 0)};
 				epoll_ctl(x.ep, EPOLL_CTL_MOD, p->cfd, &ev);
 				set_events(&x, p);
 				continue;
 			}
 			if (p->state == PX_RELAY) {
-				if (pump(p->cfd, p->ofd, &p->c2o, &p->c2o_len, &p->c2o_off, &p->c_eof, &p->o_shut) < 0 ||
-				    pump(p->ofd, p->cfd, &p->o2c, &p->o2c_len, &p->o2c_off, &p->o_eof, &p->c_shut) < 0 ||
+				if (pump(p->cfd, p->ofd, &p->c2o, &p->c2o_len, &p->c2o_off,
+					 &p->c_eof, &p->o_shut) < 0 ||
+				    pump(p->ofd, p->cfd, &p->o2c, &p->o2c_len, &p->o2c_off,
+					 &p->o_eof, &p->c_shut) < 0 ||
 				    (evs[i].events & EPOLLERR)) {
 					p->state = PX_DEAD;
 					continue;

@@ -13,7 +13,7 @@
 
 struct proxy_config {
 	struct sockaddr_in listen;
-	uint16_t port_base;    /* the first outside port; then +1 each, skipping busy ones */
+	uint16_t port_base; /* the first outside port; then +1 each, skipping busy ones */
 	int connect_timeout_ms;
 	int max_clients;
 	FILE *log;

@@ -137,8 +137,8 @@ static void logev(struct srv *v, const char *event, const struct session *s, cha
 		return;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\"", (long long)ts.tv_sec, ts.tv_nsec / 1000000,
-		event);
+	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\"", (long long)ts.tv_sec,
+		ts.tv_nsec / 1000000, event);
 	if (s) {
 		char h[2 * PROTO_TOKEN_LEN + 1];
 		proto_hex(s->token, PROTO_TOKEN_LEN, h);
@@ -203,7 +203,7 @@ static int table_put(struct table *t, const uint8_t *key, struct session *s, cha
 		j = (j + 1) & (t->cap - 1);
 	if (!t->slots[j].key)
 		t->used++;
-	t->slots[j] = (struct slot){ key, s, role };
+	t->slots[j] = (struct slot){key, s, role};
 	t->live++;
 	return 0;
 }
@@ -305,7 +305,7 @@ static void conn_flush(struct srv *v, struct conn *c)
 		c->wbuf = NULL;
 		c->wlen = c->woff = 0;
 	}
-	struct epoll_event ev = { .events = EPOLLIN | (c->wbuf ? EPOLLOUT : 0), .data.ptr = c };
+	struct epoll_event ev = {.events = EPOLLIN | (c->wbuf ? EPOLLOUT : 0), .data.ptr = c};
 	epoll_ctl(v->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -349,7 +349,7 @@ static void conn_send(struct srv *v, struct conn *c, const struct pmsg *m)
 
 static void send_error(struct srv *v, struct conn *c, const char *code, const char *text)
 {
-	struct pmsg m = { .type = PM_ERROR };
+	struct pmsg m = {.type = PM_ERROR};
 	snprintf(m.code, sizeof(m.code), "%s", code);
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	conn_send(v, c, &m);
@@ -376,17 +376,17 @@ static void send_punch(struct srv *v, struct session *s)
 		struct side *other = &s->side[!i];
 		struct heur_obs obs[PROTO_MAX_PROBES];
 		for (int k = 0; k < other->seen; k++)
-			obs[k] = (struct heur_obs){ other->seen_port[k], other->seen_t[k] };
+			obs[k] = (struct heur_obs){other->seen_port[k], other->seen_t[k]};
 		uint16_t cand[PROTO_MAX_PORTS];
 		int n = other->seen ? v->c->heuristic->predict(obs, other->seen, v->c->guesses,
-								v->c->seed ^ s->round, cand)
+							       v->c->seed ^ s->round, cand)
 				    : 0;
 		other->npredicted = (uint8_t)n;
 		memcpy(other->predicted, cand, sizeof(cand[0]) * (size_t)n);
 	}
 	for (int i = 0; i < 2; i++) {
 		struct side *me = &s->side[i], *other = &s->side[!i];
-		struct pmsg m = { .type = PM_PUNCH, .addr = other->ext_addr, .round = s->round };
+		struct pmsg m = {.type = PM_PUNCH, .addr = other->ext_addr, .round = s->round};
 		m.nports = other->npredicted ? other->npredicted : 1;
 		memcpy(m.ports, other->predicted, sizeof(m.ports[0]) * other->npredicted);
 		if (!other->npredicted)
@@ -413,8 +413,8 @@ static void send_punch(struct srv *v, struct session *s)
 		struct side *p = &s->side[i];
 		int n = snprintf(seen[i], sizeof(seen[i]), "[");
 		for (int k = 0; k < p->seen && n < (int)sizeof(seen[i]) - 8; k++)
-			n += snprintf(seen[i] + n, sizeof(seen[i]) - (size_t)n, "%s%u", k ? "," : "",
-				      p->seen_port[k]);
+			n += snprintf(seen[i] + n, sizeof(seen[i]) - (size_t)n, "%s%u",
+				      k ? "," : "", p->seen_port[k]);
 		snprintf(seen[i] + n, sizeof(seen[i]) - (size_t)n, "]");
 	}
 	logev(v, "punch", s, 0, NULL,
@@ -442,7 +442,8 @@ static int side_hit(const struct side *p)
 static const char *verdict(const struct session *s)
 {
 	const struct side *a = &s->side[0], *b = &s->side[1];
-	if (!strcmp(a->result_reason, "verify-failed") || !strcmp(b->result_reason, "verify-failed"))
+	if (!strcmp(a->result_reason, "verify-failed") ||
+	    !strcmp(b->result_reason, "verify-failed"))
 		return "verify-failed";
 	if (!strcmp(a->result_reason, "proxy-error") || !strcmp(b->result_reason, "proxy-error"))
 		return "proxy-error";
@@ -464,19 +465,21 @@ static void on_results(struct srv *v, struct session *s)
 	logev(v, "attempt", s, 0, NULL,
 	      "\"ok\":%s,\"reason\":\"%s\",\"a\":{\"local\":%u,\"hit\":%d},\"b\":{\"local\":%u,"
 	      "\"hit\":%d}",
-	      ok ? "true" : "false", why, a->result_local, side_hit(a), b->result_local, side_hit(b));
+	      ok ? "true" : "false", why, a->result_local, side_hit(a), b->result_local,
+	      side_hit(b));
 	if (ok || s->round >= s->max_rounds) {
-		struct pmsg m = { .type = PM_DONE, .ok = ok, .round = s->round };
+		struct pmsg m = {.type = PM_DONE, .ok = ok, .round = s->round};
 		snprintf(m.reason, sizeof(m.reason), "%s", why);
 		for (int i = 0; i < 2; i++)
 			if (s->side[i].ctl)
 				conn_send(v, s->side[i].ctl, &m);
 		s->done = 1;
-		logev(v, "done", s, 0, NULL, "\"ok\":%s,\"reason\":\"%s\"", ok ? "true" : "false", why);
+		logev(v, "done", s, 0, NULL, "\"ok\":%s,\"reason\":\"%s\"", ok ? "true" : "false",
+		      why);
 		return;
 	}
 	s->round++;
-	struct pmsg m = { .type = PM_RETRY, .round = s->round };
+	struct pmsg m = {.type = PM_RETRY, .round = s->round};
 	snprintf(m.reason, sizeof(m.reason), "%s", why);
 	for (int i = 0; i < 2; i++) {
 		side_reset(&s->side[i]);
@@ -534,7 +537,7 @@ static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 			return;
 		}
 		v->nsessions++;
-		struct pmsg r = { .type = PM_OPENED };
+		struct pmsg r = {.type = PM_OPENED};
 		memcpy(r.session, ns->token, sizeof(r.session));
 		conn_send(v, c, &r);
 		logev(v, "open", ns, 0, c, NULL);
@@ -552,7 +555,8 @@ static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 		s = e->s;
 		me = &s->side[m.role == 'b'];
 		if (me->ctl) {
-			send_error(v, c, "role-taken", "that role of the session is connected already");
+			send_error(v, c, "role-taken",
+				   "that role of the session is connected already");
 			return;
 		}
 		if (!me->hello) {
@@ -572,7 +576,7 @@ static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 		c->s = s;
 		c->role = m.role;
 		s->last_ms = v->now;
-		struct pmsg r = { .type = PM_WELCOME, .round = s->round };
+		struct pmsg r = {.type = PM_WELCOME, .round = s->round};
 		memcpy(r.token, me->probe_token, sizeof(r.token));
 		conn_send(v, c, &r);
 		logev(v, "hello", s, m.role, c, "\"probes\":%d", m.probes);
@@ -598,9 +602,10 @@ static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 		me->seen++;
 		me->ext_addr = c->addr;
 		s->last_ms = v->now;
-		struct pmsg r = { .type = PM_SEEN, .addr = c->addr, .port = c->port, .seq = m.seq };
+		struct pmsg r = {.type = PM_SEEN, .addr = c->addr, .port = c->port, .seq = m.seq};
 		conn_send(v, c, &r);
-		logev(v, "probe", s, e->role, c, "\"seq\":%d,\"local_port\":%u", m.seq, m.local_port);
+		logev(v, "probe", s, e->role, c, "\"seq\":%d,\"local_port\":%u", m.seq,
+		      m.local_port);
 		c->kind = CK_CLOSING;
 		return;
 	}
@@ -621,8 +626,9 @@ static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 		me->result_local = m.local_port;
 		snprintf(me->result_reason, sizeof(me->result_reason), "%s", m.reason);
 		s->last_ms = v->now;
-		logev(v, "result", s, c->role, NULL, "\"ok\":%s,\"reason\":\"%s\",\"local_port\":%u",
-		      m.ok ? "true" : "false", me->result_reason, m.local_port);
+		logev(v, "result", s, c->role, NULL,
+		      "\"ok\":%s,\"reason\":\"%s\",\"local_port\":%u", m.ok ? "true" : "false",
+		      me->result_reason, m.local_port);
 		if (s->side[0].has_result && s->side[1].has_result)
 			on_results(v, s);
 		return;
@@ -688,7 +694,8 @@ static void do_accept(struct srv *v)
 	for (;;) {
 		struct sockaddr_in from;
 		socklen_t len = sizeof(from);
-		int fd = accept4(v->lfd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd =
+		    accept4(v->lfd, (struct sockaddr *)&from, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -697,8 +704,8 @@ static void do_accept(struct srv *v)
 		uint32_t *n = addr_slot(v, from.sin_addr.s_addr, true);
 		if (v->nconns >= v->c->max_conns || !n || (int)*n >= v->c->max_per_addr) {
 			/* refuse before anything is allocated for it */
-			static const char busy[] =
-				"{\"v\":1,\"type\":\"error\",\"code\":\"busy\",\"text\":\"too many connections\"}\n";
+			static const char busy[] = "{\"v\":1,\"type\":\"error\",\"code\":\"busy\","
+						   "\"text\":\"too many connections\"}\n";
 			ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			(void)w;
 			close(fd);
@@ -726,7 +733,7 @@ static void do_accept(struct srv *v)
 		c->addr = from.sin_addr.s_addr;
 		c->port = ntohs(from.sin_port);
 		c->last_ms = v->now;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
 		if (epoll_ctl(v->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
 			free(c);
@@ -765,7 +772,7 @@ static void sweep(struct srv *v)
 
 int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t *listening)
 {
-	struct srv v = { .c = cfg, .ep = -1, .lfd = -1 };
+	struct srv v = {.c = cfg, .ep = -1, .lfd = -1};
 	int rc = 0, one = 1;
 
 	v.rng = cfg->seed ? cfg->seed : (uint64_t)mono_ms() * 0x9e3779b97f4a7c15ull | 1;
@@ -785,7 +792,7 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 	if (listening)
 		*listening = ntohs(got.sin_port);
 	v.ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
 	if (v.ep < 0 || epoll_ctl(v.ep, EPOLL_CTL_ADD, v.lfd, &lev) < 0) {
 		rc = -errno;
 		goto out;
@@ -793,8 +800,8 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 	char a[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &got.sin_addr, a, sizeof(a));
 	v.now = mono_ms();
-	logev(&v, "listen", NULL, 0, NULL, "\"addr\":\"%s:%u\",\"heuristic\":\"%s\",\"guesses\":%d", a,
-	      ntohs(got.sin_port), cfg->heuristic->name, cfg->guesses);
+	logev(&v, "listen", NULL, 0, NULL, "\"addr\":\"%s:%u\",\"heuristic\":\"%s\",\"guesses\":%d",
+	      a, ntohs(got.sin_port), cfg->heuristic->name, cfg->guesses);
 	int64_t next_sweep = v.now + 1000;
 	struct epoll_event evs[256];
 	while (!*stop) {

@@ -15,16 +15,16 @@
 struct srv_config {
 	struct sockaddr_in listen;
 	const struct heuristic *heuristic;
-	int guesses;	     /* candidates sent per punch */
-	int go_ms;	     /* the punch's go time, from when S sends it */
-	int max_rounds;	     /* at most this many rounds per session */
-	int idle_ms;	     /* a connection silent this long is closed */
-	int session_ttl_ms;  /* a session nobody touches this long is dropped */
-	int max_per_addr;    /* connections at once from one address */
-	int max_conns;	     /* connections at once */
-	int max_sessions;    /* sessions at once */
-	uint64_t seed;	     /* for the random heuristic; 0: from getrandom */
-	FILE *log;	     /* one JSON line per event; NULL: quiet */
+	int guesses;	    /* candidates sent per punch */
+	int go_ms;	    /* the punch's go time, from when S sends it */
+	int max_rounds;	    /* at most this many rounds per session */
+	int idle_ms;	    /* a connection silent this long is closed */
+	int session_ttl_ms; /* a session nobody touches this long is dropped */
+	int max_per_addr;   /* connections at once from one address */
+	int max_conns;	    /* connections at once */
+	int max_sessions;   /* sessions at once */
+	uint64_t seed;	    /* for the random heuristic; 0: from getrandom */
+	FILE *log;	    /* one JSON line per event; NULL: quiet */
 };
 
 void srv_config_defaults(struct srv_config *c);

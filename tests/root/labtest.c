@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,4 +214,77 @@ double lt_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+#include <signal.h>
+#include <sys/wait.h>
+
+pid_t lt_spawn(struct lt *lab, const char *node, const char *tag, char *const argv[], int *out_fd)
+{
+	int pfd[2] = {-1, -1};
+	char errpath[256];
+	const char *exe = getenv("PUNCHLAB_EXE");
+	int nsfd = lab_node_nsfd(lab->name, node);
+
+	cr_assert_geq(nsfd, 0);
+	cr_assert_not_null(exe);
+	if (out_fd)
+		cr_assert_eq(pipe(pfd), 0);
+	snprintf(errpath, sizeof(errpath), "/tmp/punchlab-test-%s-%s-%s.err", lab->name, node, tag);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(126);
+		int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (e >= 0)
+			dup2(e, 2);
+		if (out_fd) {
+			dup2(pfd[1], 1);
+			close(pfd[0]);
+		} else if (e >= 0) {
+			/* never the test's own stdout: a reader of it would wait for us */
+			dup2(e, 1);
+		}
+		execv(exe, argv);
+		_exit(127);
+	}
+	close(nsfd);
+	if (out_fd) {
+		close(pfd[1]);
+		*out_fd = pfd[0];
+	}
+	return pid;
+}
+
+int lt_wait(pid_t pid, int timeout_ms)
+{
+	int st;
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+json_t *lt_read_json(int fd)
+{
+	static char buf[65536];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	char *last = strrchr(buf, '\n');
+	json_error_t e;
+	json_t *j = json_loads(last ? last + 1 : buf, 0, &e);
+	cr_assert_not_null(j, "not a JSON line: \"%s\" (%s)", buf, e.text);
+	return j;
 }

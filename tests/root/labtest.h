@@ -45,3 +45,12 @@ int lt_accept(int lfd, int timeout_ms, struct sockaddr_in *from);
 int lt_connect(struct lt *lab, const char *node, uint32_t dst, uint16_t port, uint16_t bind_port,
 	       int timeout_ms);
 double lt_now_ms(void);
+
+/* Starts the punchlab binary with ARGV (argv[0] is ignored) inside NODE;
+ * its stdout comes back through *OUT_FD (if not NULL), stderr goes to
+ * /tmp/punchlab-test-LAB-NODE-TAG.err. Returns the pid. */
+pid_t lt_spawn(struct lt *lab, const char *node, const char *tag, char *const argv[], int *out_fd);
+/* Waits up to TIMEOUT_MS for PID; returns its exit status, or -1 (and kills it). */
+int lt_wait(pid_t pid, int timeout_ms);
+/* Reads everything from FD (closing it) and parses the last line as JSON. */
+json_t *lt_read_json(int fd);

@@ -148,7 +148,8 @@ Test(nat, a_ruleset_of_the_nodes_own)
 static void timeouts(json_t *root, void *arg)
 {
 	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
-	json_object_set_new(nat, "timeouts", json_pack("{s:i, s:i}", "established", 321, "syn_sent", 7));
+	json_object_set_new(nat, "timeouts",
+			    json_pack("{s:i, s:i}", "established", 321, "syn_sent", 7));
 }
 
 /* conntrack timeouts are the NAT namespace's own sysctls; the host's stay. */
@@ -157,11 +158,13 @@ Test(nat, timeouts_are_per_namespace)
 	struct lt *lab = lt_up("one-nat.json", "tmo", timeouts, NULL);
 	int fd = lab_node_nsfd(lab->name, "nat-a");
 	char buf[32];
-	cr_assert_eq(netns_sysctl_read(fd, "net/netfilter/nf_conntrack_tcp_timeout_established", buf,
-				       sizeof(buf)), 0);
+	cr_assert_eq(netns_sysctl_read(fd, "net/netfilter/nf_conntrack_tcp_timeout_established",
+				       buf, sizeof(buf)),
+		     0);
 	cr_assert_str_eq(buf, "321");
 	cr_assert_eq(netns_sysctl_read(fd, "net/netfilter/nf_conntrack_tcp_timeout_syn_sent", buf,
-				       sizeof(buf)), 0);
+				       sizeof(buf)),
+		     0);
 	cr_assert_str_eq(buf, "7");
 	cr_assert_eq(netns_sysctl_read(fd, "net/ipv4/ip_forward", buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "1");

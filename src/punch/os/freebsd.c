@@ -52,12 +52,12 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_freebsd = {
-	.name = "freebsd",
-	.lo = LO,
-	.hi = HI,
-	.rule = "random + probe; sequential for 45 s once more than 10 ports/s are taken",
-	.source = "FreeBSD sys/netinet/in_pcb.c in_pcb_lport (ipport_randomcps, ipport_randomtime)",
-	.state_size = sizeof(struct bsd),
-	.init = init,
-	.next = next,
+    .name = "freebsd",
+    .lo = LO,
+    .hi = HI,
+    .rule = "random + probe; sequential for 45 s once more than 10 ports/s are taken",
+    .source = "FreeBSD sys/netinet/in_pcb.c in_pcb_lport (ipport_randomcps, ipport_randomtime)",
+    .state_size = sizeof(struct bsd),
+    .init = init,
+    .next = next,
 };

@@ -49,12 +49,12 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_linux_2_6 = {
-	.name = "linux-2.6",
-	.lo = LO,
-	.hi = HI,
-	.rule = "RFC 6056 Alg. 3: low + (hint + F(saddr,daddr,dport,secret) + i) % n; hint += i",
-	.source = "Linux 2.6 net/ipv4/inet_hashtables.c __inet_hash_connect; RFC 6056 3.3.3",
-	.state_size = sizeof(struct alg3),
-	.init = init,
-	.next = next,
+    .name = "linux-2.6",
+    .lo = LO,
+    .hi = HI,
+    .rule = "RFC 6056 Alg. 3: low + (hint + F(saddr,daddr,dport,secret) + i) % n; hint += i",
+    .source = "Linux 2.6 net/ipv4/inet_hashtables.c __inet_hash_connect; RFC 6056 3.3.3",
+    .state_size = sizeof(struct alg3),
+    .init = init,
+    .next = next,
 };

@@ -46,12 +46,13 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_linux_4_6 = {
-	.name = "linux-4.6",
-	.lo = LO,
-	.hi = HI,
-	.rule = "Alg. 3 with even ports for connect(): steps of 2 to one destination",
-	.source = "Linux 4.6 commit 1580ab63fc9a (tcp/dccp: better use of ephemeral ports in connect())",
-	.state_size = sizeof(struct alg3),
-	.init = init,
-	.next = next,
+    .name = "linux-4.6",
+    .lo = LO,
+    .hi = HI,
+    .rule = "Alg. 3 with even ports for connect(): steps of 2 to one destination",
+    .source =
+	"Linux 4.6 commit 1580ab63fc9a (tcp/dccp: better use of ephemeral ports in connect())",
+    .state_size = sizeof(struct alg3),
+    .init = init,
+    .next = next,
 };

@@ -37,7 +37,8 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 		a->salted_at = now;
 	}
 	uint32_t idx = os_hash(a->index_key, d->saddr, d->daddr, d->dport) & (TABLE - 1);
-	uint32_t offset = (os_hash(a->offset_key, d->saddr, d->daddr, d->dport) + a->perturb[idx]) & ~1u;
+	uint32_t offset =
+	    (os_hash(a->offset_key, d->saddr, d->daddr, d->dport) + a->perturb[idx]) & ~1u;
 	for (uint32_t i = 0; i < n; i += 2) {
 		uint16_t p = (uint16_t)(LO + ((offset + i) % n & ~1u));
 		if (!in_use || !in_use(p, arg)) {
@@ -49,13 +50,13 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_linux_5_12 = {
-	.name = "linux-5.12",
-	.lo = LO,
-	.hi = HI,
-	.rule = "RFC 6056 Alg. 4: table_perturb[2^16], offset re-salted every 10 s, random steps 2-16",
-	.source = "Linux 5.12 commit 190cc82489f4 (tcp: change source port randomizarion at connect() "
-		  "time); table size from 5.18 (4c2c8f03a5ab)",
-	.state_size = sizeof(struct alg4),
-	.init = init,
-	.next = next,
+    .name = "linux-5.12",
+    .lo = LO,
+    .hi = HI,
+    .rule = "RFC 6056 Alg. 4: table_perturb[2^16], offset re-salted every 10 s, random steps 2-16",
+    .source = "Linux 5.12 commit 190cc82489f4 (tcp: change source port randomizarion at connect() "
+	      "time); table size from 5.18 (4c2c8f03a5ab)",
+    .state_size = sizeof(struct alg4),
+    .init = init,
+    .next = next,
 };

@@ -27,12 +27,12 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_macosx_10_5 = {
-	.name = "macosx-10.5",
-	.lo = 49152,
-	.hi = 65535,
-	.rule = "++lastport, wrapping to 49152, skipping ports in use",
-	.source = "XNU bsd/netinet/in_pcb.c in_pcbbind (xnu-1228, randomize_ports=0)",
-	.state_size = sizeof(struct lastport),
-	.init = init,
-	.next = next,
+    .name = "macosx-10.5",
+    .lo = 49152,
+    .hi = 65535,
+    .rule = "++lastport, wrapping to 49152, skipping ports in use",
+    .source = "XNU bsd/netinet/in_pcb.c in_pcbbind (xnu-1228, randomize_ports=0)",
+    .state_size = sizeof(struct lastport),
+    .init = init,
+    .next = next,
 };

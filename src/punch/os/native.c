@@ -3,7 +3,7 @@
 #include "punch/osprof.h"
 
 const struct os_ops os_native = {
-	.name = "native",
-	.rule = "whatever the running kernel does (no bind(); ip_local_port_range)",
-	.source = "the kernel the lab runs on",
+    .name = "native",
+    .rule = "whatever the running kernel does (no bind(); ip_local_port_range)",
+    .source = "the kernel the lab runs on",
 };

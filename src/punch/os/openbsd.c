@@ -20,10 +20,10 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_openbsd = {
-	.name = "openbsd",
-	.lo = LO,
-	.hi = HI,
-	.rule = "arc4random_uniform over the range, then probe",
-	.source = "OpenBSD sys/netinet/in_pcb.c in_pcbpickport",
-	.next = next,
+    .name = "openbsd",
+    .lo = LO,
+    .hi = HI,
+    .rule = "arc4random_uniform over the range, then probe",
+    .source = "OpenBSD sys/netinet/in_pcb.c in_pcbpickport",
+    .next = next,
 };

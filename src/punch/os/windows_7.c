@@ -27,13 +27,13 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_windows_7 = {
-	.name = "windows-7",
-	.lo = 49152,
-	.hi = 65535,
-	.rule = "one global counter, +1 per allocation, 49152-65535",
-	.source = "range: Microsoft KB 929851; the +1 rule is not documented by Microsoft",
-	.assumed = true,
-	.state_size = sizeof(struct counter),
-	.init = init,
-	.next = next,
+    .name = "windows-7",
+    .lo = 49152,
+    .hi = 65535,
+    .rule = "one global counter, +1 per allocation, 49152-65535",
+    .source = "range: Microsoft KB 929851; the +1 rule is not documented by Microsoft",
+    .assumed = true,
+    .state_size = sizeof(struct counter),
+    .init = init,
+    .next = next,
 };

@@ -28,12 +28,12 @@ static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, doub
 }
 
 const struct os_ops os_windows_xp = {
-	.name = "windows-xp",
-	.lo = 1025,
-	.hi = 5000,
-	.rule = "one global counter, +1 per allocation (TCP and UDP), wraps 5000 -> 1025",
-	.source = "Microsoft KB 929851 (dynamic port range 1025-5000 before Vista)",
-	.state_size = sizeof(struct counter),
-	.init = init,
-	.next = next,
+    .name = "windows-xp",
+    .lo = 1025,
+    .hi = 5000,
+    .rule = "one global counter, +1 per allocation (TCP and UDP), wraps 5000 -> 1025",
+    .source = "Microsoft KB 929851 (dynamic port range 1025-5000 before Vista)",
+    .state_size = sizeof(struct counter),
+    .init = init,
+    .next = next,
 };

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+#include "capture.h"
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#define CAP_FILTER "tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
+
+struct capture {
+	pthread_t thread;
+	int nsfd;
+	char ifname[32];
+	char *pcap_path;
+	pcap_t *p;
+	pcap_dumper_t *dump;
+	int linktype;
+	volatile bool stop;
+	struct cap_event *ev;
+	size_t n, cap;
+	unsigned drops;
+	/* start-up handshake with cap_start */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state; /* 0 starting, 1 running, -1 failed */
+	char err[PCAP_ERRBUF_SIZE + 64];
+};
+
+static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *pkt)
+{
+	struct capture *c = (struct capture *)arg;
+	size_t off;
+
+	if (c->dump)
+		pcap_dump((u_char *)c->dump, h, pkt);
+	/* the link types a lab has: veth and bridges are Ethernet; "any" is SLL */
+	switch (c->linktype) {
+	case DLT_EN10MB:
+		if (h->caplen < 14 || pkt[12] != 0x08 || pkt[13] != 0x00)
+			return;
+		off = 14;
+		break;
+	case DLT_LINUX_SLL:
+		off = 16;
+		break;
+	case DLT_RAW:
+		off = 0;
+		break;
+	default:
+		return;
+	}
+	if (h->caplen < off + 20 || (pkt[off] >> 4) != 4)
+		return;
+	size_t ihl = (size_t)(pkt[off] & 15) * 4;
+	if (pkt[off + 9] != 6 || h->caplen < off + ihl + 14)
+		return;
+	const u_char *tcp = pkt + off + ihl;
+	struct cap_event e = {
+	    .t = h->ts.tv_sec + h->ts.tv_usec / 1e6,
+	    .sport = (uint16_t)(tcp[0] << 8 | tcp[1]),
+	    .dport = (uint16_t)(tcp[2] << 8 | tcp[3]),
+	    .flags = tcp[13],
+	};
+	memcpy(&e.saddr, pkt + off + 12, 4);
+	memcpy(&e.daddr, pkt + off + 16, 4);
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct cap_event *nev = realloc(c->ev, ncap * sizeof(*nev));
+		if (!nev) {
+			c->drops++;
+			return;
+		}
+		c->ev = nev;
+		c->cap = ncap;
+	}
+	c->ev[c->n++] = e;
+}
+
+static void set_state(struct capture *c, int state)
+{
+	pthread_mutex_lock(&c->mu);
+	c->state = state;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void *cap_thread(void *arg)
+{
+	struct capture *c = arg;
+	char eb[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+
+	/* only this thread moves: the handle is opened inside the namespace */
+	if (setns(c->nsfd, CLONE_NEWNET) < 0) {
+		snprintf(c->err, sizeof(c->err), "setns: %s", strerror(errno));
+		set_state(c, -1);
+		return NULL;
+	}
+	c->p = pcap_create(c->ifname, eb);
+	if (!c->p) {
+		snprintf(c->err, sizeof(c->err), "%s", eb);
+		set_state(c, -1);
+		return NULL;
+	}
+	pcap_set_snaplen(c->p, 128);
+	pcap_set_immediate_mode(c->p, 1);
+	pcap_set_buffer_size(c->p, 4 << 20);
+	pcap_set_timeout(c->p, 20);
+	if (pcap_activate(c->p) < 0 ||
+	    pcap_compile(c->p, &prog, CAP_FILTER, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+	    pcap_setfilter(c->p, &prog) < 0) {
+		snprintf(c->err, sizeof(c->err), "%s: %s", c->ifname, pcap_geterr(c->p));
+		set_state(c, -1);
+		return NULL;
+	}
+	pcap_freecode(&prog);
+	c->linktype = pcap_datalink(c->p);
+	if (c->pcap_path && !(c->dump = pcap_dump_open(c->p, c->pcap_path))) {
+		snprintf(c->err, sizeof(c->err), "%s: %s", c->pcap_path, pcap_geterr(c->p));
+		set_state(c, -1);
+		return NULL;
+	}
+	set_state(c, 1);
+	while (!c->stop)
+		if (pcap_dispatch(c->p, -1, on_packet, (u_char *)c) < 0)
+			break;
+	/* what is still buffered, without waiting: in immediate mode a blocking
+	 * dispatch would sleep until the next packet, however long */
+	char eb2[PCAP_ERRBUF_SIZE];
+	if (pcap_setnonblock(c->p, 1, eb2) == 0)
+		pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
+	struct pcap_stat st;
+	if (pcap_stats(c->p, &st) == 0)
+		c->drops += st.ps_drop + st.ps_ifdrop;
+	return NULL;
+}
+
+int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
+	      size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->nsfd = nsfd;
+	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+	if (pcap_path)
+		c->pcap_path = strdup(pcap_path);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, cap_thread, c) != 0) {
+		free(c->pcap_path);
+		free(c);
+		return -EAGAIN;
+	}
+	pthread_mutex_lock(&c->mu);
+	while (c->state == 0)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	if (c->state < 0) {
+		snprintf(err, errlen, "%s", c->err);
+		cap_stop(c, NULL, NULL, NULL);
+		return -EIO;
+	}
+	*out = c;
+	return 0;
+}
+
+int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops)
+{
+	c->stop = true;
+	if (c->p)
+		pcap_breakloop(c->p);
+	pthread_join(c->thread, NULL);
+	if (c->dump)
+		pcap_dump_close(c->dump);
+	if (c->p)
+		pcap_close(c->p);
+	if (events) {
+		*events = c->ev;
+		*n = c->n;
+	} else {
+		free(c->ev);
+	}
+	if (drops)
+		*drops = c->drops;
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c->pcap_path);
+	free(c);
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SYN/RST capture with libpcap inside a lab's namespace: one thread per
+ * capture point, entered into its namespace with setns() (a pcap handle
+ * keeps the namespace it was opened in), collecting TCP SYN and RST packets
+ * with their times until stopped.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+struct cap_event {
+	double t;	       /* seconds, CLOCK_REALTIME as pcap stamps it */
+	uint32_t saddr, daddr; /* network byte order */
+	uint16_t sport, dport;
+	uint8_t flags; /* TCP flags byte: FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
+};
+
+#define CAP_SYN 0x02
+#define CAP_RST 0x04
+#define CAP_ACK 0x10
+
+struct capture;
+
+/* Starts capturing on IFNAME inside namespace NSFD; writes every packet to
+ * PCAP_PATH too when given. ERR gets pcap's words on failure. */
+int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
+	      size_t errlen);
+/* Stops, hands over the events (caller frees *EVENTS) and the drop count. */
+int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops);

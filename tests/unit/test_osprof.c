@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <string.h>
+#include "punch/osprof.h"
+
+static const struct os_dest S = {0x0201a8c0, 0x010012c6, 7777}; /* to the server */
+static const struct os_dest P = {0x0201a8c0, 0x030012c6, 1029}; /* to the other peer */
+
+static struct os_host *host(const char *name)
+{
+	const struct os_ops *o = os_by_name(name);
+	cr_assert_not_null(o, "no profile %s", name);
+	struct os_host *h = os_host_new(o, 42, 0);
+	cr_assert_not_null(h);
+	return h;
+}
+
+Test(osprof, registry)
+{
+	cr_assert_str_eq(os_names(), "windows-xp, windows-7, macosx-10.5, linux-2.6, linux-4.6, "
+				     "linux-5.12, freebsd, openbsd, native");
+	for (size_t i = 0; os_profiles[i]; i++) {
+		const struct os_ops *o = os_profiles[i];
+		cr_assert(o->rule && o->source, "%s lacks its rule or source", o->name);
+		if (o->next)
+			cr_assert_lt(o->lo, o->hi);
+	}
+	cr_assert(os_by_name("windows-7")->assumed);
+	cr_assert_null(os_by_name("native")->next);
+}
+
+Test(osprof, windows_xp_is_one_global_counter_that_wraps)
+{
+	struct os_host *h = host("windows-xp");
+	uint16_t a = os_host_port(h, &S, 0, NULL, NULL);
+	cr_assert_eq(a, 1025);
+	cr_assert_eq(os_host_port(h, &P, 0, NULL, NULL), 1026, "+1 whatever the destination");
+	cr_assert_eq(os_host_port(h, &S, 0, NULL, NULL), 1027);
+	uint16_t p = 0;
+	for (int i = 0; i < 5000 - 1027; i++)
+		p = os_host_port(h, &S, 0, NULL, NULL);
+	cr_assert_eq(p, 5000);
+	cr_assert_eq(os_host_port(h, &S, 0, NULL, NULL), 1025, "wraps from 5000 to 1025");
+	os_host_free(h);
+}
+
+static bool taken(uint16_t port, void *arg)
+{
+	const uint16_t *busy = arg;
+	for (; *busy; busy++)
+		if (*busy == port)
+			return true;
+	return false;
+}
+
+Test(osprof, macosx_skips_ports_in_use)
+{
+	struct os_host *h = host("macosx-10.5");
+	uint16_t first = os_host_port(h, &S, 0, NULL, NULL);
+	cr_assert(first >= 49152);
+	uint16_t busy[] = {(uint16_t)(first + 1), (uint16_t)(first + 2), 0};
+	if (first >= 65533) {
+		os_host_free(h);
+		return; /* the seed put us at the end of the range: the wrap test covers it */
+	}
+	cr_assert_eq(os_host_port(h, &S, 0, taken, busy), first + 3);
+	cr_assert_eq(os_host_port(h, &S, 0, taken, busy), first + 4);
+	os_host_free(h);
+}
+
+Test(osprof, linux_2_6_is_sequential_per_destination_only)
+{
+	struct os_host *h = host("linux-2.6");
+	uint16_t s1 = os_host_port(h, &S, 0, NULL, NULL), s2 = os_host_port(h, &S, 0, NULL, NULL),
+		 s3 = os_host_port(h, &S, 0, NULL, NULL);
+	cr_assert_eq(s2, s1 + 1);
+	cr_assert_eq(s3, s2 + 1);
+	uint16_t p = os_host_port(h, &P, 0, NULL, NULL);
+	cr_assert(p >= 32768 && p <= 61000);
+	cr_assert(p != s3 + 1 && p != s3 + 2, "a new destination gets an unrelated port");
+	/* and back to the server, the sequence goes on past the hint */
+	cr_assert_eq(os_host_port(h, &S, 0, NULL, NULL), s3 + 2);
+	os_host_free(h);
+}
+
+Test(osprof, linux_4_6_takes_even_ports_in_steps_of_two)
+{
+	struct os_host *h = host("linux-4.6");
+	uint16_t prev = os_host_port(h, &S, 0, NULL, NULL);
+	cr_assert_eq(prev % 2, 0);
+	for (int i = 0; i < 5; i++) {
+		uint16_t p = os_host_port(h, &S, 0, NULL, NULL);
+		cr_assert_eq(p % 2, 0);
+		cr_assert_eq(p, prev + 2);
+		prev = p;
+	}
+	os_host_free(h);
+}
+
+Test(osprof, linux_5_12_steps_randomly)
+{
+	struct os_host *h = host("linux-5.12");
+	uint16_t prev = os_host_port(h, &S, 0, NULL, NULL);
+	int steps[16] = {0}, distinct = 0;
+	for (int i = 0; i < 40; i++) {
+		uint16_t p = os_host_port(h, &S, 0.1 * i, NULL, NULL);
+		int d = (int)p - (int)prev;
+		cr_assert(d >= 2 && d <= 16, "step %d", d);
+		cr_assert_eq(p % 2, 0);
+		if (!steps[d % 16]++)
+			distinct++;
+		prev = p;
+	}
+	cr_assert_geq(distinct, 4, "steps are not random: %d distinct", distinct);
+	/* after 10 s the offset's key changes: the sequence jumps */
+	uint16_t later = os_host_port(h, &S, 20, NULL, NULL);
+	cr_assert(later < prev || later > prev + 16);
+	os_host_free(h);
+}
+
+Test(osprof, freebsd_turns_sequential_under_load)
+{
+	struct os_host *h = host("freebsd");
+	uint16_t a = os_host_port(h, &S, 0, NULL, NULL), b = os_host_port(h, &S, 1.5, NULL, NULL);
+	cr_assert(a >= 10000 && b >= 10000);
+	cr_assert_neq(b, a + 1, "one port a second: still random");
+	/* 20 ports within a second: past randomcps (10), it counts up */
+	uint16_t p[20];
+	for (int i = 0; i < 20; i++)
+		p[i] = os_host_port(h, &S, 3 + i * 0.01, NULL, NULL);
+	for (int i = 12; i < 20; i++)
+		cr_assert_eq(p[i], p[i - 1] + 1, "port %d: %u after %u", i, p[i], p[i - 1]);
+	/* and stays sequential for 45 s, even when quiet */
+	uint16_t q = os_host_port(h, &S, 20, NULL, NULL);
+	cr_assert_eq(q, p[19] + 1);
+	os_host_free(h);
+}
+
+Test(osprof, openbsd_is_random_in_range)
+{
+	struct os_host *h = host("openbsd");
+	int seq = 0;
+	uint16_t prev = os_host_port(h, &S, 0, NULL, NULL);
+	for (int i = 0; i < 50; i++) {
+		uint16_t p = os_host_port(h, &S, 0, NULL, NULL);
+		cr_assert(p >= 1024 && p <= 49151);
+		seq += p == prev + 1;
+		prev = p;
+	}
+	cr_assert_leq(seq, 1);
+	os_host_free(h);
+}
+
+Test(osprof, background_programs_take_ports)
+{
+	const struct os_ops *xp = os_by_name("windows-xp");
+	struct os_host *quiet = os_host_new(xp, 7, 0), *busy = os_host_new(xp, 7, 20);
+	os_host_port(quiet, &S, 0, NULL, NULL);
+	os_host_port(busy, &S, 0, NULL, NULL);
+	/* a second later: 20 ports/s of other programs have moved the counter */
+	uint16_t q = os_host_port(quiet, &S, 1, NULL, NULL),
+		 b = os_host_port(busy, &S, 1, NULL, NULL);
+	cr_assert_eq(q, 1026);
+	cr_assert_gt(b, 1026 + 5, "busy host at %u", b);
+	cr_assert_eq(busy->background_taken, (uint64_t)(b - 1026));
+	os_host_free(quiet);
+	os_host_free(busy);
+}
+
+Test(osprof, same_seed_same_ports)
+{
+	const struct os_ops *o = os_by_name("linux-5.12");
+	struct os_host *a = os_host_new(o, 99, 3), *b = os_host_new(o, 99, 3);
+	for (int i = 0; i < 20; i++)
+		cr_assert_eq(os_host_port(a, &S, i * 0.3, NULL, NULL),
+			     os_host_port(b, &S, i * 0.3, NULL, NULL));
+	os_host_free(a);
+	os_host_free(b);
+}
