@@ -38,7 +38,7 @@ static double now_s(void)
 
 static void raise_nofile(void)
 {
-	struct rlimit r = { 200000, 200000 };
+	struct rlimit r = {200000, 200000};
 	if (setrlimit(RLIMIT_NOFILE, &r) < 0) {
 		getrlimit(RLIMIT_NOFILE, &r);
 		r.rlim_cur = r.rlim_max;
@@ -83,7 +83,7 @@ static void exchange(int fd, const struct pmsg *m, struct pmsg *reply)
 static void open_session(uint8_t *session)
 {
 	int fd = dial();
-	struct pmsg m = { .type = PM_OPEN }, r;
+	struct pmsg m = {.type = PM_OPEN}, r;
 	exchange(fd, &m, &r);
 	close(fd);
 	if (r.type != PM_OPENED) {
@@ -97,7 +97,7 @@ static void open_session(uint8_t *session)
 static int hello(const uint8_t *session, char role, uint8_t *token)
 {
 	int fd = dial();
-	struct pmsg m = { .type = PM_HELLO, .role = role, .probes = PROTO_MAX_PROBES }, r;
+	struct pmsg m = {.type = PM_HELLO, .role = role, .probes = PROTO_MAX_PROBES}, r;
 	memcpy(m.session, session, PROTO_TOKEN_LEN);
 	exchange(fd, &m, &r);
 	if (r.type != PM_WELCOME) {
@@ -117,9 +117,10 @@ static int baseline(void)
 		return 1;
 	}
 	int ep = epoll_create1(0);
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
-	static const char reply[] = "{\"v\":1,\"type\":\"seen\",\"addr\":\"127.0.0.1\",\"port\":1,\"seq\":0}\n";
+	static const char reply[] =
+	    "{\"v\":1,\"type\":\"seen\",\"addr\":\"127.0.0.1\",\"port\":1,\"seq\":0}\n";
 	for (;;) {
 		struct epoll_event evs[256];
 		int n = epoll_wait(ep, evs, 256, -1);
@@ -128,7 +129,7 @@ static int baseline(void)
 			if (fd == lfd) {
 				int c;
 				while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-					struct epoll_event ce = { .events = EPOLLIN, .data.fd = c };
+					struct epoll_event ce = {.events = EPOLLIN, .data.fd = c};
 					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
 				}
 				continue;
@@ -157,7 +158,7 @@ static int probes(double seconds, int conc, int is_baseline)
 {
 	/* tokens: each role of a session takes PROTO_MAX_PROBES probes */
 	size_t ntok = is_baseline ? 1 : 8192;
-	uint8_t (*tok)[PROTO_TOKEN_LEN] = calloc(ntok, PROTO_TOKEN_LEN);
+	uint8_t(*tok)[PROTO_TOKEN_LEN] = calloc(ntok, PROTO_TOKEN_LEN);
 	int *seq = calloc(ntok, sizeof(int));
 	int *ctl = calloc(ntok, sizeof(int));
 	for (size_t i = 0; !is_baseline && i < ntok; i += 2) {
@@ -178,7 +179,7 @@ static int probes(double seconds, int conc, int is_baseline)
 		sl[i].state = 0;                                                                   \
 		sl[i].got = 0;                                                                     \
 		connect(sl[i].fd, (struct sockaddr *)&target, sizeof(target));                     \
-		struct epoll_event e_ = { .events = EPOLLOUT, .data.u32 = (uint32_t)(i) };          \
+		struct epoll_event e_ = {.events = EPOLLOUT, .data.u32 = (uint32_t)(i)};           \
 		epoll_ctl(ep, EPOLL_CTL_ADD, sl[i].fd, &e_);                                       \
 	} while (0)
 	for (int i = 0; i < conc; i++)
@@ -193,7 +194,7 @@ static int probes(double seconds, int conc, int is_baseline)
 				int err = 0;
 				socklen_t l = sizeof(err);
 				getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
-				struct pmsg m = { .type = PM_PROBE };
+				struct pmsg m = {.type = PM_PROBE};
 				if (!is_baseline) {
 					if (seq[cur] == PROTO_MAX_PROBES)
 						cur++;
@@ -213,7 +214,7 @@ static int probes(double seconds, int conc, int is_baseline)
 					continue;
 				}
 				s->state = 1;
-				struct epoll_event e = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+				struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
 				epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &e);
 				continue;
 			}
@@ -258,7 +259,8 @@ int main(int argc, char *argv[])
 		if (!strcmp(argv[1], "baseline"))
 			return baseline();
 		if (!strcmp(argv[1], "probes") && argc >= 5)
-			return probes(atof(argv[3]), atoi(argv[4]), argc > 5 && !strcmp(argv[5], "baseline"));
+			return probes(atof(argv[3]), atoi(argv[4]),
+				      argc > 5 && !strcmp(argv[5], "baseline"));
 		if (!strcmp(argv[1], "idle") && argc >= 4)
 			return idle(atoi(argv[3]), argc > 4 && !strcmp(argv[4], "connect"));
 	}

@@ -2,12 +2,19 @@
 # SPDX-License-Identifier: MIT
 # The baseline: topologies/two-nats.json built (up) and removed (down) with
 # `ip` and `nft` commands, the way one would by hand. Same namespaces, links,
-# addresses, routes, forwarding and NAT rulesets as `punchlab topo up`.
+# addresses, routes, forwarding and NAT rulesets as `punchlab topo up`, and
+# the same 10 ms delay on each NAT's outside link: the same helper
+# (`punchlab delayq`), fed by NFQUEUE rules loaded with iptables-nft-restore.
 # usage: two-nats-shell.sh up|down NAME
 set -eu
 op=$1 n=$2
+PL=${PUNCHLAB:-build/punchlab}
 ns() { echo "pl-$n-$1"; }
 if [ "$op" = down ]; then
+	for x in nat-a nat-b; do
+		pids=$(ip netns pids "$(ns $x)")
+		[ -z "$pids" ] || kill $pids
+	done
 	for x in server nat-a nat-b peer-a peer-b fabric; do ip netns del "$(ns $x)"; done
 	exit 0
 fi
@@ -36,6 +43,18 @@ ip -n "$(ns peer-a)" route add default via 198.19.1.1
 ip -n "$(ns peer-b)" route add default via 198.19.2.1
 for side in a b; do
 	N=$(ns nat-$side)
+	# the delay helper first, then wait until its queues are bound: NFQUEUE
+	# without a listener drops
+	ip netns exec "$N" setsid "$PL" delayq 1:10:0 2:10:0 </dev/null >/dev/null 2>&1 &
+	until ip netns exec "$N" sh -c 'test "$(wc -l < /proc/net/netfilter/nfnetlink_queue)" -ge 2'; do
+		sleep 0.001
+	done
+	ip netns exec "$N" iptables-nft-restore --noflush <<IPT
+*mangle
+-A POSTROUTING -o internet -j NFQUEUE --queue-num 1
+-A PREROUTING -i internet -j NFQUEUE --queue-num 2
+COMMIT
+IPT
 	ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
 	net=198.19.1.0/24 out=198.18.0.2
 	[ "$side" = b ] && net=198.19.2.0/24 out=198.18.0.3

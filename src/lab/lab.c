@@ -227,7 +227,8 @@ static void nat_site_fill(const struct topology *t, int node, struct nat_site *s
 	site->inside_plens = plens;
 }
 
-static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_links)
+/* Starts NODE's delay helper and records it; delayq_ready() waits for it. */
+static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_links, int *ready_fd)
 {
 	const struct topo_node *n = &b->t->nodes[node];
 	int pfd[2];
@@ -271,22 +272,31 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		_exit(127);
 	}
 	close(pfd[1]);
+	/* recorded at once: cleanup finds it by this (a start time survives exec) */
 	json_t *h = json_pack("{s:i, s:I, s:s, s:s}", "pid", (int)pid, "start",
 			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");
 	json_array_append_new(json_object_get(b->st, "helpers"), h);
 	state_write(b->lab, b->st);
-	struct pollfd p = {pfd[0], POLLIN, 0};
-	char c = 0;
-	int r = poll(&p, 1, 5000);
-	if (r == 1)
-		r = (int)read(pfd[0], &c, 1);
-	close(pfd[0]);
-	if (r != 1 || c != 1)
-		return fail_errno(b, -EIO, "the delay helper for node %s did not start (see %s)",
-				  n->name, log);
-	/* proc_start may have read the pre-exec child; refresh it now */
-	json_object_set_new(h, "start", json_integer((json_int_t)proc_start(pid)));
+	*ready_fd = pfd[0];
 	return 0;
+}
+
+static int delayq_ready(struct builder *b, int node, int *ready_fd)
+{
+	struct pollfd p = {*ready_fd, POLLIN, 0};
+	char c = 0, log[PATH_MAX];
+	int r = poll(&p, 1, 5000);
+
+	if (r == 1)
+		r = (int)read(*ready_fd, &c, 1);
+	close(*ready_fd);
+	*ready_fd = -1;
+	if (r == 1 && c == 1)
+		return 0;
+	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab,
+		 b->t->nodes[node].name);
+	return fail_errno(b, -EIO, "the delay helper for node %s did not start (see %s)",
+			  b->t->nodes[node].name, log);
 }
 
 /* What one node's netfilter needs: the nft script (NAT and loss tables, one
@@ -295,10 +305,17 @@ struct node_rules {
 	struct strbuf nft, ipt;
 	char *links[64];
 	int nlinks;
+	int ready_fd;  /* the delay helper's "ready" pipe, until it spoke */
+	pid_t ipt_pid; /* iptables-nft-restore of the NFQUEUE rules, while it runs */
+	int ipt_out;
 };
 
 static void node_rules_release(struct node_rules *r)
 {
+	if (r->ready_fd > 0)
+		close(r->ready_fd);
+	if (r->ipt_pid > 0)
+		netns_run_finish(r->ipt_pid, r->ipt_out, NULL, 0);
 	for (int i = 0; i < r->nlinks; i++)
 		free(r->links[i]);
 	r->nlinks = 0;
@@ -472,26 +489,39 @@ static int build_node(struct builder *b, int node, struct node_rules *r)
 					     n->sysctls[k].value)) < 0)
 			return fail_errno(b, rc, "node %s: cannot set sysctl %s", n->name,
 					  n->sysctls[k].key);
-	if (!r->nlinks)
-		return 0;
-	b->any_delay = true;
-	/* the helper binds its queues before the rules send packets there:
-	 * NFQUEUE without a listener drops */
-	if (spawn_delayq(b, node, r->nlinks, r->links) < 0)
+	return 0;
+}
+
+/* Phase three, for nodes with delay: once the helper has bound its queues
+ * (NFQUEUE without a listener drops), the rules that feed them. All nodes'
+ * iptables-nft-restore run at once; delayq_finish() collects them. */
+static int delayq_rules_start(struct builder *b, int node, struct node_rules *r)
+{
+	if (delayq_ready(b, node, &r->ready_fd) < 0)
 		return -1;
 	struct strbuf in = STRBUF_INIT;
 	strbuf_addf(&in, "*mangle\n%sCOMMIT\n", r->ipt.buf);
 	char *argv[] = {"iptables-nft-restore", "--noflush", NULL};
-	int st = in.failed ? -ENOMEM : netns_run(b->nsfd[node], argv, in.buf, err, sizeof(err));
+	int rc = in.failed ? -ENOMEM
+			   : netns_run_start(b->nsfd[node], argv, in.buf, &r->ipt_pid, &r->ipt_out);
 	strbuf_release(&in);
-	if (st != 0) {
-		perr_set(
-		    b->err, t->path, 0, 0,
-		    "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed (status %d):\n%s",
-		    b->lab, n->name, st, err);
-		return -1;
-	}
-	return 0;
+	return rc < 0 ? fail_errno(b, rc, "node %s: cannot run iptables-nft-restore",
+				   b->t->nodes[node].name)
+		      : 0;
+}
+
+static int delayq_rules_finish(struct builder *b, int node, struct node_rules *r)
+{
+	char err[2048];
+	int st = netns_run_finish(r->ipt_pid, r->ipt_out, err, sizeof(err));
+
+	r->ipt_pid = 0;
+	if (st == 0)
+		return 0;
+	perr_set(b->err, b->t->path, 0, 0,
+		 "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed (status %d):\n%s",
+		 b->lab, b->t->nodes[node].name, st, err);
+	return -1;
 }
 
 static json_t *state_new(const struct builder *b, enum lab_owner owner)
@@ -682,10 +712,23 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	for (int n = 0; n < t->nnodes; n++)
 		if (build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
 			goto fail;
+	/* delay helpers start now and get ready while the links are built */
+	for (int n = 0; n < t->nnodes; n++) {
+		if (rules[n].nlinks &&
+		    spawn_delayq(&b, n, rules[n].nlinks, rules[n].links, &rules[n].ready_fd) < 0)
+			goto fail;
+		b.any_delay |= rules[n].nlinks > 0;
+	}
 	if (build_links(&b) < 0)
 		goto fail;
 	for (int n = 0; n < t->nnodes; n++)
 		if (build_node(&b, n, &rules[n]) < 0)
+			goto fail;
+	for (int n = 0; n < t->nnodes; n++)
+		if (rules[n].nlinks && delayq_rules_start(&b, n, &rules[n]) < 0)
+			goto fail;
+	for (int n = 0; n < t->nnodes; n++)
+		if (rules[n].ipt_pid > 0 && delayq_rules_finish(&b, n, &rules[n]) < 0)
 			goto fail;
 	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
 	json_object_set_new(b.st, "status", json_string("up"));
@@ -754,8 +797,11 @@ static int lab_teardown(const char *lab, json_t *st)
 		pid_t pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
 		unsigned long long start =
 		    (unsigned long long)json_integer_value(json_object_get(v, "start"));
-		if (proc_alive(pid, start))
+		if (proc_alive(pid, start)) {
 			kill(pid, SIGKILL);
+			/* reaps it when it is our child (a run's own lab); ECHILD otherwise */
+			waitpid(pid, NULL, 0);
+		}
 	}
 	json_array_foreach(json_object_get(st, "namespaces"), i, v) if (n < 64 && json_is_string(v))
 	    names[n++] = json_string_value(v);
@@ -771,9 +817,6 @@ static int lab_teardown(const char *lab, json_t *st)
 		if (r < 0)
 			rc = r;
 	}
-	/* reap helpers that were our children */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	if (rc == 0)
 		rm_state_dir(lab);
 	return rc;

@@ -222,14 +222,14 @@ int netns_kill_procs(const char *const *names, int n)
 	return killed;
 }
 
-int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen)
+int netns_run_start(int nsfd, char *const argv[], const char *input, pid_t *pidp, int *outfd)
 {
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, status, rc;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, rc;
 	pid_t pid;
 
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
-	if (outbuf && pipe2(out, O_CLOEXEC) < 0) {
+	if (pipe2(out, O_CLOEXEC) < 0) {
 		rc = -errno;
 		close(in[0]);
 		close(in[1]);
@@ -240,25 +240,23 @@ int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, siz
 		rc = -errno;
 		close(in[0]);
 		close(in[1]);
-		if (outbuf) {
-			close(out[0]);
-			close(out[1]);
-		}
+		close(out[0]);
+		close(out[1]);
 		return rc;
 	}
 	if (pid == 0) {
 		if (setns(nsfd, CLONE_NEWNET) < 0)
 			_exit(126);
 		dup2(in[0], 0);
-		if (outbuf) {
-			dup2(out[1], 1);
-			dup2(out[1], 2);
-		}
+		dup2(out[1], 1);
+		dup2(out[1], 2);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(in[0]);
+	close(out[1]);
 	if (input) {
+		/* small inputs (rulesets): the pipe holds them without blocking */
 		size_t n = strlen(input), off = 0;
 		signal(SIGPIPE, SIG_IGN);
 		while (off < n) {
@@ -269,29 +267,45 @@ int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, siz
 		}
 	}
 	close(in[1]);
-	if (outbuf) {
-		size_t got = 0;
-		close(out[1]);
-		for (;;) {
-			char tmp[512];
-			ssize_t r = read(out[0], tmp, sizeof(tmp));
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			size_t take = (size_t)r;
-			if (got + take >= outlen)
-				take = outlen - 1 - got;
+	*pidp = pid;
+	*outfd = out[0];
+	return 0;
+}
+
+int netns_run_finish(pid_t pid, int outfd, char *outbuf, size_t outlen)
+{
+	size_t got = 0;
+	int status;
+
+	for (;;) {
+		char tmp[512];
+		ssize_t r = read(outfd, tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		size_t take = (size_t)r;
+		if (outbuf && got + take >= outlen)
+			take = outlen - 1 - got;
+		if (outbuf)
 			memcpy(outbuf + got, tmp, take);
-			got += take;
-		}
-		outbuf[got] = 0;
-		close(out[0]);
+		got += take;
 	}
+	if (outbuf && outlen)
+		outbuf[got] = 0;
+	close(outfd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen)
+{
+	pid_t pid;
+	int outfd, rc = netns_run_start(nsfd, argv, input, &pid, &outfd);
+
+	return rc < 0 ? rc : netns_run_finish(pid, outfd, outbuf, outlen);
 }

@@ -27,7 +27,10 @@ int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len);
 /* SIGKILL every process whose network namespace is one of /run/netns/NAMES[i]
  * (at most 64); returns how many. */
 int netns_kill_procs(const char *const *names, int n);
-/* fork(); the child enters NSFD and execs ARGV, reading stdin from INPUT
- * (NULL: /dev/null); returns the exit status, or -errno. Output goes to
- * OUTBUF (up to OUTLEN, NUL-terminated) when given, else to stderr. */
+/* fork(); the child enters NSFD and execs ARGV with INPUT (NULL: nothing)
+ * on its stdin; returns the exit status, or -errno. Its stdout and stderr
+ * go to OUTBUF (up to OUTLEN, NUL-terminated; NULL: discarded). */
 int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen);
+/* The same in two halves, so that several can run at once. */
+int netns_run_start(int nsfd, char *const argv[], const char *input, pid_t *pid, int *outfd);
+int netns_run_finish(pid_t pid, int outfd, char *outbuf, size_t outlen);

@@ -558,7 +558,8 @@ int peer_run(const struct peer_config *c, json_t **result)
 			goto out;
 		if (next.type == PM_DONE) {
 			connected = next.ok && res.ok;
-			snprintf(reason, sizeof(reason), "%s", next.reason[0] ? next.reason : res.reason);
+			snprintf(reason, sizeof(reason), "%s",
+				 next.reason[0] ? next.reason : res.reason);
 			break;
 		}
 		if (next.type != PM_RETRY) {
