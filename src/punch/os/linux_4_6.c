@@ -51,7 +51,7 @@ const struct os_ops os_linux_4_6 = {
     .hi = HI,
     .rule = "Alg. 3 with even ports for connect(): steps of 2 to one destination",
     .source =
-	"Linux 4.6 commit 1580ab63fc9a (tcp/dccp: better use of ephemeral ports in connect())",
+	"Linux 4.6, commit \"tcp/dccp: better use of ephemeral ports in connect()\"",
     .state_size = sizeof(struct alg3),
     .init = init,
     .next = next,

@@ -54,8 +54,8 @@ const struct os_ops os_linux_5_12 = {
     .lo = LO,
     .hi = HI,
     .rule = "RFC 6056 Alg. 4: table_perturb[2^16], offset re-salted every 10 s, random steps 2-16",
-    .source = "Linux 5.12 commit 190cc82489f4 (tcp: change source port randomizarion at connect() "
-	      "time); table size from 5.18 (4c2c8f03a5ab)",
+    .source = "Linux 5.12, commit \"tcp: change source port randomizarion at connect() time\"; "
+		  "the 2^16 table from \"tcp: increase source port perturb table to 2^16\"",
     .state_size = sizeof(struct alg4),
     .init = init,
     .next = next,
