@@ -117,3 +117,46 @@ uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os
 	h->last = now;
 	return h->ops->next(h->state, &h->rng, d, now, in_use, arg);
 }
+
+uint16_t os_counter_next(uint16_t *next, uint16_t lo, uint16_t hi, os_in_use_fn in_use, void *arg)
+{
+	for (uint32_t tries = 0; tries <= (uint32_t)(hi - lo); tries++) {
+		uint16_t p = *next < lo || *next > hi ? lo : *next;
+		*next = p >= hi ? lo : p + 1;
+		if (!in_use || !in_use(p, arg))
+			return p;
+	}
+	return 0;
+}
+
+void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask)
+{
+	a->hint = (uint32_t)os_rng_next(rng) & hint_mask;
+	a->secret = os_rng_next(rng);
+	a->keyed_at = -1;
+}
+
+uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
+		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
+		      os_in_use_fn in_use, void *arg)
+{
+	const uint32_t n = (uint32_t)(hi - lo) + 1;
+	const uint32_t even = step == 2 ? ~1u : ~0u;
+
+	/* the secret of F is re-drawn every 300 s (net/core/secure_seq.c) */
+	if (a->keyed_at < 0)
+		a->keyed_at = now;
+	if (now - a->keyed_at >= 300) {
+		a->secret = os_rng_next(rng);
+		a->keyed_at = now;
+	}
+	uint32_t offset = (a->hint + os_hash(a->secret, d->saddr, d->daddr, d->dport)) & even;
+	for (uint32_t i = first; i < n + first; i += step) {
+		uint16_t p = (uint16_t)(lo + ((offset + i) % n & even));
+		if (!in_use || !in_use(p, arg)) {
+			a->hint += i + hint_extra;
+			return p;
+		}
+	}
+	return 0;
+}

@@ -67,6 +67,24 @@ void os_host_free(struct os_host *h);
 uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os_in_use_fn in_use,
 		      void *arg);
 
+/* Building blocks the profiles share (osprof.c). */
+/* A counter over [LO, HI]: the port *NEXT, then +1, wrapping; skips ports in use. */
+uint16_t os_counter_next(uint16_t *next, uint16_t lo, uint16_t hi, os_in_use_fn in_use, void *arg);
+
+/* RFC 6056 Algorithm 3 as Linux does it: port = LO + (offset + i) % n over
+ * the candidates i = FIRST, FIRST + STEP, ..., offset = hint + F(...) (made
+ * even when STEP is 2); on success hint += i + HINT_EXTRA. F's key is
+ * re-drawn every 300 s. */
+struct os_alg3 {
+	uint32_t hint;
+	uint64_t secret;
+	double keyed_at;
+};
+void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask);
+uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
+		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
+		      os_in_use_fn in_use, void *arg);
+
 /* the profiles, one file each in src/punch/os/ */
 extern const struct os_ops os_windows_xp, os_windows_7, os_macosx_10_5, os_linux_2_6, os_linux_4_6,
     os_linux_5_12, os_freebsd, os_openbsd, os_native;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proto.h"
+#include "util/hex.h"
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <math.h>
@@ -26,23 +27,12 @@ void proto_hex(const uint8_t *bytes, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexdig(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int proto_unhex(const char *s, uint8_t *bytes, size_t n)
 {
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexdig(s[2 * i]), l = hexdig(s[2 * i + 1]);
+		int h = hexdigit(s[2 * i]), l = hexdigit(s[2 * i + 1]);
 		if (h < 0 || l < 0)
 			return -1;
 		bytes[i] = (uint8_t)(h << 4 | l);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proxy.h"
+#include "util/endpoint.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -318,21 +319,12 @@ static int pump(int from, int to, char **buf, size_t *len, size_t *off, bool *eo
 int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_t *listening)
 {
 	struct px x = {.c = c, .ep = -1};
-	int one = 1, rc = 0;
-
-	x.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (x.lfd < 0)
-		return -errno;
-	setsockopt(x.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(x.lfd, (const struct sockaddr *)&c->listen, sizeof(c->listen)) < 0 ||
-	    listen(x.lfd, 256) < 0) {
-		rc = -errno;
-		close(x.lfd);
-		return rc;
-	}
 	struct sockaddr_in got;
-	socklen_t gl = sizeof(got);
-	getsockname(x.lfd, (struct sockaddr *)&got, &gl);
+	int rc = 0;
+
+	x.lfd = endpoint_listen(&c->listen, 256, &got);
+	if (x.lfd < 0)
+		return x.lfd;
 	if (listening)
 		*listening = ntohs(got.sin_port);
 	x.ep = epoll_create1(EPOLL_CLOEXEC);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "server.h"
 #include "proto.h"
+#include "util/endpoint.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -773,22 +774,13 @@ static void sweep(struct srv *v)
 int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t *listening)
 {
 	struct srv v = {.c = cfg, .ep = -1, .lfd = -1};
-	int rc = 0, one = 1;
+	struct sockaddr_in got;
+	int rc = 0;
 
 	v.rng = cfg->seed ? cfg->seed : (uint64_t)mono_ms() * 0x9e3779b97f4a7c15ull | 1;
-	v.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	v.lfd = endpoint_listen(&cfg->listen, 4096, &got);
 	if (v.lfd < 0)
-		return -errno;
-	setsockopt(v.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(v.lfd, (const struct sockaddr *)&cfg->listen, sizeof(cfg->listen)) < 0 ||
-	    listen(v.lfd, 4096) < 0) {
-		rc = -errno;
-		close(v.lfd);
-		return rc;
-	}
-	struct sockaddr_in got;
-	socklen_t glen = sizeof(got);
-	getsockname(v.lfd, (struct sockaddr *)&got, &glen);
+		return v.lfd;
 	if (listening)
 		*listening = ntohs(got.sin_port);
 	v.ep = epoll_create1(EPOLL_CLOEXEC);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "endpoint.h"
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,4 +26,23 @@ int endpoint_parse(const char *s, struct sockaddr_in *out, int allow_zero)
 	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
 		return -1;
 	return 0;
+}
+
+int endpoint_listen(const struct sockaddr_in *addr, int backlog, struct sockaddr_in *bound)
+{
+	int one = 1, rc, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 || listen(fd, backlog) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (bound) {
+		socklen_t len = sizeof(*bound);
+		getsockname(fd, (struct sockaddr *)bound, &len);
+	}
+	return fd;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "jdoc.h"
+#include "hex.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -143,22 +144,11 @@ static const char *jp_what(const struct jparser *jp)
 
 static int jp_value(struct jparser *jp, json_t **out, int depth);
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int jp_hex4(struct jparser *jp, unsigned *u)
 {
 	*u = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = jp->p < jp->end ? hexval(*jp->p) : -1;
+		int h = jp->p < jp->end ? hexdigit(*jp->p) : -1;
 		if (h < 0)
 			return jp_fail(jp, "expected 4 hex digits after \\u");
 		*u = *u * 16 + (unsigned)h;

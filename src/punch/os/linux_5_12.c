@@ -55,7 +55,7 @@ const struct os_ops os_linux_5_12 = {
     .hi = HI,
     .rule = "RFC 6056 Alg. 4: table_perturb[2^16], offset re-salted every 10 s, random steps 2-16",
     .source = "Linux 5.12, commit \"tcp: change source port randomizarion at connect() time\"; "
-		  "the 2^16 table from \"tcp: increase source port perturb table to 2^16\"",
+	      "the 2^16 table from \"tcp: increase source port perturb table to 2^16\"",
     .state_size = sizeof(struct alg4),
     .init = init,
     .next = next,

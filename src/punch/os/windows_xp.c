@@ -16,15 +16,8 @@ static void init(void *st, struct os_rng *rng)
 static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
 		     os_in_use_fn in_use, void *arg)
 {
-	struct counter *c = st;
 	(void)rng, (void)d, (void)now;
-	for (int tries = 0; tries <= 5000 - 1025; tries++) {
-		uint16_t p = c->next;
-		c->next = p >= 5000 ? 1025 : p + 1;
-		if (!in_use || !in_use(p, arg))
-			return p;
-	}
-	return 0;
+	return os_counter_next(&((struct counter *)st)->next, 1025, 5000, in_use, arg);
 }
 
 const struct os_ops os_windows_xp = {
