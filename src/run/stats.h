@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Statistics for results: success intervals and quantiles. */
+#pragma once
+#include <stddef.h>
+
+/* Wilson score interval for K successes in N trials at z = 1.96 (95 %).
+ * N == 0 gives [0, 1]. */
+void wilson95(unsigned k, unsigned n, double *lo, double *hi);
+
+/* The Q-quantile (0..1) of the N values in V, linear between order
+ * statistics (R's type 7); sorts V. NAN when N == 0. */
+double quantile(double *v, size_t n, double q);

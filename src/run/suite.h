@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Experiment suites (docs/suite.md): a topology, a matrix whose fields are
+ * crossed, include and exclude lists, trials per cell, and a seed. A cell is
+ * one combination; expanding a suite gives its cells in a stable order.
+ */
+#pragma once
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "util/perr.h"
+
+/* One combination of the matrix's fields. */
+struct cell {
+	char id[64];		/* stable across runs: fields, not position */
+	char topology[PATH_MAX]; /* resolved path */
+	char os_a[24], os_b[24];
+	bool proxy_a, proxy_b;
+	char nat[24];		/* NAT profile of every NAT node ("" = the topology's) */
+	int hairpin;		/* -1 = the topology's, else 0/1 */
+	char heuristic[24];
+	int guesses;
+	double delay_ms;	/* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
+	double skew_ms;		/* peer B goes this much later than peer A */
+	double background_a, background_b; /* ports/s other programs take */
+	json_t *fields;		/* the cell as it appears in results */
+};
+
+struct suite {
+	char *path;
+	char *description;
+	uint64_t seed;
+	int trials, rounds, probes;
+	int ncells;
+	struct cell *cells;
+	char hash[65]; /* SHA-256 of the file's bytes, hex */
+};
+
+int suite_load(const char *path, struct suite **out, struct perr *err);
+int suite_parse_buffer(const char *name, const char *buf, size_t len, struct suite **out,
+		       struct perr *err);
+void suite_free(struct suite *s);
