@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="gcc libc6-dev git pkg-config meson ninja-build
 libpcap-dev libjansson-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev
-libcriterion-dev iptables nftables iproute2"
+libcriterion-dev iptables nftables iproute2 python3-jsonschema"
 
 missing=""
 for p in $PACKAGES; do

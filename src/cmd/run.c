@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: MIT
 #include "commands.h"
+#include "run/runner.h"
 #include "run/suite.h"
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char run_usage[] =
-	"usage: punchlab run --dry-run SUITE\n"
+	"usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--dry-run] [--quiet]\n"
 	"\n"
-	"Expands an experiment suite (docs/suite.md) and lists its cells: the\n"
-	"cross product of the matrix, with the include list added and the exclude\n"
-	"list removed, each cell with its stable id. Errors in the suite come as\n"
-	"FILE:LINE:COL: what is wrong.\n"
-	"(Running the trials is the experiment runner's next step; it is not here yet.)\n";
+	"Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
+	"brought up once, the trials run inside it (server, proxies and peers as\n"
+	"threads in their namespaces, conntrack emptied between trials), and it is\n"
+	"taken down. -j N runs N cells side by side in separate labs. The results go\n"
+	"to one new file in DIR (default results/runs), written atomically and never\n"
+	"over another (docs/results.md); a table of the cells follows on stdout.\n"
+	"SIGINT or SIGTERM finishes the trial under way and writes the results so\n"
+	"far, marked interrupted. --dry-run lists the cells and runs nothing.\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void print_cells(const struct suite *s)
 {
@@ -29,37 +44,76 @@ static void print_cells(const struct suite *s)
 
 int run_main(int argc, char *argv[])
 {
-	const char *file = NULL;
-	bool dry = false;
+	static const struct option opts[] = {
+		{"dry-run", no_argument, NULL, 'n'},	{"trials", required_argument, NULL, 't'},
+		{"quiet", no_argument, NULL, 'q'},	{NULL, 0, NULL, 0},
+	};
+	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
+	bool dry = false, quiet = false;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry = true;
-		else if (argv[i][0] != '-' && !file)
-			file = argv[i];
-		else {
-			fputs(run_usage, stderr);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:j:", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'n': dry = true; break;
+		case 'q': quiet = true; break;
+		case 'o': o.outdir = optarg; break;
+		case 'j':
+			o.jobs = (int)strtol(optarg, &end, 10);
+			if (*end || o.jobs < 1 || o.jobs > 64) {
+				fprintf(stderr, "punchlab run: -j wants 1 to 64\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			o.trials = (int)strtol(optarg, &end, 10);
+			if (*end || o.trials < 1 || o.trials > 1000000) {
+				fprintf(stderr, "punchlab run: --trials wants 1 to 1000000\n");
+				return EXIT_USAGE;
+			}
+			break;
+		default:
 			return EXIT_USAGE;
 		}
 	}
-	if (!file) {
+	if (optind != argc - 1) {
 		fputs(run_usage, stderr);
 		return EXIT_USAGE;
 	}
 	struct suite *s;
 	struct perr err;
-	if (suite_load(file, &s, &err) < 0) {
+	if (suite_load(argv[optind], &s, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	int rc = EXIT_OK;
 	if (dry) {
 		print_cells(s);
-	} else {
-		fprintf(stderr, "punchlab run: running trials is not implemented yet; "
-				"--dry-run lists the cells\n");
-		rc = EXIT_FAIL;
+		suite_free(s);
+		return EXIT_OK;
 	}
+	char cmdline[1024] = "punchlab";
+	size_t n = strlen(cmdline);
+	for (int i = 0; i < argc && n < sizeof(cmdline) - 2; i++)
+		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s", argv[i]);
+	o.command_line = cmdline;
+	o.progress = !quiet && isatty(2);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	char path[4096];
+	int rc = run_suite(s, &o, path, sizeof(path), &err);
 	suite_free(s);
-	return rc;
+	if (rc < 0) {
+		fprintf(stderr, "punchlab run: %s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	json_t *res = json_load_file(path, 0, NULL);
+	if (!quiet && res)
+		run_print_table(res, stdout);
+	json_decref(res);
+	fflush(stdout);
+	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
+	return rc == 1 ? 130 : EXIT_OK;
 }

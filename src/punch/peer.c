@@ -425,7 +425,9 @@ int peer_run(const struct peer_config *c, json_t **result)
 
 	p.seen = json_array();
 	p.predicted = json_array();
-	if (c->os && c->os->next) {
+	if (c->host) {
+		p.host = c->host;
+	} else if (c->os && c->os->next) {
 		p.host = os_host_new(c->os, c->seed, c->background_rate);
 		if (!p.host) {
 			snprintf(p.server_error, sizeof(p.server_error), "out of memory");
@@ -500,7 +502,7 @@ int peer_run(const struct peer_config *c, json_t **result)
 		}
 		json_array_append_new(p.predicted, ports_json(pu.ports, pu.nports));
 		/* go: one connect() per candidate, all at once */
-		double go = now_ms() + pu.go_ms;
+		double go = now_ms() + pu.go_ms + c->skew_ms;
 		while (now_ms() < go) {
 			double left = go - now_ms();
 			struct timespec ts = {0, (long)(left * 1e6)};
@@ -595,7 +597,8 @@ out:;
 	*result = r;
 	if (p.ctl >= 0)
 		close(p.ctl);
-	os_host_free(p.host);
+	if (p.host != c->host)
+		os_host_free(p.host);
 	return connected ? 0 : 1;
 }
 

@@ -25,6 +25,8 @@ struct peer_config {
 	int probes, rounds, bytes;
 	int attempt_timeout_ms; /* one punch attempt */
 	int wait_timeout_ms;	/* for S's next message */
+	double skew_ms;		/* go this much later than S says */
+	struct os_host *host;	/* a host kept across sessions (NULL: a fresh one each run) */
 };
 
 void peer_config_defaults(struct peer_config *c);
