@@ -10,16 +10,16 @@
 #include <unistd.h>
 
 const char run_usage[] =
-	"usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--dry-run] [--quiet]\n"
-	"\n"
-	"Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
-	"brought up once, the trials run inside it (server, proxies and peers as\n"
-	"threads in their namespaces, conntrack emptied between trials), and it is\n"
-	"taken down. -j N runs N cells side by side in separate labs. The results go\n"
-	"to one new file in DIR (default results/runs), written atomically and never\n"
-	"over another (docs/results.md); a table of the cells follows on stdout.\n"
-	"SIGINT or SIGTERM finishes the trial under way and writes the results so\n"
-	"far, marked interrupted. --dry-run lists the cells and runs nothing.\n";
+    "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--dry-run] [--quiet]\n"
+    "\n"
+    "Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
+    "brought up once, the trials run inside it (server, proxies and peers as\n"
+    "threads in their namespaces, conntrack emptied between trials), and it is\n"
+    "taken down. -j N runs N cells side by side in separate labs. The results go\n"
+    "to one new file in DIR (default results/runs), written atomically and never\n"
+    "over another (docs/results.md); a table of the cells follows on stdout.\n"
+    "SIGINT or SIGTERM finishes the trial under way and writes the results so\n"
+    "far, marked interrupted. --dry-run lists the cells and runs nothing.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -45,8 +45,10 @@ static void print_cells(const struct suite *s)
 int run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},	{"trials", required_argument, NULL, 't'},
-		{"quiet", no_argument, NULL, 'q'},	{NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"trials", required_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
 	bool dry = false, quiet = false;
@@ -56,9 +58,15 @@ int run_main(int argc, char *argv[])
 	while ((opt = getopt_long(argc, argv, "o:j:", opts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
-		case 'n': dry = true; break;
-		case 'q': quiet = true; break;
-		case 'o': o.outdir = optarg; break;
+		case 'n':
+			dry = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'o':
+			o.outdir = optarg;
+			break;
 		case 'j':
 			o.jobs = (int)strtol(optarg, &end, 10);
 			if (*end || o.jobs < 1 || o.jobs > 64) {

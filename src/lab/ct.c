@@ -24,12 +24,13 @@ int ct_flush_in(int nsfd)
 		struct nlmsghdr nh;
 		struct nfgenmsg nf;
 	} req = {
-		.nh = { .nlmsg_len = sizeof(req),
-			.nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1 },
-		.nf = { .nfgen_family = AF_INET, .version = NFNETLINK_V0 },
+	    .nh = {.nlmsg_len = sizeof(req),
+		   .nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE,
+		   .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		   .nlmsg_seq = 1},
+	    .nf = {.nfgen_family = AF_INET, .version = NFNETLINK_V0},
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		rc = -errno;
 		close(fd);

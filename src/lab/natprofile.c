@@ -212,14 +212,26 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 				 "update @owners { tcp sport : ct original ip saddr . "
 				 "ct original proto-src }\n\t}\n");
 
-	if (pr->unsolicited != NAT_UNSOL_RST) {
+	if (pr->unsolicited != NAT_UNSOL_RST || pr->hairpin) {
 		strbuf_addf(&sb, "\tchain input {\n\t\ttype filter hook input priority filter; "
 				 "policy accept;\n");
-		strbuf_addf(
-		    &sb, "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
-		    site->outside_if,
-		    pr->unsolicited == NAT_UNSOL_DROP ? "drop"
-						      : "reject with icmp type admin-prohibited");
+		if (pr->unsolicited != NAT_UNSOL_RST)
+			strbuf_addf(
+			    &sb,
+			    "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
+			    site->outside_if,
+			    pr->unsolicited == NAT_UNSOL_DROP
+				? "drop"
+				: "reject with icmp type admin-prohibited");
+		/* a hairpin SYN for a port nobody inside owns yet is dropped, not
+		 * answered: the RST's conntrack entry would hold the very tuple the
+		 * other peer's hairpinned SYN needs a moment later */
+		if (pr->hairpin)
+			strbuf_addf(
+			    &sb,
+			    "\t\tiifname @inside_ifs ip daddr %s tcp flags & (syn | ack) == syn "
+			    "drop\n",
+			    out);
 		strbuf_addf(&sb, "\t}\n");
 	}
 	strbuf_addf(&sb, "}\n");

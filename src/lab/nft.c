@@ -71,3 +71,24 @@ char *nft_list_in(int nsfd)
 		return NULL;
 	return out;
 }
+
+struct nft_ctx *nft_open_in(int nsfd)
+{
+	int saved;
+	if (netns_enter(nsfd, &saved) < 0)
+		return NULL;
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (ctx) {
+		nft_ctx_buffer_error(ctx);
+		nft_ctx_buffer_output(ctx);
+		/* the socket is opened lazily on some versions: open it here, inside */
+		nft_run_cmd_from_buffer(ctx, "list tables");
+	}
+	netns_leave(saved);
+	return ctx;
+}
+
+int nft_run(struct nft_ctx *ctx, const char *cmd)
+{
+	return nft_run_cmd_from_buffer(ctx, cmd) == 0 ? 0 : -EINVAL;
+}

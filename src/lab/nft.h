@@ -19,3 +19,8 @@ void nft_release(struct nft_ctx *ctx);
 int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen);
 /* `nft list ruleset` of NSFD into a malloc'd string (NULL on failure). */
 char *nft_list_in(int nsfd);
+
+/* A context bound to NSFD, for many small commands (one per trial): freeing
+ * it is where the grace-period wait happens, so keep it for the whole cell. */
+struct nft_ctx *nft_open_in(int nsfd);
+int nft_run(struct nft_ctx *ctx, const char *cmd);

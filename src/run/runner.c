@@ -3,6 +3,7 @@
 #include "lab/ct.h"
 #include "lab/lab.h"
 #include "lab/netns.h"
+#include "lab/nft.h"
 #include "punch/peer.h"
 #include "punch/proxy.h"
 #include "punch/server.h"
@@ -164,7 +165,8 @@ static void patch_topology(struct topology *t, const struct cell *c)
 static bool all_nats_preserve(const struct topology *t)
 {
 	for (int i = 0; i < t->nnodes; i++)
-		if (t->nodes[i].is_nat && (t->nodes[i].ruleset || t->nodes[i].nat.port != NAT_PORT_PRESERVE))
+		if (t->nodes[i].is_nat &&
+		    (t->nodes[i].ruleset || t->nodes[i].nat.port != NAT_PORT_PRESERVE))
 			return false;
 	return true;
 }
@@ -186,9 +188,7 @@ static json_t *hit_of(json_t *side, json_t *other, bool determinable)
 		return json_null();
 	size_t i;
 	json_t *p;
-	json_array_foreach(last, i, p)
-		if (json_integer_value(p) == port)
-			return json_true();
+	json_array_foreach(last, i, p) if (json_integer_value(p) == port) return json_true();
 	return json_false();
 }
 
@@ -225,11 +225,12 @@ static int run_cell(struct runner *r, int ci, int worker)
 	struct topology *t = NULL;
 	struct perr err;
 	char lab[LAB_NAME_MAX + 1];
-	int rc = -1, nsfd[3] = { -1, -1, -1 }, natfd[16], nnat = 0;
-	struct srv_thread srv = { 0 };
-	struct px_thread px[2] = { 0 };
-	bool lab_built = false, srv_started = false, px_started[2] = { false, false };
-	struct os_host *host[2] = { NULL, NULL };
+	int rc = -1, nsfd[3] = {-1, -1, -1}, natfd[16], nnat = 0;
+	struct nft_ctx *hairpin_ctx[16] = {NULL};
+	struct srv_thread srv = {0};
+	struct px_thread px[2] = {0};
+	bool lab_built = false, srv_started = false, px_started[2] = {false, false};
+	struct os_host *host[2] = {NULL, NULL};
 	json_t *trial_list = json_array();
 
 	if (topo_load(c->topology, &t, &err) < 0) {
@@ -240,12 +241,13 @@ static int run_cell(struct runner *r, int ci, int worker)
 		goto out;
 	}
 	patch_topology(t, c);
-	int role_node[3] = { topo_node_by_role(t, ROLE_SERVER), topo_node_by_role(t, ROLE_PEER_A),
-			     topo_node_by_role(t, ROLE_PEER_B) };
+	int role_node[3] = {topo_node_by_role(t, ROLE_SERVER), topo_node_by_role(t, ROLE_PEER_A),
+			    topo_node_by_role(t, ROLE_PEER_B)};
 	if (role_node[0] < 0 || role_node[1] < 0 || role_node[2] < 0) {
 		pthread_mutex_lock(&r->mu);
-		perr_set(&r->err, c->topology, 0, 0, "a runnable topology needs nodes with the roles "
-						     "server, peer-a and peer-b");
+		perr_set(&r->err, c->topology, 0, 0,
+			 "a runnable topology needs nodes with the roles "
+			 "server, peer-a and peer-b");
 		r->failed = true;
 		pthread_mutex_unlock(&r->mu);
 		goto out;
@@ -260,13 +262,18 @@ static int run_cell(struct runner *r, int ci, int worker)
 	}
 	lab_built = true;
 	json_t *st = lab_state(lab);
-	r->delay_mech[ci] = strdup(json_string_value(json_object_get(st, "delay_mechanism")) ?: "none");
+	r->delay_mech[ci] =
+	    strdup(json_string_value(json_object_get(st, "delay_mechanism")) ?: "none");
 	json_decref(st);
 	for (int k = 0; k < 3; k++)
 		nsfd[k] = lab_node_nsfd(lab, t->nodes[role_node[k]].name);
 	for (int i = 0; i < t->nnodes && nnat < 16; i++)
-		if (t->nodes[i].is_nat)
-			natfd[nnat++] = lab_node_nsfd(lab, t->nodes[i].name);
+		if (t->nodes[i].is_nat) {
+			natfd[nnat] = lab_node_nsfd(lab, t->nodes[i].name);
+			if (!t->nodes[i].ruleset && t->nodes[i].nat.hairpin)
+				hairpin_ctx[nnat] = nft_open_in(natfd[nnat]);
+			nnat++;
+		}
 	uint32_t saddr = topo_primary_addr(t, role_node[0]);
 
 	srv_config_defaults(&srv.cfg);
@@ -282,7 +289,7 @@ static int run_cell(struct runner *r, int ci, int worker)
 	srv_started = true;
 	if (!wait_port(&srv.port))
 		goto fail_msg;
-	bool proxy[2] = { c->proxy_a, c->proxy_b };
+	bool proxy[2] = {c->proxy_a, c->proxy_b};
 	for (int k = 0; k < 2; k++) {
 		if (!proxy[k])
 			continue;
@@ -295,8 +302,8 @@ static int run_cell(struct runner *r, int ci, int worker)
 		if (!wait_port(&px[k].port))
 			goto fail_msg;
 	}
-	const char *os[2] = { c->os_a, c->os_b };
-	double bg[2] = { c->background_a, c->background_b };
+	const char *os[2] = {c->os_a, c->os_b};
+	double bg[2] = {c->background_a, c->background_b};
 	for (int k = 0; k < 2; k++) {
 		const struct os_ops *ops = os_by_name(os[k]);
 		if (ops->next)
@@ -307,19 +314,25 @@ static int run_cell(struct runner *r, int ci, int worker)
 		if (r->o->stop && *r->o->stop)
 			break;
 		/* every trial starts from a clean NAT: no mapping of the last one */
-		for (int k = 0; k < nnat; k++)
+		for (int k = 0; k < nnat; k++) {
 			ct_flush_in(natfd[k]);
+			/* the hairpin's owners map is NAT state too */
+			if (hairpin_ctx[k])
+				nft_run(hairpin_ctx[k], "flush map ip punchlab_nat owners");
+		}
 		uint8_t tok[PROTO_TOKEN_LEN];
 		char e[256];
 		int saved;
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(SERVER_PORT),
-					  .sin_addr.s_addr = saddr };
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons(SERVER_PORT),
+					 .sin_addr.s_addr = saddr};
 		netns_enter(nsfd[1], &saved);
 		int orc = peer_open_session(&sa, tok, e, sizeof(e));
 		netns_leave(saved);
 		if (orc < 0) {
 			pthread_mutex_lock(&r->mu);
-			perr_set(&r->err, c->topology, 0, 0, "cell %s: cannot open a session: %s", c->id, e);
+			perr_set(&r->err, c->topology, 0, 0, "cell %s: cannot open a session: %s",
+				 c->id, e);
 			r->failed = true;
 			pthread_mutex_unlock(&r->mu);
 			goto out;
@@ -355,13 +368,16 @@ static int run_cell(struct runner *r, int ci, int worker)
 		json_t *why = json_object_get(a, "reason");
 		if (json_is_null(why))
 			why = json_object_get(b, "reason");
-		json_t *tr = json_pack("{s:s, s:i, s:b, s:O, s:O, s:O, s:{s:o, s:o}, s:o, s:o}", "cell",
-				       c->id, "trial", trial, "connected", ok, "rounds",
-				       json_object_get(a, "rounds"), "time_to_connect_ms",
-				       ok ? json_object_get(a, "time_to_connect_ms") : json_null(), "reason",
-				       ok ? json_null() : why ? why : json_null(), "prediction_hit", "a",
-				       hit_of(a, b, determinable), "b", hit_of(b, a, determinable), "a", a,
-				       "b", b);
+		json_t *tr =
+		    json_pack("{s:s, s:i, s:b, s:O, s:O, s:O, s:{s:o, s:o}, s:o, s:o}", "cell",
+			      c->id, "trial", trial, "connected", ok, "rounds",
+			      json_object_get(a, "rounds"), "time_to_connect_ms",
+			      ok ? json_object_get(a, "time_to_connect_ms") : json_null(), "reason",
+			      ok    ? json_null()
+			      : why ? why
+				    : json_null(),
+			      "prediction_hit", "a", hit_of(a, b, determinable), "b",
+			      hit_of(b, a, determinable), "a", a, "b", b);
 		json_array_append_new(trial_list, tr);
 		pthread_mutex_lock(&r->mu);
 		r->trials_done++;
@@ -391,9 +407,11 @@ out:
 	for (int k = 0; k < 3; k++)
 		if (nsfd[k] >= 0)
 			close(nsfd[k]);
-	for (int k = 0; k < nnat; k++)
+	for (int k = 0; k < nnat; k++) {
 		if (natfd[k] >= 0)
 			close(natfd[k]);
+		nft_release(hairpin_ctx[k]);
+	}
 	if (lab_built)
 		lab_down(lab, &err);
 	topo_free(t);
@@ -410,7 +428,8 @@ static json_t *cell_summary(const struct cell *c, json_t *trials)
 	double *rounds = calloc(n + 1, sizeof(double)), *ttc = calloc(n + 1, sizeof(double));
 	size_t nttc = 0;
 	json_t *fail = json_object(), *t;
-	json_array_foreach(trials, i, t) {
+	json_array_foreach(trials, i, t)
+	{
 		rounds[i] = (double)json_integer_value(json_object_get(t, "rounds"));
 		if (json_is_true(json_object_get(t, "connected"))) {
 			ok++;
@@ -418,8 +437,9 @@ static json_t *cell_summary(const struct cell *c, json_t *trials)
 		} else {
 			const char *why = json_string_value(json_object_get(t, "reason"));
 			why = why ? why : "unknown";
-			json_object_set_new(fail, why,
-					    json_integer(json_integer_value(json_object_get(fail, why)) + 1));
+			json_object_set_new(
+			    fail, why,
+			    json_integer(json_integer_value(json_object_get(fail, why)) + 1));
 		}
 		json_t *h = json_object_get(t, "prediction_hit");
 		for (int k = 0; k < 2; k++) {
@@ -433,15 +453,16 @@ static json_t *cell_summary(const struct cell *c, json_t *trials)
 	double lo, hi;
 	wilson95(ok, (unsigned)n, &lo, &hi);
 	json_t *num = json_null();
-#define NUM(x) (isnan(x) ? json_null() : json_real(round((x) * 1000) / 1000))
-	json_t *sum = json_pack("{s:s, s:O, s:i, s:i, s:o, s:[o, o], s:o, s:o, s:o, s:o, s:o, s:o}",
-				"id", c->id, "fields", c->fields, "trials", (int)n, "successes", (int)ok,
-				"rate", n ? json_real((double)ok / (double)n) : json_null(), "wilson95",
-				json_real(lo), json_real(hi), "rounds_median", NUM(quantile(rounds, n, 0.5)),
-				"rounds_p90", NUM(quantile(rounds, n, 0.9)), "time_to_connect_median_ms",
-				NUM(quantile(ttc, nttc, 0.5)), "time_to_connect_p90_ms",
-				NUM(quantile(ttc, nttc, 0.9)), "prediction_hit_rate",
-				judged ? json_real((double)hits / judged) : json_null(), "failures", fail);
+#define NUM(x) (isnan(x) ? json_null() : json_real(round((x)*1000) / 1000))
+	json_t *sum =
+	    json_pack("{s:s, s:O, s:i, s:i, s:o, s:[o, o], s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+		      c->id, "fields", c->fields, "trials", (int)n, "successes", (int)ok, "rate",
+		      n ? json_real((double)ok / (double)n) : json_null(), "wilson95",
+		      json_real(lo), json_real(hi), "rounds_median", NUM(quantile(rounds, n, 0.5)),
+		      "rounds_p90", NUM(quantile(rounds, n, 0.9)), "time_to_connect_median_ms",
+		      NUM(quantile(ttc, nttc, 0.5)), "time_to_connect_p90_ms",
+		      NUM(quantile(ttc, nttc, 0.9)), "prediction_hit_rate",
+		      judged ? json_real((double)hits / judged) : json_null(), "failures", fail);
 #undef NUM
 	json_decref(num);
 	free(rounds);
@@ -522,7 +543,7 @@ static void *worker_main(void *arg)
 int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, size_t len,
 	      struct perr *err)
 {
-	struct runner r = { .s = s, .o = o };
+	struct runner r = {.s = s, .o = o};
 	char start[32], end[32];
 	struct utsname un;
 	int jobs = o->jobs > 0 ? o->jobs : 1;
@@ -561,8 +582,8 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 			bool seen = false;
 			size_t k;
 			json_t *m;
-			json_array_foreach(mechs, k, m)
-				seen |= !strcmp(json_string_value(m), r.delay_mech[i]);
+			json_array_foreach(mechs, k, m) seen |=
+			    !strcmp(json_string_value(m), r.delay_mech[i]);
 			if (!seen)
 				json_array_append_new(mechs, json_string(r.delay_mech[i]));
 			free(r.delay_mech[i]);
@@ -590,17 +611,17 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	if (!realpath(s->path, suite_abs))
 		snprintf(suite_abs, sizeof(suite_abs), "%s", s->path);
 	json_t *res = json_pack(
-		"{s:s, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:b, s:i, s:f}, "
-		"s:{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:i}, s:o, s:o}",
-		"format", "punchlab-results", "version", 1, "metadata", "punchlab", PUNCHLAB_VERSION,
-		"start_utc", start, "end_utc", end, "kernel", un.release, "host", un.nodename,
-		"command", o->command_line ? o->command_line : "", "sysctls",
-		"net.netfilter.nf_conntrack_tcp_loose", loose,
-		"net.netfilter.nf_conntrack_tcp_timeout_syn_sent", synsent, "delay_mechanism", mechs,
-		"interrupted", interrupted, "jobs", jobs, "seconds", now_s() - r.t0, "suite", "file",
-		suite_abs, "sha256", s->hash, "description", s->description, "trials",
-		o->trials > 0 ? o->trials : s->trials, "rounds", s->rounds, "probes", s->probes, "seed",
-		(json_int_t)s->seed, "cells", s->ncells, "cells", cells, "trials", trials);
+	    "{s:s, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:b, s:i, s:f}, "
+	    "s:{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:i}, s:o, s:o}",
+	    "format", "punchlab-results", "version", 1, "metadata", "punchlab", PUNCHLAB_VERSION,
+	    "start_utc", start, "end_utc", end, "kernel", un.release, "host", un.nodename,
+	    "command", o->command_line ? o->command_line : "", "sysctls",
+	    "net.netfilter.nf_conntrack_tcp_loose", loose,
+	    "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", synsent, "delay_mechanism", mechs,
+	    "interrupted", interrupted, "jobs", jobs, "seconds", now_s() - r.t0, "suite", "file",
+	    suite_abs, "sha256", s->hash, "description", s->description, "trials",
+	    o->trials > 0 ? o->trials : s->trials, "rounds", s->rounds, "probes", s->probes, "seed",
+	    (json_int_t)s->seed, "cells", s->ncells, "cells", cells, "trials", trials);
 	if (r.failed) {
 		*err = r.err;
 		json_decref(res);
@@ -625,10 +646,10 @@ static void cell_name(json_t *fl, char *name, size_t len)
 	size_t n = 0;
 	const char *k;
 	json_t *v;
-#define ADD(...)                                                                  \
-	do {                                                                      \
-		if (n < len)                                                      \
-			n += (size_t)snprintf(name + n, len - n, __VA_ARGS__);    \
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (n < len)                                                                       \
+			n += (size_t)snprintf(name + n, len - n, __VA_ARGS__);                     \
 	} while (0)
 	const char *topo = json_string_value(json_object_get(fl, "topology"));
 	if (topo) {
@@ -642,11 +663,13 @@ static void cell_name(json_t *fl, char *name, size_t len)
 	for (int side = 0; side < 2; side++) {
 		json_t *os = json_object_get(fl, side ? "os_b" : "os_a");
 		ADD(" %c=%s%s", side ? 'B' : 'A', os ? json_string_value(os) : "native",
-		    json_is_true(json_object_get(fl, side ? "proxy_b" : "proxy_a")) ? "+proxy" : "");
+		    json_is_true(json_object_get(fl, side ? "proxy_b" : "proxy_a")) ? "+proxy"
+										    : "");
 	}
-	json_object_foreach(fl, k, v) {
-		static const char *const shown[] = {"topology", "nat", "hairpin", "os_a", "os_b",
-						    "proxy_a", "proxy_b", NULL};
+	json_object_foreach(fl, k, v)
+	{
+		static const char *const shown[] = {"topology", "nat",	   "hairpin", "os_a",
+						    "os_b",	"proxy_a", "proxy_b", NULL};
 		bool skip = false;
 		for (int i = 0; shown[i]; i++)
 			skip |= !strcmp(shown[i], k);
@@ -670,16 +693,19 @@ void run_print_table(json_t *res, FILE *f)
 	const char *k;
 	fprintf(f, "%-58s %9s %6s %-14s %s\n", "cell", "connected", "rate", "95% interval",
 		"failures");
-	json_array_foreach(json_object_get(res, "cells"), i, c) {
+	json_array_foreach(json_object_get(res, "cells"), i, c)
+	{
 		char name[256];
 		cell_name(json_object_get(c, "fields"), name, sizeof(name));
 		json_t *w = json_object_get(c, "wilson95");
 		char fails[256] = "";
 		size_t m = 0;
-		json_object_foreach(json_object_get(c, "failures"), k, v) {
+		json_object_foreach(json_object_get(c, "failures"), k, v)
+		{
 			if (m < sizeof(fails))
 				m += (size_t)snprintf(fails + m, sizeof(fails) - m, "%s%s x%lld",
-						      m ? ", " : "", k, (long long)json_integer_value(v));
+						      m ? ", " : "", k,
+						      (long long)json_integer_value(v));
 		}
 		char cnt[32], iv[40];
 		snprintf(cnt, sizeof(cnt), "%lld/%lld",

@@ -13,11 +13,11 @@
 #include "util/perr.h"
 
 struct run_opts {
-	const char *outdir;	    /* where the results file goes */
-	int jobs;		    /* cells side by side */
-	int trials;		    /* > 0: overrides the suite's */
-	const char *command_line;   /* recorded in the metadata */
-	bool progress;		    /* a progress line on stderr */
+	const char *outdir;	     /* where the results file goes */
+	int jobs;		     /* cells side by side */
+	int trials;		     /* > 0: overrides the suite's */
+	const char *command_line;    /* recorded in the metadata */
+	bool progress;		     /* a progress line on stderr */
 	volatile sig_atomic_t *stop; /* set on SIGINT/SIGTERM: finish the trial, write, stop */
 };
 

@@ -22,11 +22,19 @@ static const struct field {
 	enum ftype type;
 	double lo, hi; /* numbers */
 } fields[] = {
-	{ "topology", F_STR, 0, 0 },	 { "nat", F_STR, 0, 0 },	 { "hairpin", F_BOOL, 0, 0 },
-	{ "os_a", F_STR, 0, 0 },	 { "os_b", F_STR, 0, 0 },	 { "proxy_a", F_BOOL, 0, 0 },
-	{ "proxy_b", F_BOOL, 0, 0 },	 { "heuristic", F_STR, 0, 0 },	 { "guesses", F_INT, 1, 16 },
-	{ "delay_ms", F_NUM, 0, 10000 }, { "skew_ms", F_NUM, 0, 10000 }, { "background_a", F_NUM, 0, 100000 },
-	{ "background_b", F_NUM, 0, 100000 },
+    {"topology", F_STR, 0, 0},
+    {"nat", F_STR, 0, 0},
+    {"hairpin", F_BOOL, 0, 0},
+    {"os_a", F_STR, 0, 0},
+    {"os_b", F_STR, 0, 0},
+    {"proxy_a", F_BOOL, 0, 0},
+    {"proxy_b", F_BOOL, 0, 0},
+    {"heuristic", F_STR, 0, 0},
+    {"guesses", F_INT, 1, 16},
+    {"delay_ms", F_NUM, 0, 10000},
+    {"skew_ms", F_NUM, 0, 10000},
+    {"background_a", F_NUM, 0, 100000},
+    {"background_b", F_NUM, 0, 100000},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -43,27 +51,32 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 	switch (f->type) {
 	case F_STR:
 		if (!json_is_string(v)) {
-			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be a string", where, f->name);
+			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be a string", where,
+				 f->name);
 			return -EINVAL;
 		}
 		break;
 	case F_BOOL:
 		if (!json_is_boolean(v)) {
-			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be true or false", where, f->name);
+			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be true or false", where,
+				 f->name);
 			return -EINVAL;
 		}
 		return 0;
 	case F_INT:
-		if (!json_is_integer(v) || json_integer_value(v) < f->lo || json_integer_value(v) > f->hi) {
-			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be a whole number from %g to %g",
-				 where, f->name, f->lo, f->hi);
+		if (!json_is_integer(v) || json_integer_value(v) < f->lo ||
+		    json_integer_value(v) > f->hi) {
+			jdoc_err(sp->doc, sp->err, v,
+				 "%s: \"%s\" must be a whole number from %g to %g", where, f->name,
+				 f->lo, f->hi);
 			return -EINVAL;
 		}
 		return 0;
 	case F_NUM:
-		if (!json_is_number(v) || json_number_value(v) < f->lo || json_number_value(v) > f->hi) {
-			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be a number from %g to %g", where,
-				 f->name, f->lo, f->hi);
+		if (!json_is_number(v) || json_number_value(v) < f->lo ||
+		    json_number_value(v) > f->hi) {
+			jdoc_err(sp->doc, sp->err, v, "%s: \"%s\" must be a number from %g to %g",
+				 where, f->name, f->lo, f->hi);
 			return -EINVAL;
 		}
 		return 0;
@@ -75,13 +88,14 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "nat") && !nat_preset_by_name(s)) {
-		jdoc_err(sp->doc, sp->err, v, "%s: unknown NAT profile \"%s\" (known: %s)", where, s,
-			 nat_preset_names());
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown NAT profile \"%s\" (known: %s)", where,
+			 s, nat_preset_names());
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "heuristic") && !heuristic_by_name(s)) {
 		snprintf(known, sizeof(known), "%s", heuristic_names());
-		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s, known);
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s,
+			 known);
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "topology")) {
@@ -92,7 +106,8 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 			snprintf(path, sizeof(path), "%s/%s", sp->dir, s);
 		FILE *fp = fopen(path, "r");
 		if (!fp) {
-			jdoc_err(sp->doc, sp->err, v, "%s: topology %s: %s", where, path, strerror(errno));
+			jdoc_err(sp->doc, sp->err, v, "%s: topology %s: %s", where, path,
+				 strerror(errno));
 			return -EINVAL;
 		}
 		fclose(fp);
@@ -114,7 +129,8 @@ static const char *field_names(void)
 	if (!buf[0]) {
 		size_t n = 0;
 		for (size_t i = 0; i < NFIELDS; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", fields[i].name);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+					      fields[i].name);
 	}
 	return buf;
 }
@@ -128,11 +144,13 @@ static int check_cell_object(struct sp *sp, json_t *o, const char *where)
 		jdoc_err(sp->doc, sp->err, o, "%s: must be an object of cell fields", where);
 		return -EINVAL;
 	}
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		const struct field *f = field_by_name(k);
 		if (!f) {
-			jdoc_err_member(sp->doc, sp->err, o, k, "%s: unknown field \"%s\" (known: %s)", where,
-					k, field_names());
+			jdoc_err_member(sp->doc, sp->err, o, k,
+					"%s: unknown field \"%s\" (known: %s)", where, k,
+					field_names());
 			return -EINVAL;
 		}
 		if (check_value(sp, f, v, where) < 0)
@@ -209,11 +227,13 @@ static bool excluded(json_t *excl, json_t *cell)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(excl, i, e) {
+	json_array_foreach(excl, i, e)
+	{
 		const char *k;
 		json_t *v;
 		bool all = true;
-		json_object_foreach(e, k, v) {
+		json_object_foreach(e, k, v)
+		{
 			json_t *cv = json_object_get(cell, k);
 			if (!cv || !json_equal(cv, v))
 				all = false;
@@ -239,7 +259,8 @@ static int cross(struct expand *x, size_t i, json_t *cur)
 		return cross(x, i + 1, cur);
 	size_t k;
 	json_t *v;
-	json_array_foreach(vals, k, v) {
+	json_array_foreach(vals, k, v)
+	{
 		json_object_set(cur, fields[i].name, v);
 		int rc = cross(x, i + 1, cur);
 		if (rc < 0)
@@ -255,8 +276,8 @@ static int get_int(struct sp *sp, json_t *root, const char *key, long lo, long h
 	if (!v)
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		jdoc_err(sp->doc, sp->err, v, "suite: \"%s\" must be a whole number from %ld to %ld", key,
-			 lo, hi);
+		jdoc_err(sp->doc, sp->err, v,
+			 "suite: \"%s\" must be a whole number from %ld to %ld", key, lo, hi);
 		return -EINVAL;
 	}
 	*out = (int)json_integer_value(v);
@@ -265,10 +286,10 @@ static int get_int(struct sp *sp, json_t *root, const char *key, long lo, long h
 
 static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
 {
-	static const char *const top[] = { "description", "topology", "defaults", "matrix",
-					   "include", "exclude", "trials", "rounds", "probes",
-					   "seed", NULL };
-	struct sp sp = { doc, err, dir };
+	static const char *const top[] = {"description", "topology", "defaults", "matrix",
+					  "include",	 "exclude",  "trials",	 "rounds",
+					  "probes",	 "seed",     NULL};
+	struct sp sp = {doc, err, dir};
 	json_t *root = jdoc_root(doc), *v;
 	int rc = -EINVAL;
 
@@ -303,16 +324,19 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		return -EINVAL;
 	}
 	if (!json_is_object(matrix)) {
-		jdoc_err(doc, err, matrix, "suite: \"matrix\" must be an object of field: [values]");
+		jdoc_err(doc, err, matrix,
+			 "suite: \"matrix\" must be an object of field: [values]");
 		return -EINVAL;
 	}
 	/* a scalar in the matrix is a one-value list; the suite's "topology" is a default */
 	json_t *m = json_object();
 	const char *k;
-	json_object_foreach(matrix, k, v) {
+	json_object_foreach(matrix, k, v)
+	{
 		const struct field *f = field_by_name(k);
 		if (!f) {
-			jdoc_err_member(doc, err, matrix, k, "matrix: unknown field \"%s\" (known: %s)", k,
+			jdoc_err_member(doc, err, matrix, k,
+					"matrix: unknown field \"%s\" (known: %s)", k,
 					field_names());
 			goto out;
 		}
@@ -326,11 +350,11 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		json_t *e;
 		char where[64];
 		snprintf(where, sizeof(where), "matrix.%s", k);
-		json_array_foreach(arr, i, e)
-			if (check_value(&sp, f, e, where) < 0) {
-				json_decref(arr);
-				goto out;
-			}
+		json_array_foreach(arr, i, e) if (check_value(&sp, f, e, where) < 0)
+		{
+			json_decref(arr);
+			goto out;
+		}
 		json_object_set_new(m, k, arr);
 	}
 	json_t *topo = json_object_get(root, "topology");
@@ -353,9 +377,9 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		}
 		size_t i;
 		json_t *e;
-		json_array_foreach(list, i, e)
-			if (check_cell_object(&sp, e, pass ? "include" : "exclude") < 0)
-				goto out;
+		json_array_foreach(list, i,
+				   e) if (check_cell_object(&sp, e, pass ? "include" : "exclude") <
+					  0) goto out;
 	}
 	/* the suite's topology is a default like the others */
 	json_t *defs = defaults ? json_deep_copy(defaults) : json_object();
@@ -364,7 +388,7 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	json_object_del(m, "topology");
 	if (json_object_get(matrix, "topology"))
 		json_object_set(m, "topology", json_object_get(matrix, "topology"));
-	struct expand x = { &sp, m, excl, json_array() };
+	struct expand x = {&sp, m, excl, json_array()};
 	/* an empty matrix crosses nothing: the cells are the include list */
 	json_t *cur = json_deep_copy(defs);
 	rc = json_object_size(m) ? cross(&x, 0, cur) : 0;
@@ -377,7 +401,8 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	/* include: the matrix's single values, then the entry's own fields */
 	size_t i;
 	json_t *e;
-	json_array_foreach(incl, i, e) {
+	json_array_foreach(incl, i, e)
+	{
 		json_t *c = json_deep_copy(defs);
 		json_object_update(c, e);
 		json_array_append_new(x.cells, c);
@@ -390,10 +415,12 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		rc = -ENOMEM;
 		goto out;
 	}
-	json_array_foreach(x.cells, i, e) {
+	json_array_foreach(x.cells, i, e)
+	{
 		if (!json_object_get(e, "topology")) {
-			jdoc_err(doc, err, root, "suite: say which topology (\"topology\": FILE at the top, "
-						 "in \"defaults\", in the matrix, or in each include entry)");
+			jdoc_err(doc, err, root,
+				 "suite: say which topology (\"topology\": FILE at the top, "
+				 "in \"defaults\", in the matrix, or in each include entry)");
 			json_decref(x.cells);
 			rc = -EINVAL;
 			goto out;
@@ -401,9 +428,10 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		cell_from_fields(&s->cells[i], e, dir);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->cells[j].id, s->cells[i].id)) {
-				size_t from = i >= json_array_size(x.cells) - json_array_size(incl)
-						      ? i - (json_array_size(x.cells) - json_array_size(incl))
-						      : 0;
+				size_t from =
+				    i >= json_array_size(x.cells) - json_array_size(incl)
+					? i - (json_array_size(x.cells) - json_array_size(incl))
+					: 0;
 				jdoc_err(doc, err, incl ? json_array_get(incl, from) : matrix,
 					 "suite: the same cell twice (%s)", s->cells[i].id);
 				json_decref(x.cells);
@@ -413,8 +441,9 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	}
 	json_decref(x.cells);
 	if (s->ncells == 0) {
-		jdoc_err(doc, err, matrix, "suite: no cells (an empty matrix and no include, or "
-					   "exclude removed them all)");
+		jdoc_err(doc, err, matrix,
+			 "suite: no cells (an empty matrix and no include, or "
+			 "exclude removed them all)");
 		rc = -EINVAL;
 		goto out;
 	}
@@ -476,7 +505,8 @@ int suite_load(const char *path, struct suite **out, struct perr *err)
 	size_t len = 0, cap = 0, n;
 	do {
 		if (len == cap) {
-			char *nb = cap < (16u << 20) ? realloc(buf, cap = cap ? cap * 2 : 8192) : NULL;
+			char *nb =
+			    cap < (16u << 20) ? realloc(buf, cap = cap ? cap * 2 : 8192) : NULL;
 			if (!nb) {
 				free(buf);
 				fclose(f);

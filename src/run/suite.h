@@ -13,18 +13,18 @@
 
 /* One combination of the matrix's fields. */
 struct cell {
-	char id[64];		/* stable across runs: fields, not position */
+	char id[64];		 /* stable across runs: fields, not position */
 	char topology[PATH_MAX]; /* resolved path */
 	char os_a[24], os_b[24];
 	bool proxy_a, proxy_b;
-	char nat[24];		/* NAT profile of every NAT node ("" = the topology's) */
-	int hairpin;		/* -1 = the topology's, else 0/1 */
+	char nat[24]; /* NAT profile of every NAT node ("" = the topology's) */
+	int hairpin;  /* -1 = the topology's, else 0/1 */
 	char heuristic[24];
 	int guesses;
-	double delay_ms;	/* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
-	double skew_ms;		/* peer B goes this much later than peer A */
+	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
+	double skew_ms;	 /* peer B goes this much later than peer A */
 	double background_a, background_b; /* ports/s other programs take */
-	json_t *fields;		/* the cell as it appears in results */
+	json_t *fields;			   /* the cell as it appears in results */
 };
 
 struct suite {

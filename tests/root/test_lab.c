@@ -93,6 +93,7 @@ static double median(double *v, int n)
 static void delay_peer_a(json_t *root, void *arg)
 {
 	json_object_set_new(lt_member(root, "internet", "peer-a"), "delay_ms", json_real(20));
+	json_object_set_new(lt_member(root, "internet", "peer-b"), "delay_ms", json_integer(0));
 }
 
 /* TCP connect() takes one round trip: 20 ms each way on peer-a's link adds 40 ms. */

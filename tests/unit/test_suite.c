@@ -14,16 +14,18 @@ static struct suite *parse(const char *text)
 	struct suite *s = NULL;
 	struct perr err;
 	/* the name places the suite in experiments/, for relative topologies */
-	cr_assert_eq(suite_parse_buffer(SOURCE_ROOT "/experiments/t.json", text, strlen(text), &s, &err), 0,
-		     "%s", err.msg);
+	cr_assert_eq(
+	    suite_parse_buffer(SOURCE_ROOT "/experiments/t.json", text, strlen(text), &s, &err), 0,
+	    "%s", err.msg);
 	return s;
 }
 
 Test(suite, cross_product_in_field_order)
 {
-	struct suite *s = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
-				"\"os_b\": [\"windows-xp\", \"linux-2.6\"], \"os_a\": [\"macosx-10.5\", \"openbsd\"],"
-				"\"skew_ms\": [0, 5, 10]}, \"trials\": 4}");
+	struct suite *s = parse(
+	    "{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
+	    "\"os_b\": [\"windows-xp\", \"linux-2.6\"], \"os_a\": [\"macosx-10.5\", \"openbsd\"],"
+	    "\"skew_ms\": [0, 5, 10]}, \"trials\": 4}");
 	cr_assert_eq(s->ncells, 12);
 	cr_assert_eq(s->trials, 4);
 	cr_assert_eq(s->rounds, 3);
@@ -45,10 +47,11 @@ Test(suite, cross_product_in_field_order)
 
 Test(suite, include_exclude_and_defaults)
 {
-	struct suite *s = parse("{\"topology\": \"../topologies/two-nats.json\", \"defaults\": {\"nat\": \"rfc5382\"},"
-				"\"matrix\": {\"os_a\": [\"windows-xp\", \"linux-2.6\"], \"proxy_a\": [false, true]},"
-				"\"exclude\": [{\"os_a\": \"windows-xp\", \"proxy_a\": true}],"
-				"\"include\": [{\"os_a\": \"freebsd\", \"hairpin\": true, \"nat\": \"random\"}]}");
+	struct suite *s = parse(
+	    "{\"topology\": \"../topologies/two-nats.json\", \"defaults\": {\"nat\": \"rfc5382\"},"
+	    "\"matrix\": {\"os_a\": [\"windows-xp\", \"linux-2.6\"], \"proxy_a\": [false, true]},"
+	    "\"exclude\": [{\"os_a\": \"windows-xp\", \"proxy_a\": true}],"
+	    "\"include\": [{\"os_a\": \"freebsd\", \"hairpin\": true, \"nat\": \"random\"}]}");
 	cr_assert_eq(s->ncells, 4);
 	cr_assert_str_eq(s->cells[0].os_a, "windows-xp");
 	cr_assert_not(s->cells[0].proxy_a);
@@ -74,9 +77,9 @@ Test(suite, ids_are_stable_and_name_the_combination)
 
 Test(suite, shipped_suites_expand)
 {
-	static const char *const files[] = { "paper-table1.json", "paper-fig2.json", "nat-matrix.json",
-					     "smoke.json" };
-	static const int cells[] = { 5, 5, 324, 3 };
+	static const char *const files[] = {"paper-table1.json", "paper-fig2.json",
+					    "nat-matrix.json", "smoke.json"};
+	static const int cells[] = {5, 5, 324, 3};
 	for (int i = 0; i < 4; i++) {
 		char path[512];
 		struct suite *s;
@@ -108,7 +111,7 @@ Test(suite, bad_corpus)
 		fclose(f);
 		want[strcspn(want, "\n")] = 0;
 		struct suite *s = NULL;
-		struct perr err = { { 0 } };
+		struct perr err = {{0}};
 		cr_expect_lt(suite_load(de->d_name, &s, &err), 0, "%s was accepted", de->d_name);
 		cr_expect_str_eq(err.msg, want);
 		suite_free(s);
@@ -142,12 +145,12 @@ Test(stats, wilson_known_values)
 
 Test(stats, quantiles)
 {
-	double v[] = { 5, 1, 4, 2, 3 };
+	double v[] = {5, 1, 4, 2, 3};
 	cr_assert_float_eq(quantile(v, 5, 0.5), 3, 1e-12);
 	cr_assert_float_eq(quantile(v, 5, 0.9), 4.6, 1e-12);
 	cr_assert_float_eq(quantile(v, 5, 0), 1, 1e-12);
 	cr_assert_float_eq(quantile(v, 5, 1), 5, 1e-12);
-	double one[] = { 7 };
+	double one[] = {7};
 	cr_assert_float_eq(quantile(one, 1, 0.9), 7, 1e-12);
 	cr_assert(isnan(quantile(one, 0, 0.5)));
 }
