@@ -19,7 +19,7 @@ void peer_config_defaults(struct peer_config *c)
 	c->probes = 3;
 	c->rounds = 3;
 	c->bytes = 1024;
-	c->attempt_timeout_ms = 3000;
+	c->attempt_timeout_ms = 0; /* auto */
 	c->wait_timeout_ms = 30000;
 }
 
@@ -514,7 +514,16 @@ int peer_run(const struct peer_config *c, json_t **result)
 		double ta = now_ms();
 		for (int i = 0; i < pu.nports; i++)
 			out_start(&p, &o[i], pu.addr, pu.ports[i]);
-		int up = out_wait(&p, o, pu.nports, c->attempt_timeout_ms, true);
+		/* auto: eight round trips and 100 ms, at least 200 ms; the procedure
+		 * does not wait for TCP's one-second SYN retransmission: its next
+		 * round is the retry */
+		int attempt = c->attempt_timeout_ms;
+		if (attempt <= 0) {
+			attempt = (int)(8 * rd.rtt_ms) + 100;
+			if (attempt < 200)
+				attempt = 200;
+		}
+		int up = out_wait(&p, o, pu.nports, attempt, true);
 		connect_ms = now_ms() - ta;
 		struct pmsg res = {.type = PM_RESULT};
 		char why[160] = "";

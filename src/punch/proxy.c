@@ -337,7 +337,7 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 
 	while (!*stop) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(x.ep, evs, 64, 200);
+		int n = epoll_wait(x.ep, evs, 64, 50);
 		int64_t now = mono_ms();
 		for (int i = 0; i < n; i++) {
 			if (!evs[i].data.ptr) {

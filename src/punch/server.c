@@ -20,7 +20,7 @@ void srv_config_defaults(struct srv_config *c)
 	c->listen.sin_family = AF_INET;
 	c->heuristic = heuristic_by_name("delta");
 	c->guesses = 1;
-	c->go_ms = 100;
+	c->go_ms = -1; /* auto */
 	c->max_rounds = 10;
 	c->idle_ms = 10000;
 	c->session_ttl_ms = 120000;
@@ -395,7 +395,11 @@ static void send_punch(struct srv *v, struct session *s)
 		memcpy(m.nonce, s->nonce, sizeof(m.nonce));
 		/* both should go at the same moment: subtract the half round trip
 		 * this message needs to reach this peer */
-		int go = v->c->go_ms - (int)(me->rtt_ms / 2);
+		/* auto: the punch must reach the farther peer before anyone goes,
+		 * with some room: twice the larger round trip, plus 2 ms */
+		float far = s->side[0].rtt_ms > s->side[1].rtt_ms ? s->side[0].rtt_ms : s->side[1].rtt_ms;
+		int base = v->c->go_ms >= 0 ? v->c->go_ms : (int)(2 * far) + 2;
+		int go = base - (int)(me->rtt_ms / 2);
 		m.go_ms = go < 0 ? 0 : go;
 		if (me->ctl)
 			conn_send(v, me->ctl, &m);
@@ -797,7 +801,7 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 	int64_t next_sweep = v.now + 1000;
 	struct epoll_event evs[256];
 	while (!*stop) {
-		int n = epoll_wait(v.ep, evs, 256, 200);
+		int n = epoll_wait(v.ep, evs, 256, 50);
 		v.now = mono_ms();
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
