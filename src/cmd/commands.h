@@ -21,6 +21,7 @@ int peer_main(int argc, char *argv[]);
 int proxy_main(int argc, char *argv[]);
 int session_main(int argc, char *argv[]);
 int run_main(int argc, char *argv[]);
+int merge_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
@@ -30,6 +31,7 @@ extern const char peer_usage[];
 extern const char proxy_usage[];
 extern const char session_usage[];
 extern const char run_usage[];
+extern const char merge_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 const char run_usage[] =
-    "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--dry-run] [--quiet]\n"
+    "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--shard K/N] [--resume FILE]\n"
+    "                    [--dry-run] [--quiet]\n"
     "\n"
     "Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
     "brought up once, the trials run inside it (server, proxies and peers as\n"
@@ -19,7 +20,18 @@ const char run_usage[] =
     "to one new file in DIR (default results/runs), written atomically and never\n"
     "over another (docs/results.md); a table of the cells follows on stdout.\n"
     "SIGINT or SIGTERM finishes the trial under way and writes the results so\n"
-    "far, marked interrupted. --dry-run lists the cells and runs nothing.\n";
+    "far, marked interrupted; --resume FILE continues such a run (its trials\n"
+    "stay; each cell goes on from where it stopped, on fresh hosts). --shard K/N\n"
+    "runs the cells whose index modulo N is K-1, the same on every machine;\n"
+    "`punchlab merge` joins the shards' files. --dry-run lists the cells.\n";
+
+const char merge_usage[] =
+    "usage: punchlab merge [-o DIR] RESULTS...\n"
+    "\n"
+    "Joins results files of one suite (shards, or a run and its resumption) into\n"
+    "a new file in DIR (default results/runs), with the cells' summaries computed\n"
+    "again from all the trials. Files of different suites, or a trial present in\n"
+    "two files, are refused.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -45,13 +57,13 @@ static void print_cells(const struct suite *s)
 int run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"trials", required_argument, NULL, 't'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},      {"trials", required_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},	      {"shard", required_argument, NULL, 's'},
+	    {"resume", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
 	};
 	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
 	bool dry = false, quiet = false;
+	const char *resume = NULL;
 	int opt;
 
 	optind = 1;
@@ -73,6 +85,17 @@ int run_main(int argc, char *argv[])
 				fprintf(stderr, "punchlab run: -j wants 1 to 64\n");
 				return EXIT_USAGE;
 			}
+			break;
+		case 's':
+			if (sscanf(optarg, "%d/%d", &o.shard_k, &o.shard_n) != 2 || o.shard_n < 1 ||
+			    o.shard_k < 1 || o.shard_k > o.shard_n) {
+				fprintf(stderr,
+					"punchlab run: --shard wants K/N with 1 <= K <= N\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			resume = optarg;
 			break;
 		case 't':
 			o.trials = (int)strtol(optarg, &end, 10);
@@ -100,6 +123,24 @@ int run_main(int argc, char *argv[])
 		suite_free(s);
 		return EXIT_OK;
 	}
+	if (resume) {
+		if (results_load(resume, &o.resume, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			suite_free(s);
+			return EXIT_FAIL;
+		}
+		const char *h = json_string_value(
+		    json_object_get(json_object_get(o.resume, "suite"), "sha256"));
+		if (!h || strcmp(h, s->hash)) {
+			fprintf(stderr,
+				"punchlab run: %s is a run of another suite (or of another version "
+				"of %s)\n",
+				resume, argv[optind]);
+			json_decref(o.resume);
+			suite_free(s);
+			return EXIT_FAIL;
+		}
+	}
 	char cmdline[1024] = "punchlab";
 	size_t n = strlen(cmdline);
 	for (int i = 0; i < argc && n < sizeof(cmdline) - 2; i++)
@@ -113,6 +154,7 @@ int run_main(int argc, char *argv[])
 	char path[4096];
 	int rc = run_suite(s, &o, path, sizeof(path), &err);
 	suite_free(s);
+	json_decref(o.resume);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab run: %s\n", err.msg);
 		return EXIT_FAIL;
@@ -124,4 +166,39 @@ int run_main(int argc, char *argv[])
 	fflush(stdout);
 	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
 	return rc == 1 ? 130 : EXIT_OK;
+}
+
+int merge_main(int argc, char *argv[])
+{
+	const char *outdir = "results/runs";
+	const char *files[256];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			outdir = argv[++i];
+		else if (argv[i][0] != '-' && n < 256)
+			files[n++] = argv[i];
+		else {
+			fputs(merge_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (n < 1) {
+		fputs(merge_usage, stderr);
+		return EXIT_USAGE;
+	}
+	char path[4096];
+	struct perr err;
+	if (run_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &err) < 0) {
+		fprintf(stderr, "punchlab merge: %s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	json_t *res = json_load_file(path, 0, NULL);
+	if (res)
+		run_print_table(res, stdout);
+	json_decref(res);
+	fflush(stdout);
+	fprintf(stderr, "results: %s\n", path);
+	return EXIT_OK;
 }

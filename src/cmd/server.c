@@ -19,7 +19,7 @@ const char server_usage[] =
     "other and the moment to go, and repeats on failure. One JSON line per event\n"
     "on stderr unless --quiet. Port 0 picks a free port (printed in the listen event).\n"
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
-	"--go-ms), 10 rounds at most, idle 10 s, sessions\n"
+    "--go-ms), 10 rounds at most, idle 10 s, sessions\n"
     "120 s, 64 connections per address, 16384 connections, 100000 sessions.\n";
 
 static volatile sig_atomic_t stop;

@@ -397,7 +397,8 @@ static void send_punch(struct srv *v, struct session *s)
 		 * this message needs to reach this peer */
 		/* auto: the punch must reach the farther peer before anyone goes,
 		 * with some room: twice the larger round trip, plus 2 ms */
-		float far = s->side[0].rtt_ms > s->side[1].rtt_ms ? s->side[0].rtt_ms : s->side[1].rtt_ms;
+		float far =
+		    s->side[0].rtt_ms > s->side[1].rtt_ms ? s->side[0].rtt_ms : s->side[1].rtt_ms;
 		int base = v->c->go_ms >= 0 ? v->c->go_ms : (int)(2 * far) + 2;
 		int go = base - (int)(me->rtt_ms / 2);
 		m.go_ms = go < 0 ? 0 : go;

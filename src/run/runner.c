@@ -8,6 +8,7 @@
 #include "punch/proxy.h"
 #include "punch/server.h"
 #include "stats.h"
+#include "util/jdoc.h"
 #include "version.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,6 +233,26 @@ static int run_cell(struct runner *r, int ci, int worker)
 	bool lab_built = false, srv_started = false, px_started[2] = {false, false};
 	struct os_host *host[2] = {NULL, NULL};
 	json_t *trial_list = json_array();
+	int first_trial = 0;
+	/* resuming: this cell's trials from the earlier run stay, and it goes on after them */
+	if (r->o->resume) {
+		size_t i;
+		json_t *tr;
+		json_array_foreach(
+		    json_object_get(r->o->resume, "trials"), i,
+		    tr) if (!strcmp(json_string_value(json_object_get(tr, "cell")) ?: "", c->id))
+		{
+			json_array_append(trial_list, tr);
+			first_trial++;
+		}
+	}
+	if (first_trial >= trials) {
+		r->cell_trials[ci] = trial_list;
+		pthread_mutex_lock(&r->mu);
+		r->trials_done += first_trial;
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
 
 	if (topo_load(c->topology, &t, &err) < 0) {
 		pthread_mutex_lock(&r->mu);
@@ -310,7 +331,7 @@ static int run_cell(struct runner *r, int ci, int worker)
 			host[k] = os_host_new(ops, cell_seed(s, c, k), bg[k]);
 	}
 	bool determinable = all_nats_preserve(t);
-	for (int trial = 0; trial < trials; trial++) {
+	for (int trial = first_trial; trial < trials; trial++) {
 		if (r->o->stop && *r->o->stop)
 			break;
 		/* every trial starts from a clean NAT: no mapping of the last one */
@@ -532,6 +553,9 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (ci >= r->s->ncells)
 			return NULL;
+		/* a shard is a fixed subset of cells, the same on every machine */
+		if (r->o->shard_n && ci % r->o->shard_n != r->o->shard_k - 1)
+			continue;
 		run_cell(r, ci, worker);
 		pthread_mutex_lock(&r->mu);
 		r->cells_done++;
@@ -552,6 +576,9 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	r.cell_trials = calloc((size_t)s->ncells, sizeof(json_t *));
 	r.delay_mech = calloc((size_t)s->ncells, sizeof(char *));
 	r.total_trials = s->ncells * (o->trials > 0 ? o->trials : s->trials);
+	if (o->shard_n)
+		r.total_trials = (s->ncells / o->shard_n + (s->ncells % o->shard_n >= o->shard_k)) *
+				 (o->trials > 0 ? o->trials : s->trials);
 	r.t0 = now_s();
 	utc_now(start, sizeof(start), false);
 	pthread_t *th = calloc((size_t)jobs, sizeof(pthread_t));
@@ -627,6 +654,13 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 		json_decref(res);
 		return -1;
 	}
+	json_t *md = json_object_get(res, "metadata");
+	if (o->shard_n)
+		json_object_set_new(md, "shard", json_sprintf("%d/%d", o->shard_k, o->shard_n));
+	if (o->resume)
+		json_object_set(
+		    md, "resumed_from",
+		    json_object_get(json_object_get(o->resume, "metadata"), "start_utc"));
 	const char *slash = strrchr(s->path, '/');
 	char base[128];
 	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : s->path);
@@ -716,4 +750,179 @@ void run_print_table(json_t *res, FILE *f)
 		fprintf(f, "%-58s %9s %5.0f%% %-14s %s\n", name, cnt,
 			100 * json_number_value(json_object_get(c, "rate")), iv, fails);
 	}
+}
+
+int results_load(const char *path, json_t **out, struct perr *err)
+{
+	struct jdoc *doc;
+	int rc = jdoc_load_file(path, &doc, err);
+
+	*out = NULL;
+	if (rc < 0)
+		return rc;
+	json_t *root = jdoc_root(doc), *v;
+	rc = -EINVAL;
+	if (!json_is_object(root)) {
+		jdoc_err(doc, err, root, "not a punchlab results file (a JSON object is expected)");
+		goto out;
+	}
+	v = json_object_get(root, "format");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "punchlab-results")) {
+		jdoc_err_member(
+		    doc, err, root, v ? "format" : NULL,
+		    "not a punchlab results file (\"format\": \"punchlab-results\" expected)");
+		goto out;
+	}
+	v = json_object_get(root, "version");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		jdoc_err_member(doc, err, root, v ? "version" : NULL,
+				"\"version\" must be a whole number");
+		goto out;
+	}
+	if (json_integer_value(v) > 1) {
+		jdoc_err(doc, err, v,
+			 "results format version %lld is newer than this punchlab reads (1): "
+			 "use a newer punchlab",
+			 (long long)json_integer_value(v));
+		goto out;
+	}
+	static const char *const need[] = {"metadata", "suite", "cells", "trials"};
+	for (size_t i = 0; i < 4; i++) {
+		v = json_object_get(root, need[i]);
+		bool ok = i < 2 ? json_is_object(v) : json_is_array(v);
+		if (!ok) {
+			jdoc_err_member(doc, err, root, v ? need[i] : NULL,
+					"\"%s\" missing or of the wrong type", need[i]);
+			goto out;
+		}
+	}
+	size_t i;
+	json_array_foreach(json_object_get(root, "trials"), i,
+			   v) if (!json_is_object(v) ||
+				  !json_is_string(json_object_get(v, "cell")) ||
+				  !json_is_integer(json_object_get(v, "trial")) ||
+				  !json_is_boolean(json_object_get(v, "connected")))
+	{
+		jdoc_err(doc, err, v, "a trial needs \"cell\", \"trial\" and \"connected\"");
+		goto out;
+	}
+	json_array_foreach(json_object_get(root, "cells"), i,
+			   v) if (!json_is_object(v) || !json_is_string(json_object_get(v, "id")) ||
+				  !json_is_object(json_object_get(v, "fields")))
+	{
+		jdoc_err(doc, err, v, "a cell needs \"id\" and \"fields\"");
+		goto out;
+	}
+	*out = json_incref(root);
+	rc = 0;
+out:
+	jdoc_free(doc);
+	return rc;
+}
+
+int run_merge(const char *const *paths, int n, const char *outdir, const char *command_line,
+	      char *out_path, size_t len, struct perr *err)
+{
+	json_t *first = NULL, *trials = json_array(), *fields = json_object(),
+	       *seen = json_object();
+	json_t *from = json_array();
+	char start[32] = "9999", end[32] = "";
+	bool interrupted = false;
+	int rc = -1;
+
+	for (int i = 0; i < n; i++) {
+		json_t *r;
+		if (results_load(paths[i], &r, err) < 0)
+			goto out;
+		const char *h =
+		    json_string_value(json_object_get(json_object_get(r, "suite"), "sha256"));
+		if (!first) {
+			first = json_incref(r);
+		} else if (!h || strcmp(h, json_string_value(json_object_get(
+					       json_object_get(first, "suite"), "sha256"))
+					       ?: "")) {
+			perr_set(err, paths[i], 0, 0,
+				 "a run of another suite (or another version of it) "
+				 "than %s",
+				 paths[0]);
+			json_decref(r);
+			goto out;
+		}
+		json_t *md = json_object_get(r, "metadata");
+		const char *s = json_string_value(json_object_get(md, "start_utc")) ?: "";
+		const char *e = json_string_value(json_object_get(md, "end_utc")) ?: "";
+		if (strcmp(s, start) < 0)
+			snprintf(start, sizeof(start), "%s", s);
+		if (strcmp(e, end) > 0)
+			snprintf(end, sizeof(end), "%s", e);
+		interrupted |= json_is_true(json_object_get(md, "interrupted"));
+		json_array_append_new(from, json_string(paths[i]));
+		size_t k;
+		json_t *v;
+		json_array_foreach(json_object_get(r, "cells"), k, v)
+		    json_object_set(fields, json_string_value(json_object_get(v, "id")),
+				    json_object_get(v, "fields"));
+		json_array_foreach(json_object_get(r, "trials"), k, v)
+		{
+			char key[96];
+			snprintf(key, sizeof(key), "%s/%lld",
+				 json_string_value(json_object_get(v, "cell")),
+				 (long long)json_integer_value(json_object_get(v, "trial")));
+			if (json_object_get(seen, key)) {
+				perr_set(err, paths[i], 0, 0, "trial %s is in two of the files",
+					 key);
+				json_decref(r);
+				goto out;
+			}
+			json_object_set_new(seen, key, json_true());
+			json_array_append(trials, v);
+		}
+		json_decref(r);
+	}
+	/* summaries again, from all the trials, in the order of the first appearance */
+	json_t *cells = json_array();
+	const char *id;
+	json_t *fl;
+	json_object_foreach(fields, id, fl)
+	{
+		json_t *mine = json_array();
+		size_t k;
+		json_t *v;
+		json_array_foreach(
+		    trials, k, v) if (!strcmp(json_string_value(json_object_get(v, "cell")), id))
+		    json_array_append(mine, v);
+		struct cell c = {.fields = fl};
+		snprintf(c.id, sizeof(c.id), "%s", id);
+		if (json_array_size(mine))
+			json_array_append_new(cells, cell_summary(&c, mine));
+		json_decref(mine);
+	}
+	json_t *res = json_deep_copy(first);
+	json_t *md = json_object_get(res, "metadata");
+	json_object_set_new(md, "start_utc", json_string(start));
+	json_object_set_new(md, "end_utc", json_string(end));
+	json_object_set_new(md, "command",
+			    json_string(command_line ? command_line : "punchlab merge"));
+	json_object_set_new(md, "interrupted", json_boolean(interrupted));
+	json_object_set(md, "merged_from", from);
+	json_object_set_new(res, "cells", cells);
+	json_object_set(res, "trials", trials);
+	const char *file =
+	    json_string_value(json_object_get(json_object_get(res, "suite"), "file")) ?: "merged";
+	const char *slash = strrchr(file, '/');
+	char base[128];
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : file);
+	char *dot = strrchr(base, '.');
+	if (dot)
+		*dot = 0;
+	snprintf(base + strlen(base), sizeof(base) - strlen(base), "-merged");
+	rc = write_results(res, outdir, base, out_path, len, err);
+	json_decref(res);
+out:
+	json_decref(first);
+	json_decref(trials);
+	json_decref(fields);
+	json_decref(seen);
+	json_decref(from);
+	return rc;
 }
