@@ -69,17 +69,20 @@ static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *pk
 	};
 	memcpy(&e.saddr, pkt + off + 12, 4);
 	memcpy(&e.daddr, pkt + off + 16, 4);
+	pthread_mutex_lock(&c->mu);
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 256;
 		struct cap_event *nev = realloc(c->ev, ncap * sizeof(*nev));
 		if (!nev) {
 			c->drops++;
+			pthread_mutex_unlock(&c->mu);
 			return;
 		}
 		c->ev = nev;
 		c->cap = ncap;
 	}
 	c->ev[c->n++] = e;
+	pthread_mutex_unlock(&c->mu);
 }
 
 static void set_state(struct capture *c, int state)
@@ -195,5 +198,29 @@ int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *
 	pthread_cond_destroy(&c->cv);
 	free(c->pcap_path);
 	free(c);
+	return 0;
+}
+
+int cap_take(struct capture *c, double t_end, struct cap_event **events, size_t *n)
+{
+	/* what the kernel has not handed to pcap yet is still in flight: with
+	 * immediate mode it is microseconds; the caller waits a little first */
+	pthread_mutex_lock(&c->mu);
+	size_t k = 0;
+	while (k < c->n && c->ev[k].t < t_end)
+		k++;
+	*events = NULL;
+	*n = k;
+	if (k) {
+		*events = malloc(k * sizeof(**events));
+		if (*events) {
+			memcpy(*events, c->ev, k * sizeof(**events));
+			memmove(c->ev, c->ev + k, (c->n - k) * sizeof(*c->ev));
+			c->n -= k;
+		} else {
+			*n = 0;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
 	return 0;
 }

@@ -26,5 +26,8 @@ struct capture;
  * PCAP_PATH too when given. ERR gets pcap's words on failure. */
 int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
 	      size_t errlen);
+/* While running: moves the events stamped before T_END (seconds, as pcap
+ * stamps them) to *EVENTS (caller frees), dropping them from the capture. */
+int cap_take(struct capture *c, double t_end, struct cap_event **events, size_t *n);
 /* Stops, hands over the events (caller frees *EVENTS) and the drop count. */
 int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops);

@@ -2,7 +2,9 @@
 #include "commands.h"
 #include "run/runner.h"
 #include "run/suite.h"
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,8 @@
 #include <unistd.h>
 
 const char run_usage[] =
-    "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--shard K/N] [--resume FILE]\n"
-    "                    [--dry-run] [--quiet]\n"
+    "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--pcap DIR] [--shard K/N]\n"
+    "                    [--resume FILE] [--dry-run] [--quiet]\n"
     "\n"
     "Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
     "brought up once, the trials run inside it (server, proxies and peers as\n"
@@ -23,7 +25,11 @@ const char run_usage[] =
     "far, marked interrupted; --resume FILE continues such a run (its trials\n"
     "stay; each cell goes on from where it stopped, on fresh hosts). --shard K/N\n"
     "runs the cells whose index modulo N is K-1, the same on every machine;\n"
-    "`punchlab merge` joins the shards' files. --dry-run lists the cells.\n";
+    "`punchlab merge` joins the shards' files. --dry-run lists the cells.\n"
+    "Every trial records the SYNs and RSTs that libpcap saw on each NAT's outside\n"
+    "interface (the peers' with no NAT), the external port each NAT used, and\n"
+    "whether the two SYNs crossed; --pcap DIR also writes the packets, one\n"
+    ".pcap file per cell and capture point, for tcpdump, tshark or Wireshark.\n";
 
 const char merge_usage[] =
     "usage: punchlab merge [-o DIR] RESULTS...\n"
@@ -34,6 +40,21 @@ const char merge_usage[] =
     "two files, are refused.\n";
 
 static volatile sig_atomic_t stop;
+
+/* mkdir -p */
+static int mkdir_p(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
 
 static void on_signal(int sig)
 {
@@ -57,9 +78,13 @@ static void print_cells(const struct suite *s)
 int run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-	    {"dry-run", no_argument, NULL, 'n'},      {"trials", required_argument, NULL, 't'},
-	    {"quiet", no_argument, NULL, 'q'},	      {"shard", required_argument, NULL, 's'},
-	    {"resume", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"trials", required_argument, NULL, 't'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"shard", required_argument, NULL, 's'},
+	    {"resume", required_argument, NULL, 'r'},
+	    {"pcap", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
 	bool dry = false, quiet = false;
@@ -96,6 +121,14 @@ int run_main(int argc, char *argv[])
 			break;
 		case 'r':
 			resume = optarg;
+			break;
+		case 'p':
+			if (mkdir_p(optarg) < 0) {
+				fprintf(stderr, "punchlab run: cannot create %s: %s\n", optarg,
+					strerror(errno));
+				return EXIT_FAIL;
+			}
+			o.pcap_dir = optarg;
 			break;
 		case 't':
 			o.trials = (int)strtol(optarg, &end, 10);

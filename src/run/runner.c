@@ -8,6 +8,7 @@
 #include "punch/proxy.h"
 #include "punch/server.h"
 #include "stats.h"
+#include "capture/capture.h"
 #include "util/jdoc.h"
 #include "version.h"
 #include <arpa/inet.h>
@@ -36,6 +37,7 @@ struct runner {
 	json_t **cell_json, **cell_trials; /* per cell */
 	char **delay_mech;
 	int trials_done, successes, total_trials, cells_done;
+	unsigned capture_drops;
 	double t0;
 	bool failed;
 	struct perr err;
@@ -218,6 +220,125 @@ static void progress(struct runner *r, bool force)
 	fflush(stderr);
 }
 
+/* ---- capture ---- */
+
+struct cpoint {
+	struct capture *cap;
+	char node[TOPO_NAME_MAX + 1];
+	uint32_t addr; /* the interface's address */
+};
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *ep(uint32_t a, uint16_t p, char *buf)
+{
+	char s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	sprintf(buf, "%s:%u", s, p);
+	return buf;
+}
+
+/*
+ * What the wire saw in one trial: the SYN/RST timeline at every capture
+ * point, the external port each NAT used for the punch (its last SYN to a
+ * peer rather than to S), and whether the two peers' SYNs crossed: a SYN
+ * each way between the same two endpoints, both before any SYN-ACK of theirs.
+ */
+static json_t *trial_capture(struct cpoint *cp, int ncp, double t0, double t1, uint32_t server)
+{
+	json_t *timeline = json_array(), *ext = json_object();
+	struct cap_event *all = NULL;
+	size_t nall = 0;
+	bool crossed = false;
+
+	for (int i = 0; i < ncp; i++) {
+		struct cap_event *ev;
+		size_t n;
+		cap_take(cp[i].cap, t1, &ev, &n);
+		for (size_t k = 0; k < n; k++) {
+			struct cap_event *e = &ev[k];
+			if (e->t < t0)
+				continue;
+			char s[32], d[32], fl[4] = "";
+			size_t f = 0;
+			if (e->flags & CAP_SYN)
+				fl[f++] = 'S';
+			if (e->flags & CAP_ACK)
+				fl[f++] = 'A';
+			if (e->flags & CAP_RST)
+				fl[f++] = 'R';
+			json_array_append_new(
+			    timeline, json_pack("{s:f, s:s, s:s, s:s, s:s}", "ms",
+						round((e->t - t0) * 1e6) / 1e3, "at", cp[i].node,
+						"src", ep(e->saddr, e->sport, s), "dst",
+						ep(e->daddr, e->dport, d), "flags", fl));
+			if ((e->flags & (CAP_SYN | CAP_ACK)) == CAP_SYN && e->saddr == cp[i].addr &&
+			    e->daddr != server)
+				json_object_set_new(ext, cp[i].node, json_integer(e->sport));
+			struct cap_event *na = realloc(all, (nall + 1) * sizeof(*all));
+			if (na) {
+				all = na;
+				all[nall++] = *e;
+			}
+		}
+		free(ev);
+	}
+	for (size_t i = 0; i < nall && !crossed; i++) {
+		struct cap_event *x = &all[i];
+		if ((x->flags & (CAP_SYN | CAP_ACK)) != CAP_SYN || x->daddr == server ||
+		    x->saddr == server)
+			continue;
+		for (size_t j = 0; j < nall && !crossed; j++) {
+			struct cap_event *y = &all[j];
+			if ((y->flags & (CAP_SYN | CAP_ACK)) != CAP_SYN || y->saddr != x->daddr ||
+			    y->daddr != x->saddr || y->sport != x->dport || y->dport != x->sport)
+				continue;
+			double both = x->t > y->t ? x->t : y->t;
+			bool synack_first = false;
+			for (size_t k = 0; k < nall; k++) {
+				struct cap_event *z = &all[k];
+				bool pair = (z->saddr == x->saddr && z->sport == x->sport &&
+					     z->daddr == x->daddr && z->dport == x->dport) ||
+					    (z->saddr == y->saddr && z->sport == y->sport &&
+					     z->daddr == y->daddr && z->dport == y->dport);
+				if (pair &&
+				    (z->flags & (CAP_SYN | CAP_ACK)) == (CAP_SYN | CAP_ACK) &&
+				    z->t < both)
+					synack_first = true;
+			}
+			crossed = !synack_first;
+		}
+	}
+	free(all);
+	/* one timeline, in time order across the capture points */
+	size_t n = json_array_size(timeline);
+	json_t **tl = malloc((n + 1) * sizeof(*tl));
+	for (size_t i = 0; tl && i < n; i++)
+		tl[i] = json_incref(json_array_get(timeline, i));
+	if (tl) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = i;
+			     j > 0 && json_number_value(json_object_get(tl[j - 1], "ms")) >
+					  json_number_value(json_object_get(tl[j], "ms"));
+			     j--) {
+				json_t *tmp = tl[j];
+				tl[j] = tl[j - 1];
+				tl[j - 1] = tmp;
+			}
+		json_array_clear(timeline);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(timeline, tl[i]);
+		free(tl);
+	}
+	return json_pack("{s:b, s:o, s:o}", "syns_crossed", crossed, "external_ports", ext,
+			 "timeline", timeline);
+}
+
 static int run_cell(struct runner *r, int ci, int worker)
 {
 	const struct suite *s = r->s;
@@ -228,6 +349,8 @@ static int run_cell(struct runner *r, int ci, int worker)
 	char lab[LAB_NAME_MAX + 1];
 	int rc = -1, nsfd[3] = {-1, -1, -1}, natfd[16], nnat = 0;
 	struct nft_ctx *hairpin_ctx[16] = {NULL};
+	struct cpoint cp[16];
+	int ncp = 0;
 	struct srv_thread srv = {0};
 	struct px_thread px[2] = {0};
 	bool lab_built = false, srv_started = false, px_started[2] = {false, false};
@@ -296,6 +419,38 @@ static int run_cell(struct runner *r, int ci, int worker)
 			nnat++;
 		}
 	uint32_t saddr = topo_primary_addr(t, role_node[0]);
+	/* capture points: every NAT's outside interface; with no NAT, the peers' */
+	for (int i = 0; i < t->nnodes && ncp < 16; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		bool nat = n->is_nat && n->outside >= 0;
+		bool peer = nnat == 0 && (n->role == ROLE_PEER_A || n->role == ROLE_PEER_B);
+		if (!nat && !peer)
+			continue;
+		int seg = nat ? n->outside : -1;
+		for (int k = 0; seg < 0 && k < t->nsegs; k++)
+			if (topo_addr_on(t, i, k))
+				seg = k;
+		char pcap[PATH_MAX], cerr[256];
+		if (r->o->pcap_dir)
+			snprintf(pcap, sizeof(pcap), "%s/%s-%s.pcap", r->o->pcap_dir, c->id,
+				 n->name);
+		int fd = lab_node_nsfd(lab, n->name);
+		struct cpoint *p = &cp[ncp];
+		snprintf(p->node, sizeof(p->node), "%s", n->name);
+		p->addr = topo_addr_on(t, i, seg);
+		int crc = cap_start(&p->cap, fd, t->segs[seg].name, r->o->pcap_dir ? pcap : NULL,
+				    cerr, sizeof(cerr));
+		close(fd);
+		if (crc < 0) {
+			pthread_mutex_lock(&r->mu);
+			perr_set(&r->err, c->topology, 0, 0, "cell %s: capture on %s: %s", c->id,
+				 n->name, cerr);
+			r->failed = true;
+			pthread_mutex_unlock(&r->mu);
+			goto out;
+		}
+		ncp++;
+	}
 
 	srv_config_defaults(&srv.cfg);
 	srv.cfg.listen.sin_addr.s_addr = saddr;
@@ -335,6 +490,7 @@ static int run_cell(struct runner *r, int ci, int worker)
 		if (r->o->stop && *r->o->stop)
 			break;
 		/* every trial starts from a clean NAT: no mapping of the last one */
+		double tw0 = wall_s();
 		for (int k = 0; k < nnat; k++) {
 			ct_flush_in(natfd[k]);
 			/* the hairpin's owners map is NAT state too */
@@ -384,6 +540,9 @@ static int run_cell(struct runner *r, int ci, int worker)
 		for (int k = 0; k < 2; k++)
 			pthread_join(pt[k].t, NULL);
 		json_t *a = pt[0].result, *b = pt[1].result;
+		/* the last packets are microseconds from pcap in immediate mode */
+		usleep(1000);
+		json_t *capj = trial_capture(cp, ncp, tw0, wall_s(), saddr);
 		bool ok = json_is_true(json_object_get(a, "connected")) &&
 			  json_is_true(json_object_get(b, "connected"));
 		json_t *why = json_object_get(a, "reason");
@@ -399,6 +558,7 @@ static int run_cell(struct runner *r, int ci, int worker)
 				    : json_null(),
 			      "prediction_hit", "a", hit_of(a, b, determinable), "b",
 			      hit_of(b, a, determinable), "a", a, "b", b);
+		json_object_set_new(tr, "capture", capj);
 		json_array_append_new(trial_list, tr);
 		pthread_mutex_lock(&r->mu);
 		r->trials_done++;
@@ -423,6 +583,16 @@ out:
 			px[k].stop = 1;
 			pthread_join(px[k].t, NULL);
 		}
+	for (int k = 0; k < ncp; k++) {
+		struct cap_event *ev;
+		size_t n;
+		unsigned drops = 0;
+		cap_stop(cp[k].cap, &ev, &n, &drops);
+		free(ev);
+		pthread_mutex_lock(&r->mu);
+		r->capture_drops += drops;
+		pthread_mutex_unlock(&r->mu);
+	}
 	for (int k = 0; k < 2; k++)
 		os_host_free(host[k]);
 	for (int k = 0; k < 3; k++)
@@ -509,6 +679,14 @@ static int write_results(json_t *res, const char *dir, const char *base, char *o
 {
 	char stamp[32], tmp[PATH_MAX], final[PATH_MAX];
 	utc_now(stamp, sizeof(stamp), true);
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s", dir);
+	for (char *p = sub + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(sub, 0755);
+			*p = '/';
+		}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		perr_set(err, dir, 0, 0, "cannot create: %s", strerror(errno));
 		return -1;
@@ -655,6 +833,9 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 		return -1;
 	}
 	json_t *md = json_object_get(res, "metadata");
+	json_object_set_new(md, "capture_drops", json_integer(r.capture_drops));
+	if (o->pcap_dir)
+		json_object_set_new(md, "pcap_dir", json_string(o->pcap_dir));
 	if (o->shard_n)
 		json_object_set_new(md, "shard", json_sprintf("%d/%d", o->shard_k, o->shard_n));
 	if (o->resume)

@@ -20,7 +20,8 @@ struct run_opts {
 	bool progress;		     /* a progress line on stderr */
 	volatile sig_atomic_t *stop; /* set on SIGINT/SIGTERM: finish the trial, write, stop */
 	int shard_k, shard_n;	     /* run cell i only when i % n == k - 1 (n = 0: all) */
-	json_t *resume; /* an earlier (interrupted) run of this suite: its trials stay */
+	json_t *resume;	      /* an earlier (interrupted) run of this suite: its trials stay */
+	const char *pcap_dir; /* also write each capture point's packets there (NULL: no files) */
 };
 
 /* Runs S; *OUT_PATH (LEN bytes) gets the results file. 0, 1 if interrupted

@@ -27,8 +27,13 @@ lin = [c for c in cells.values() if c["fields"]["os_a"] == "linux-2.6" and "prox
 assert xp["successes"] == 2, xp
 assert lin["successes"] == 0 and lin["failures"] == {"mispredicted": 2}, lin
 assert not res["metadata"]["interrupted"]
+assert res["metadata"]["capture_drops"] == 0, res["metadata"]["capture_drops"]
+for t in res["trials"]:
+    cap = t["capture"]
+    assert cap["syns_crossed"] == t["connected"], (t["cell"], t["trial"], cap["syns_crossed"])
+    assert set(cap["external_ports"]) == {"nat-a", "nat-b"}, cap["external_ports"]
 PY
-echo "ok 3 - the results validate against the schema, with the expected outcomes"
+echo "ok 3 - the results validate against the schema, with the expected outcomes and crossing SYNs"
 # the run's labs are named r<pid>-<worker>-<cell>
 ! ls /run/netns 2>/dev/null | grep -q "^pl-r$((pid % 100000))-"
 ! ls /run/punchlab 2>/dev/null | grep -q "^r$((pid % 100000))-"
