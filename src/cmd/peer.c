@@ -20,7 +20,8 @@ const char peer_usage[] =
     "line. Without --os (or with native) it never bind()s; with a profile, the\n"
     "profile's port allocator plays the kernel (`--os help` lists them). With\n"
     "--proxy every outside connection goes through that SOCKS5 proxy.\n"
-    "Defaults: 3 probes, 3 rounds, 1024 bytes, 3000 ms per attempt.\n"
+    "Defaults: 3 probes, 3 rounds, 1024 bytes; an attempt lasts eight round trips\n"
+    "to S and 30 ms, at least 50 ms (--attempt-ms sets it).\n"
     "Exit: 0 connected, 1 not, 2 usage.\n";
 
 static void os_help(void)

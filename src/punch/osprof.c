@@ -109,8 +109,10 @@ uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os
 			/* other programs talk to anyone: a random destination each */
 			struct os_dest bg = {d->saddr, (uint32_t)os_rng_next(&h->rng),
 					     (uint16_t)(1 + os_rng_below(&h->rng, 65535))};
+			/* other programs' ports: they take them, we only count; IN_USE binds
+			 * the caller's socket, so it is not for them */
 			h->ops->next(h->state, &h->rng, &bg,
-				     h->last + (now - h->last) * (i + 1) / (k + 1), in_use, arg);
+				     h->last + (now - h->last) * (i + 1) / (k + 1), NULL, NULL);
 			h->background_taken++;
 		}
 	}

@@ -514,14 +514,14 @@ int peer_run(const struct peer_config *c, json_t **result)
 		double ta = now_ms();
 		for (int i = 0; i < pu.nports; i++)
 			out_start(&p, &o[i], pu.addr, pu.ports[i]);
-		/* auto: eight round trips and 100 ms, at least 200 ms; the procedure
+		/* auto: eight round trips and 30 ms, at least 50 ms; the procedure
 		 * does not wait for TCP's one-second SYN retransmission: its next
 		 * round is the retry */
 		int attempt = c->attempt_timeout_ms;
 		if (attempt <= 0) {
-			attempt = (int)(8 * rd.rtt_ms) + 100;
-			if (attempt < 200)
-				attempt = 200;
+			attempt = (int)(8 * rd.rtt_ms) + 30;
+			if (attempt < 50)
+				attempt = 50;
 		}
 		int up = out_wait(&p, o, pu.nports, attempt, true);
 		connect_ms = now_ms() - ta;
