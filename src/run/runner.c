@@ -491,7 +491,7 @@ static int run_cell(struct runner *r, int ci, int worker)
 			break;
 		/* every trial starts from a clean NAT: no mapping of the last one */
 		double tw0 = wall_s();
-		for (int k = 0; k < nnat; k++) {
+		for (int k = 0; k < nnat && !s->keep_conntrack; k++) {
 			ct_flush_in(natfd[k]);
 			/* the hairpin's owners map is NAT state too */
 			if (hairpin_ctx[k])
@@ -817,7 +817,7 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 		snprintf(suite_abs, sizeof(suite_abs), "%s", s->path);
 	json_t *res = json_pack(
 	    "{s:s, s:i, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:b, s:i, s:f}, "
-	    "s:{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:i}, s:o, s:o}",
+	    "s:{s:s, s:s, s:s?, s:i, s:i, s:i, s:I, s:i, s:b}, s:o, s:o}",
 	    "format", "punchlab-results", "version", 1, "metadata", "punchlab", PUNCHLAB_VERSION,
 	    "start_utc", start, "end_utc", end, "kernel", un.release, "host", un.nodename,
 	    "command", o->command_line ? o->command_line : "", "sysctls",
@@ -826,10 +826,15 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	    "interrupted", interrupted, "jobs", jobs, "seconds", now_s() - r.t0, "suite", "file",
 	    suite_abs, "sha256", s->hash, "description", s->description, "trials",
 	    o->trials > 0 ? o->trials : s->trials, "rounds", s->rounds, "probes", s->probes, "seed",
-	    (json_int_t)s->seed, "cells", s->ncells, "cells", cells, "trials", trials);
+	    (json_int_t)s->seed, "cells", s->ncells, "keep_conntrack", s->keep_conntrack, "cells",
+	    cells, "trials", trials);
 	if (r.failed) {
 		*err = r.err;
 		json_decref(res);
+		return -1;
+	}
+	if (!res) {
+		perr_set(err, s->path, 0, 0, "cannot assemble the results (out of memory?)");
 		return -1;
 	}
 	json_t *md = json_object_get(res, "metadata");

@@ -317,6 +317,13 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	    get_int(&sp, root, "seed", 0, INT_MAX, &seed) < 0)
 		return -EINVAL;
 	s->seed = (uint64_t)seed;
+	if ((v = json_object_get(root, "keep_conntrack"))) {
+		if (!json_is_boolean(v)) {
+			jdoc_err(doc, err, v, "suite: \"keep_conntrack\" must be true or false");
+			return -EINVAL;
+		}
+		s->keep_conntrack = json_is_true(v);
+	}
 
 	json_t *matrix = json_object_get(root, "matrix");
 	if (!matrix) {

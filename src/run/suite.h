@@ -32,6 +32,7 @@ struct suite {
 	char *description;
 	uint64_t seed;
 	int trials, rounds, probes;
+	bool keep_conntrack; /* true: NAT state carries over from trial to trial */
 	int ncells;
 	struct cell *cells;
 	char hash[65]; /* SHA-256 of the file's bytes, hex */
