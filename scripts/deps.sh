@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="gcc libc6-dev git pkg-config meson ninja-build
 libpcap-dev libjansson-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev
-libcriterion-dev iptables nftables iproute2 python3-jsonschema"
+libcriterion-dev iptables nftables iproute2 python3-jsonschema
+clang libclang-rt-14-dev valgrind python3"
 
 missing=""
 for p in $PACKAGES; do
