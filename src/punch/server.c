@@ -104,6 +104,10 @@ struct srv {
 	int nsessions;
 	uint64_t rng;
 	int64_t now;
+	/* refusals are logged at most REFUSALS_LOGGED a second: a flood must
+	 * not turn into a flood of log lines */
+	int64_t refusal_second;
+	unsigned refusals, refusals_unlogged;
 };
 
 static int64_t mono_ms(void)
@@ -348,13 +352,26 @@ static void conn_send(struct srv *v, struct conn *c, const struct pmsg *m)
 	conn_flush(v, c);
 }
 
+#define REFUSALS_LOGGED 100
+
 static void send_error(struct srv *v, struct conn *c, const char *code, const char *text)
 {
 	struct pmsg m = {.type = PM_ERROR};
 	snprintf(m.code, sizeof(m.code), "%s", code);
 	snprintf(m.text, sizeof(m.text), "%s", text);
 	conn_send(v, c, &m);
-	logev(v, "refused", c->kind == CK_CONTROL ? c->s : NULL, 0, c, "\"code\":\"%s\"", code);
+	if (v->now / 1000 != v->refusal_second) {
+		if (v->refusals_unlogged)
+			logev(v, "refused-unlogged", NULL, 0, NULL, "\"count\":%u",
+			      v->refusals_unlogged);
+		v->refusal_second = v->now / 1000;
+		v->refusals = v->refusals_unlogged = 0;
+	}
+	if (++v->refusals <= REFUSALS_LOGGED)
+		logev(v, "refused", c->kind == CK_CONTROL ? c->s : NULL, 0, c, "\"code\":\"%s\"",
+		      code);
+	else
+		v->refusals_unlogged++;
 	c->kind = CK_CLOSING;
 }
 
