@@ -22,6 +22,7 @@ int proxy_main(int argc, char *argv[]);
 int session_main(int argc, char *argv[]);
 int run_main(int argc, char *argv[]);
 int merge_main(int argc, char *argv[]);
+int table_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
@@ -32,6 +33,7 @@ extern const char proxy_usage[];
 extern const char session_usage[];
 extern const char run_usage[];
 extern const char merge_usage[];
+extern const char table_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include "analysis/table.h"
+#include "commands.h"
+#include "run/runner.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+const char table_usage[] =
+    "usage: punchlab table RESULTS [--format text|md|latex|csv|html] [--symbols paper|rate]\n"
+    "                      [--rows FIELD --cols FIELD]\n"
+    "\n"
+    "The OS-compatibility table of a results file. Without --rows/--cols: the\n"
+    "paper's Table 1 layout, one line per cell (peer A, peer B, the fields that\n"
+    "vary, the result). With them: a matrix, FIELD values down and across (os_a,\n"
+    "os_b, nat, topology, ...), one table per combination of the other fields\n"
+    "that vary. --symbols paper (default) prints ◎ (at least 95 % connected),\n"
+    "○ (at least 50 %), △ (above 0), × (none), as the caption says; --symbols rate\n"
+    "prints the rate with its Wilson 95 % interval. LaTeX needs booktabs and\n"
+    "amssymb; HTML is a standalone page.\n";
+
+int table_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'},
+	    {"symbols", required_argument, NULL, 's'},
+	    {"rows", required_argument, NULL, 'r'},
+	    {"cols", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct table_opts o = {TF_TEXT, TS_PAPER, NULL, NULL};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (table_format_parse(optarg, &o.format) < 0) {
+				fprintf(stderr,
+					"punchlab table: unknown format \"%s\" (known: text, md, "
+					"latex, csv, html)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			if (!strcmp(optarg, "paper"))
+				o.symbols = TS_PAPER;
+			else if (!strcmp(optarg, "rate"))
+				o.symbols = TS_RATE;
+			else {
+				fprintf(stderr, "punchlab table: --symbols is paper or rate\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			o.rows = optarg;
+			break;
+		case 'c':
+			o.cols = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1 || (!o.rows != !o.cols)) {
+		fputs(table_usage, stderr);
+		return EXIT_USAGE;
+	}
+	json_t *res;
+	struct perr err;
+	if (results_load(argv[optind], &res, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	int rc = table_render(res, &o, stdout, &err);
+	json_decref(res);
+	if (rc < 0) {
+		fprintf(stderr, "punchlab table: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Golden files: `punchlab table` of tests/data/results/fixture.json in every
+# format, layout and symbol set must equal tests/data/tables/*; the HTML
+# must parse as a page whose tables have one row per fixture cell; refusals.
+set -eu
+PL=$1 SRC=$2
+fx=$SRC/tests/data/results/fixture.json
+n=0
+total=$((5 * 2 * 2 + 2))
+echo "1..$total"
+for fmt in text md latex csv html; do
+	for lay in paper matrix; do
+		for sym in paper rate; do
+			n=$((n + 1))
+			args=""
+			[ $lay = matrix ] && args="--rows os_a --cols os_b"
+			# shellcheck disable=SC2086
+			if "$PL" table "$fx" --format $fmt --symbols $sym $args | cmp -s - "$SRC/tests/data/tables/$lay-$sym.$fmt"; then
+				echo "ok $n - $lay layout, $sym symbols, $fmt"
+			else
+				echo "not ok $n - $lay layout, $sym symbols, $fmt differs from tests/data/tables/$lay-$sym.$fmt"
+			fi
+		done
+	done
+done
+n=$((n + 1))
+python3 - "$SRC/tests/data/tables/paper-paper.html" <<'PY' && echo "ok $n - the HTML is a page with one row per cell" || echo "not ok $n - HTML"
+import sys
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.stack = []; self.rows = 0; self.seen = set()
+    def handle_starttag(self, t, a):
+        self.seen.add(t)
+        if t not in ("meta",): self.stack.append(t)
+        if t == "tr" and "tbody" in self.stack: self.rows += 1
+    def handle_endtag(self, t):
+        assert self.stack and self.stack[-1] == t, (t, self.stack)
+        self.stack.pop()
+p = P(); p.feed(open(sys.argv[1]).read()); p.close()
+assert not p.stack and {"html", "head", "body", "table", "caption"} <= p.seen, p.seen
+assert p.rows == 6, p.rows
+PY
+n=$((n + 1))
+rc=0
+"$PL" table "$SRC/tests/data/results/newer.json" > /dev/null 2> /tmp/punchlab-table-$$.err || rc=$?
+if [ $rc = 1 ] && grep -q "newer.json:1:43: results format version 2 is newer" /tmp/punchlab-table-$$.err; then
+	echo "ok $n - a newer results version is refused with FILE:LINE:COL"
+else
+	echo "not ok $n - newer version: rc $rc"
+fi
+rm -f /tmp/punchlab-table-$$.err
