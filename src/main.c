@@ -13,6 +13,7 @@ const struct command commands[] = {
     {"cleanup", cleanup_main, "remove whatever killed or finished runs left", cleanup_usage, 0},
     {"run", run_main, "run an experiment suite, write its results", run_usage, 0},
     {"table", table_main, "the OS-compatibility table of a results file", table_usage, 0},
+    {"diff", diff_main, "the cells that changed significantly between two results", diff_usage, 0},
     {"merge", merge_main, "join the results files of a suite's shards", merge_usage, 0},
     {"server", server_main, "the rendezvous server S", server_usage, 0},
     {"peer", peer_main, "a connect-only peer (with an OS profile, through a proxy)", peer_usage, 0},

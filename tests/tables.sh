@@ -7,7 +7,7 @@ set -eu
 PL=$1 SRC=$2
 fx=$SRC/tests/data/results/fixture.json
 n=0
-total=$((5 * 2 * 2 + 2))
+total=$((5 * 2 * 2 + 3))
 echo "1..$total"
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
@@ -51,3 +51,12 @@ else
 	echo "not ok $n - newer version: rc $rc"
 fi
 rm -f /tmp/punchlab-table-$$.err
+n=$((n + 1))
+rc=0
+"$PL" diff "$fx" "$SRC/tests/data/results/fixture-new.json" > /tmp/punchlab-diff-$$.txt || rc=$?
+if [ $rc = 1 ] && cmp -s /tmp/punchlab-diff-$$.txt "$SRC/tests/data/tables/diff.txt" && "$PL" diff "$fx" "$fx" > /dev/null; then
+	echo "ok $n - diff: worse, better, unchanged, only-in-one cells; exit 1 on a regression, 0 without"
+else
+	echo "not ok $n - diff (exit $rc)"
+fi
+rm -f /tmp/punchlab-diff-$$.txt

@@ -23,6 +23,7 @@ int session_main(int argc, char *argv[]);
 int run_main(int argc, char *argv[]);
 int merge_main(int argc, char *argv[]);
 int table_main(int argc, char *argv[]);
+int diff_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
@@ -34,6 +35,7 @@ extern const char session_usage[];
 extern const char run_usage[];
 extern const char merge_usage[];
 extern const char table_usage[];
+extern const char diff_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };

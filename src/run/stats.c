@@ -36,3 +36,27 @@ double quantile(double *v, size_t n, double q)
 		return v[n - 1];
 	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
 }
+
+static double log_choose(unsigned n, unsigned k)
+{
+	return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+double fisher_exact(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	unsigned r1 = a + b, r2 = c + d, c1 = a + c, n = r1 + r2;
+	if (n == 0)
+		return 1;
+	/* hypergeometric probability of x successes in the first row */
+	double base = log_choose(n, c1);
+	double p_obs = exp(log_choose(r1, a) + log_choose(r2, c) - base);
+	unsigned lo = c1 > r2 ? c1 - r2 : 0, hi = c1 < r1 ? c1 : r1;
+	double p = 0;
+	for (unsigned x = lo; x <= hi; x++) {
+		double px = exp(log_choose(r1, x) + log_choose(r2, c1 - x) - base);
+		/* "as or more extreme": no likelier than the observed table */
+		if (px <= p_obs * (1 + 1e-7))
+			p += px;
+	}
+	return p > 1 ? 1 : p;
+}

@@ -154,3 +154,15 @@ Test(stats, quantiles)
 	cr_assert_float_eq(quantile(one, 1, 0.9), 7, 1e-12);
 	cr_assert(isnan(quantile(one, 0, 0.5)));
 }
+
+Test(stats, fisher_exact_known_values)
+{
+	/* Fisher's tea-tasting table: 3 of 4 right each way */
+	cr_assert_float_eq(fisher_exact(3, 1, 1, 3), 0.4857, 1e-4);
+	/* complete separation, 10 and 10 */
+	cr_assert_float_eq(fisher_exact(10, 0, 0, 10), 1.0825e-5, 1e-8);
+	cr_assert_float_eq(fisher_exact(5, 5, 5, 5), 1.0, 1e-12);
+	/* 20/20 against 12/20: 0.003276, computed exactly with integer binomials */
+	cr_assert_float_eq(fisher_exact(20, 0, 12, 8), 0.003276, 1e-6);
+	cr_assert_float_eq(fisher_exact(0, 0, 0, 0), 1.0, 1e-12);
+}
