@@ -7,7 +7,7 @@ set -eu
 PL=$1 SRC=$2
 fx=$SRC/tests/data/results/fixture.json
 n=0
-total=$((5 * 2 * 2 + 3))
+total=$((5 * 2 * 2 + 4))
 echo "1..$total"
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
@@ -60,3 +60,16 @@ else
 	echo "not ok $n - diff (exit $rc)"
 fi
 rm -f /tmp/punchlab-diff-$$.txt
+n=$((n + 1))
+if "$PL" export "$SRC/results/reference/paper-fig2-20261125T181631Z.json" --csv | python3 -c "
+import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+assert len(rows) == 500, len(rows)
+assert {'cell', 'trial', 'connected', 'reason', 'topology', 'hairpin', 'os_a', 'syns_crossed'} <= set(rows[0])
+assert sum(r['connected'] == 'true' for r in rows) == 400
+assert {r['reason'] for r in rows if r['connected'] == 'false'} == {'no-hairpin'}
+"; then
+	echo "ok $n - export --csv: one row per trial, the cell's fields as columns"
+else
+	echo "not ok $n - export --csv"
+fi

@@ -24,6 +24,7 @@ int run_main(int argc, char *argv[]);
 int merge_main(int argc, char *argv[]);
 int table_main(int argc, char *argv[]);
 int diff_main(int argc, char *argv[]);
+int export_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
@@ -36,6 +37,7 @@ extern const char run_usage[];
 extern const char merge_usage[];
 extern const char table_usage[];
 extern const char diff_usage[];
+extern const char export_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
