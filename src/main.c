@@ -14,6 +14,7 @@ const struct command commands[] = {
     {"run", run_main, "run an experiment suite, write its results", run_usage, 0},
     {"table", table_main, "the OS-compatibility table of a results file", table_usage, 0},
     {"diff", diff_main, "the cells that changed significantly between two results", diff_usage, 0},
+    {"plot", plot_main, "an SVG heat map or success-rate curve of a results file", plot_usage, 0},
     {"export", export_main, "one CSV row per trial, for pandas or R", export_usage, 0},
     {"merge", merge_main, "join the results files of a suite's shards", merge_usage, 0},
     {"server", server_main, "the rendezvous server S", server_usage, 0},

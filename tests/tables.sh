@@ -7,7 +7,7 @@ set -eu
 PL=$1 SRC=$2
 fx=$SRC/tests/data/results/fixture.json
 n=0
-total=$((5 * 2 * 2 + 4))
+total=$((5 * 2 * 2 + 6))
 echo "1..$total"
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
@@ -73,3 +73,25 @@ assert {r['reason'] for r in rows if r['connected'] == 'false'} == {'no-hairpin'
 else
 	echo "not ok $n - export --csv"
 fi
+n=$((n + 1))
+svg=/tmp/punchlab-plot-$$.svg
+if "$PL" plot "$fx" -o "$svg" && python3 - "$svg" 6 rect <<'PY'
+import sys, xml.etree.ElementTree as E
+t = E.parse(sys.argv[1])
+cells = [e for e in t.iter("{http://www.w3.org/2000/svg}" + sys.argv[3]) if e.get("class") == "cell"]
+assert len(cells) == int(sys.argv[2]), len(cells)
+assert any(e.get("class") == "legend" for e in t.iter("{http://www.w3.org/2000/svg}g"))
+PY
+then echo "ok $n - plot heatmap: valid SVG, one rect per cell, a legend"; else echo "not ok $n - plot heatmap"; fi
+n=$((n + 1))
+if "$PL" plot "$SRC/tests/data/results/fixture-skew.json" -o "$svg" --kind curve --x skew_ms &&
+	python3 -c "
+import sys, xml.etree.ElementTree as E
+t = E.parse(sys.argv[1])
+assert len([e for e in t.iter('{http://www.w3.org/2000/svg}circle') if e.get('class') == 'cell']) == 8
+" "$svg" && ! "$PL" plot "$fx" -o "$svg" --kind curve --x skew_ms 2>/dev/null; then
+	echo "ok $n - plot curve: one point per cell with its interval bar; a non-numeric axis is refused"
+else
+	echo "not ok $n - plot curve"
+fi
+rm -f "$svg"
