@@ -15,6 +15,7 @@ const struct command commands[] = {
     {"table", table_main, "the OS-compatibility table of a results file", table_usage, 0},
     {"diff", diff_main, "the cells that changed significantly between two results", diff_usage, 0},
     {"plot", plot_main, "an SVG heat map or success-rate curve of a results file", plot_usage, 0},
+    {"predict", predict_main, "hit@k of every heuristic on recorded port sequences", predict_usage, 0},
     {"export", export_main, "one CSV row per trial, for pandas or R", export_usage, 0},
     {"merge", merge_main, "join the results files of a suite's shards", merge_usage, 0},
     {"server", server_main, "the rendezvous server S", server_usage, 0},

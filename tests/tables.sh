@@ -7,7 +7,7 @@ set -eu
 PL=$1 SRC=$2
 fx=$SRC/tests/data/results/fixture.json
 n=0
-total=$((5 * 2 * 2 + 6))
+total=$((5 * 2 * 2 + 8))
 echo "1..$total"
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
@@ -95,3 +95,18 @@ else
 	echo "not ok $n - plot curve"
 fi
 rm -f "$svg"
+n=$((n + 1))
+if "$PL" predict "$SRC/experiments/traces/os-by-nat.txt" | cmp -s - "$SRC/tests/data/predict/os-by-nat.txt"; then
+	echo "ok $n - predict: the heuristics' figures on the shipped trace corpus are the pinned ones"
+else
+	echo "not ok $n - predict figures changed: compare with tests/data/predict/os-by-nat.txt (update it if on purpose)"
+fi
+n=$((n + 1))
+rc=0
+"$PL" predict "$SRC/tests/data/predict/bad-trace.txt" > /dev/null 2> /tmp/punchlab-pred-$$.err || rc=$?
+if [ $rc = 1 ] && grep -q "bad-trace.txt:3:1: expected SOURCE: PORT PORT" /tmp/punchlab-pred-$$.err; then
+	echo "ok $n - a malformed trace file gets FILE:LINE:COL"
+else
+	echo "not ok $n - bad trace (exit $rc)"
+fi
+rm -f /tmp/punchlab-pred-$$.err

@@ -26,6 +26,7 @@ int table_main(int argc, char *argv[]);
 int diff_main(int argc, char *argv[]);
 int export_main(int argc, char *argv[]);
 int plot_main(int argc, char *argv[]);
+int predict_main(int argc, char *argv[]);
 
 extern const char topo_usage[];
 extern const char cleanup_usage[];
@@ -40,6 +41,7 @@ extern const char table_usage[];
 extern const char diff_usage[];
 extern const char export_usage[];
 extern const char plot_usage[];
+extern const char predict_usage[];
 
 /* Exit codes shared by all commands. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
