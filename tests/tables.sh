@@ -7,7 +7,7 @@ set -eu
 PL=$1 SRC=$2
 fx=$SRC/tests/data/results/fixture.json
 n=0
-total=$((5 * 2 * 2 + 8))
+total=$((5 * 2 * 2 + 9))
 echo "1..$total"
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
@@ -110,3 +110,18 @@ else
 	echo "not ok $n - bad trace (exit $rc)"
 fi
 rm -f /tmp/punchlab-pred-$$.err
+n=$((n + 1))
+if command -v pdflatex >/dev/null; then
+	d=$(mktemp -d)
+	okc=1
+	for f in matrix-paper matrix-rate paper-paper paper-rate; do
+		{ printf '\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{amssymb}\n\\begin{document}\n'
+		  cat "$SRC/tests/data/tables/$f.latex"; printf '\\end{document}\n'; } > "$d/$f.tex"
+		(cd "$d" && pdflatex -interaction=nonstopmode -halt-on-error "$f.tex" > /dev/null 2>&1) || okc=0
+	done
+	rm -rf "$d"
+	[ $okc = 1 ] && echo "ok $n - the LaTeX tables compile (pdflatex, booktabs, amssymb)" \
+		|| echo "not ok $n - a LaTeX table does not compile"
+else
+	echo "ok $n # SKIP pdflatex is not installed (texlive-latex-recommended)"
+fi
