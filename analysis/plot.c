@@ -1,30 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "plot.h"
+#include "common.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void xml_text(FILE *f, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-}
 
 /* red (0 %) through yellow to green (100 %) */
 static void colour(double r, char *buf)
@@ -33,18 +13,6 @@ static void colour(double r, char *buf)
 	int green = r < 0.5 ? (int)(48 + r * 2 * 143) : (int)(191 - (r - 0.5) * 2 * 39);
 	int blue = r < 0.5 ? 39 : (int)(39 + (r - 0.5) * 2 * 41);
 	sprintf(buf, "#%02x%02x%02x", red, green, blue);
-}
-
-static char *peer(json_t *fl, char side)
-{
-	char k[8], pk[10], *s;
-	snprintf(k, sizeof(k), "os_%c", side);
-	snprintf(pk, sizeof(pk), "proxy_%c", side);
-	const char *os = json_string_value(json_object_get(fl, k));
-	if (asprintf(&s, "%s%s", os ? os : "native",
-		     json_is_true(json_object_get(fl, pk)) ? "+proxy" : "") < 0)
-		return NULL;
-	return s;
 }
 
 /* "nat=home-2009 topology=two-nats": the fields other than the OS pair */
@@ -91,7 +59,8 @@ int plot_heatmap(json_t *res, FILE *f, struct perr *err)
 	json_array_foreach(cells, i, c)
 	{
 		json_t *fl = json_object_get(c, "fields");
-		char *g = group_of(fl, NULL), *a = peer(fl, 'a'), *b = peer(fl, 'b');
+		char *g = group_of(fl, NULL), *a = peer_label(fl, 'a', "+proxy"),
+		     *b = peer_label(fl, 'b', "+proxy");
 		if (index_of(groups, ng, g) < 0 && ng < MAXL)
 			groups[ng++] = g;
 		else
@@ -152,7 +121,8 @@ int plot_heatmap(json_t *res, FILE *f, struct perr *err)
 		json_array_foreach(cells, i, c)
 		{
 			json_t *fl = json_object_get(c, "fields");
-			char *gk = group_of(fl, NULL), *a = peer(fl, 'a'), *b = peer(fl, 'b');
+			char *gk = group_of(fl, NULL), *a = peer_label(fl, 'a', "+proxy"),
+			     *b = peer_label(fl, 'b', "+proxy");
 			int r = index_of(rows, nr, a), k = index_of(cols, nc, b);
 			if (!strcmp(gk, groups[g]) && r >= 0 && k >= 0) {
 				double rate = json_number_value(json_object_get(c, "rate"));
@@ -230,7 +200,8 @@ int plot_curve(json_t *res, const char *x, FILE *f, struct perr *err)
 		double xv = json_number_value(v);
 		xmin = xv < xmin ? xv : xmin;
 		xmax = xv > xmax ? xv : xmax;
-		char *g = group_of(fl, x), *a = peer(fl, 'a'), *b = peer(fl, 'b'), *s;
+		char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
+		     *b = peer_label(fl, 'b', "+proxy"), *s;
 		if (asprintf(&s, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
 			s = strdup("?");
 		free(g);
@@ -279,7 +250,8 @@ int plot_curve(json_t *res, const char *x, FILE *f, struct perr *err)
 		json_array_foreach(cells, i, c)
 		{
 			json_t *fl = json_object_get(c, "fields");
-			char *g = group_of(fl, x), *a = peer(fl, 'a'), *b = peer(fl, 'b'), *key;
+			char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
+			     *b = peer_label(fl, 'b', "+proxy"), *key;
 			if (asprintf(&key, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
 				key = strdup("?");
 			if (!strcmp(key, series[s])) {

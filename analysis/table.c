@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "table.h"
+#include "common.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,19 +58,6 @@ static void model_row(struct model *m, char **cells)
 	m->rows[m->nrows++] = cells;
 }
 
-/* "windows-xp", "linux-2.6 + local proxy" */
-static char *peer_label(json_t *fields, char side)
-{
-	char key[8], pkey[10], *s;
-	snprintf(key, sizeof(key), "os_%c", side);
-	snprintf(pkey, sizeof(pkey), "proxy_%c", side);
-	const char *os = json_string_value(json_object_get(fields, key));
-	if (asprintf(&s, "%s%s", os ? os : "native",
-		     json_is_true(json_object_get(fields, pkey)) ? " + local proxy" : "") < 0)
-		return NULL;
-	return s;
-}
-
 static char *value_label(json_t *v)
 {
 	char *s;
@@ -89,9 +77,9 @@ static char *value_label(json_t *v)
 static char *field_label(json_t *fields, const char *field)
 {
 	if (!strcmp(field, "os_a") || !strcmp(field, "peer_a"))
-		return peer_label(fields, 'a');
+		return peer_label(fields, 'a', " + local proxy");
 	if (!strcmp(field, "os_b") || !strcmp(field, "peer_b"))
-		return peer_label(fields, 'b');
+		return peer_label(fields, 'b', " + local proxy");
 	return value_label(json_object_get(fields, field));
 }
 
@@ -305,35 +293,14 @@ static void render_latex(const struct model *m, FILE *f)
 	fputs("}\n\\end{table}\n", f);
 }
 
-static void html_text(FILE *f, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-}
-
 static void render_html(const struct model *m, FILE *f)
 {
 	fputs("<table>\n<caption>", f);
-	html_text(f, m->caption);
+	xml_text(f, m->caption);
 	fputs("</caption>\n<thead><tr>", f);
 	for (int c = 0; c < m->ncols; c++) {
 		fputs("<th>", f);
-		html_text(f, m->head[c]);
+		xml_text(f, m->head[c]);
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead>\n<tbody>\n", f);
@@ -341,7 +308,7 @@ static void render_html(const struct model *m, FILE *f)
 		fputs("<tr>", f);
 		for (int c = 0; c < m->ncols; c++) {
 			fputs(c ? "<td>" : "<th scope=\"row\">", f);
-			html_text(f, m->rows[r][c]);
+			xml_text(f, m->rows[r][c]);
 			fputs(c ? "</td>" : "</th>", f);
 		}
 		fputs("</tr>\n", f);
@@ -397,8 +364,8 @@ static void paper_layout(json_t *res, const struct table_opts *o, struct model *
 	{
 		json_t *fl = json_object_get(c, "fields");
 		char **row = calloc((size_t)m->ncols, sizeof(char *));
-		row[0] = peer_label(fl, 'a');
-		row[1] = peer_label(fl, 'b');
+		row[0] = peer_label(fl, 'a', " + local proxy");
+		row[1] = peer_label(fl, 'b', " + local proxy");
 		for (int k = 0; k < extra; k++)
 			row[2 + k] = field_label(fl, cols[k]);
 		row[2 + extra] = result_text(c, o->symbols);
