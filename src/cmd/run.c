@@ -2,9 +2,9 @@
 #include "commands.h"
 #include "run/runner.h"
 #include "run/suite.h"
+#include "util/fs.h"
 #include <errno.h>
 #include <getopt.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,21 +40,6 @@ const char merge_usage[] =
     "two files, are refused.\n";
 
 static volatile sig_atomic_t stop;
-
-/* mkdir -p */
-static int mkdir_p(const char *path)
-{
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void on_signal(int sig)
 {

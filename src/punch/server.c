@@ -387,6 +387,15 @@ static void side_reset(struct side *p)
 	p->npredicted = 0;
 }
 
+/* "[p1,p2,...]" into BUF */
+static void ports_json(char *buf, size_t len, const uint16_t *ports, int n)
+{
+	size_t o = (size_t)snprintf(buf, len, "[");
+	for (int k = 0; k < n && o + 8 < len; k++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%u", k ? "," : "", ports[k]);
+	snprintf(buf + o, len - o, "]");
+}
+
 static void send_punch(struct srv *v, struct session *s)
 {
 	random_bytes(v, s->nonce, sizeof(s->nonce));
@@ -422,23 +431,10 @@ static void send_punch(struct srv *v, struct session *s)
 		if (me->ctl)
 			conn_send(v, me->ctl, &m);
 	}
-	char a[2][160];
+	char seen[2][PROTO_MAX_PROBES * 6 + 3], a[2][PROTO_MAX_PORTS * 6 + 3];
 	for (int i = 0; i < 2; i++) {
-		struct side *p = &s->side[i];
-		int n = snprintf(a[i], sizeof(a[i]), "[");
-		for (int k = 0; k < p->npredicted && n < (int)sizeof(a[i]) - 8; k++)
-			n += snprintf(a[i] + n, sizeof(a[i]) - (size_t)n, "%s%u", k ? "," : "",
-				      p->predicted[k]);
-		snprintf(a[i] + n, sizeof(a[i]) - (size_t)n, "]");
-	}
-	char seen[2][240];
-	for (int i = 0; i < 2; i++) {
-		struct side *p = &s->side[i];
-		int n = snprintf(seen[i], sizeof(seen[i]), "[");
-		for (int k = 0; k < p->seen && n < (int)sizeof(seen[i]) - 8; k++)
-			n += snprintf(seen[i] + n, sizeof(seen[i]) - (size_t)n, "%s%u",
-				      k ? "," : "", p->seen_port[k]);
-		snprintf(seen[i] + n, sizeof(seen[i]) - (size_t)n, "]");
+		ports_json(seen[i], sizeof(seen[i]), s->side[i].seen_port, s->side[i].seen);
+		ports_json(a[i], sizeof(a[i]), s->side[i].predicted, s->side[i].npredicted);
 	}
 	logev(v, "punch", s, 0, NULL,
 	      "\"heuristic\":\"%s\",\"a\":{\"seen\":%s,\"predicted\":%s},\"b\":{\"seen\":%s,"

@@ -9,6 +9,7 @@
 #include "punch/server.h"
 #include "stats.h"
 #include "capture/capture.h"
+#include "util/fs.h"
 #include "util/jdoc.h"
 #include "version.h"
 #include <arpa/inet.h>
@@ -679,15 +680,7 @@ static int write_results(json_t *res, const char *dir, const char *base, char *o
 {
 	char stamp[32], tmp[PATH_MAX], final[PATH_MAX];
 	utc_now(stamp, sizeof(stamp), true);
-	char sub[PATH_MAX];
-	snprintf(sub, sizeof(sub), "%s", dir);
-	for (char *p = sub + 1; *p; p++)
-		if (*p == '/') {
-			*p = 0;
-			mkdir(sub, 0755);
-			*p = '/';
-		}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir_p(dir) < 0) {
 		perr_set(err, dir, 0, 0, "cannot create: %s", strerror(errno));
 		return -1;
 	}
