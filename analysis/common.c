@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "common.h"
 #include <stdlib.h>
+#include <string.h>
 
 char *peer_label(json_t *fields, char side, const char *proxy_suffix)
 {
@@ -33,4 +34,53 @@ void xml_text(FILE *f, const char *s)
 		default:
 			fputc(*s, f);
 		}
+}
+
+void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int strlist_find(const struct strlist *l, const char *s)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->s[i], s))
+			return i;
+	return -1;
+}
+
+int strlist_add(struct strlist *l, char *s)
+{
+	int i = s ? strlist_find(l, s) : -1;
+	if (!s || i >= 0) {
+		free(s);
+		return i;
+	}
+	char **ns = realloc(l->s, (size_t)(l->n + 1) * sizeof(*ns));
+	if (!ns) {
+		free(s);
+		return -1;
+	}
+	l->s = ns;
+	l->s[l->n] = s;
+	return l->n++;
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->s[i]);
+	free(l->s);
+	l->s = NULL;
+	l->n = 0;
 }

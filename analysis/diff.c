@@ -1,59 +1,48 @@
 // SPDX-License-Identifier: MIT
 #include "diff.h"
-#include "run/stats.h"
+#include "results/stats.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *find_cell(json_t *res, const char *id)
+static void describe(const struct rcell *c, FILE *f)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(
-	    json_object_get(res, "cells"), i,
-	    c) if (!strcmp(json_string_value(json_object_get(c, "id")) ?: "", id)) return c;
-	return NULL;
-}
-
-static void describe(json_t *c, FILE *f)
-{
-	char *fl = json_dumps(json_object_get(c, "fields"), JSON_COMPACT | JSON_SORT_KEYS);
-	fprintf(f, "%s %s", json_string_value(json_object_get(c, "id")), fl ? fl : "");
+	char *fl = json_dumps(c->fields, JSON_COMPACT | JSON_SORT_KEYS);
+	fprintf(f, "%s %s", c->id, fl ? fl : "");
 	free(fl);
 }
 
-static void rate(json_t *c, FILE *f)
+static void rate(const struct rcell *c, FILE *f)
 {
-	json_t *w = json_object_get(c, "wilson95");
-	long long k = json_integer_value(json_object_get(c, "successes"));
-	long long n = json_integer_value(json_object_get(c, "trials"));
-	fprintf(f, "%lld/%lld = %.0f%% [%.0f-%.0f]", k, n, n ? 100.0 * (double)k / (double)n : 0,
-		100 * json_number_value(json_array_get(w, 0)),
-		100 * json_number_value(json_array_get(w, 1)));
+	fprintf(f, "%u/%u = %.0f%% [%.0f-%.0f]", c->k, c->n, c->n ? 100.0 * c->k / c->n : 0,
+		100 * c->lo, 100 * c->hi);
 }
 
-int diff_results(json_t *old_res, json_t *new_res, double alpha, FILE *f)
+/* Cells of A that B lacks, each after TAG. */
+static void only_in(const struct results *a, const struct results *b, const char *tag, FILE *f)
+{
+	for (size_t i = 0; i < a->ncells; i++)
+		if (!results_cell(b, a->cells[i].id)) {
+			fputs(tag, f);
+			describe(&a->cells[i], f);
+			fputc('\n', f);
+		}
+}
+
+int diff_results(const struct results *old_res, const struct results *new_res, double alpha,
+		 FILE *f)
 {
 	int worse = 0, better = 0, same = 0;
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(new_res, "cells"), i, c)
-	{
-		const char *id = json_string_value(json_object_get(c, "id"));
-		json_t *o = find_cell(old_res, id);
+	for (size_t i = 0; i < new_res->ncells; i++) {
+		const struct rcell *c = &new_res->cells[i], *o = results_cell(old_res, c->id);
 		if (!o)
 			continue;
-		unsigned k1 = (unsigned)json_integer_value(json_object_get(o, "successes"));
-		unsigned n1 = (unsigned)json_integer_value(json_object_get(o, "trials"));
-		unsigned k2 = (unsigned)json_integer_value(json_object_get(c, "successes"));
-		unsigned n2 = (unsigned)json_integer_value(json_object_get(c, "trials"));
-		double p = fisher_exact(k1, n1 - k1, k2, n2 - k2);
+		double p = fisher_exact(o->k, o->n - o->k, c->k, c->n - c->k);
 		if (p >= alpha) {
 			same++;
 			continue;
 		}
-		bool down = (double)k2 / (n2 ? n2 : 1) < (double)k1 / (n1 ? n1 : 1);
+		bool down = (double)c->k / (c->n ? c->n : 1) < (double)o->k / (o->n ? o->n : 1);
 		fprintf(f, "%s ", down ? "WORSE " : "BETTER");
 		describe(c, f);
 		fputs("\n       ", f);
@@ -66,20 +55,8 @@ int diff_results(json_t *old_res, json_t *new_res, double alpha, FILE *f)
 		else
 			better++;
 	}
-	json_array_foreach(json_object_get(old_res, "cells"), i,
-			   c) if (!find_cell(new_res, json_string_value(json_object_get(c, "id"))))
-	{
-		fputs("ONLY IN OLD ", f);
-		describe(c, f);
-		fputc('\n', f);
-	}
-	json_array_foreach(json_object_get(new_res, "cells"), i,
-			   c) if (!find_cell(old_res, json_string_value(json_object_get(c, "id"))))
-	{
-		fputs("ONLY IN NEW ", f);
-		describe(c, f);
-		fputc('\n', f);
-	}
+	only_in(old_res, new_res, "ONLY IN OLD ", f);
+	only_in(new_res, old_res, "ONLY IN NEW ", f);
 	fprintf(f, "%d worse, %d better, %d without a significant change (alpha %g)\n", worse,
 		better, same, alpha);
 	return worse;

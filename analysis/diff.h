@@ -5,9 +5,10 @@
  * in CI to regression-test a heuristic.
  */
 #pragma once
-#include <jansson.h>
 #include <stdio.h>
+#include "results/results.h"
 
 /* Prints the report to F; returns the number of cells that got
  * significantly worse at level ALPHA. */
-int diff_results(json_t *old_res, json_t *new_res, double alpha, FILE *f);
+int diff_results(const struct results *old_res, const struct results *new_res, double alpha,
+		 FILE *f);

@@ -39,41 +39,40 @@ static char *group_of(json_t *fl, const char *skip)
 	return strdup(buf);
 }
 
-static int index_of(char **list, int n, const char *s)
+/* The rate a plot shows: 0 for a cell without trials. */
+static double shown_rate(const struct rcell *c)
 {
-	for (int i = 0; i < n; i++)
-		if (!strcmp(list[i], s))
-			return i;
-	return -1;
+	return c->n ? (double)c->k / c->n : 0;
 }
 
-#define MAXL 64
-
-int plot_heatmap(json_t *res, FILE *f, struct perr *err)
+static void heat_cell(FILE *f, const struct rcell *c, const char *a, const char *b, int x, int y,
+		      int cw, int ch)
 {
-	json_t *cells = json_object_get(res, "cells");
-	char *groups[MAXL], *rows[MAXL], *cols[MAXL];
-	int ng = 0, nr = 0, nc = 0;
-	size_t i;
-	json_t *c;
-	json_array_foreach(cells, i, c)
-	{
-		json_t *fl = json_object_get(c, "fields");
-		char *g = group_of(fl, NULL), *a = peer_label(fl, 'a', "+proxy"),
-		     *b = peer_label(fl, 'b', "+proxy");
-		if (index_of(groups, ng, g) < 0 && ng < MAXL)
-			groups[ng++] = g;
-		else
-			free(g);
-		if (index_of(rows, nr, a) < 0 && nr < MAXL)
-			rows[nr++] = a;
-		else
-			free(a);
-		if (index_of(cols, nc, b) < 0 && nc < MAXL)
-			cols[nc++] = b;
-		else
-			free(b);
+	char col[8];
+	double rate = shown_rate(c);
+	colour(rate, col);
+	fprintf(f,
+		"<rect class=\"cell\" data-id=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
+		"height=\"%d\" fill=\"%s\" stroke=\"white\"><title>",
+		c->id, x, y, cw, ch, col);
+	xml_text(f, a);
+	fputs(" x ", f);
+	xml_text(f, b);
+	fprintf(f, ": %u/%u, 95%% %.2f-%.2f</title></rect>\n", c->k, c->n, c->lo, c->hi);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.0f%%</text>\n",
+		x + cw / 2, y + ch / 2 + 4, 100 * rate);
+}
+
+int plot_heatmap(const struct results *res, FILE *f, struct perr *err)
+{
+	struct strlist groups = {0}, rows = {0}, cols = {0};
+	for (size_t i = 0; i < res->ncells; i++) {
+		json_t *fl = res->cells[i].fields;
+		strlist_add(&groups, group_of(fl, NULL));
+		strlist_add(&rows, peer_label(fl, 'a', "+proxy"));
+		strlist_add(&cols, peer_label(fl, 'b', "+proxy"));
 	}
+	int ng = groups.n, nr = rows.n, nc = cols.n;
 	if (!ng) {
 		perr_set(err, "plot", 0, 0, "the results have no cells");
 		return -1;
@@ -87,14 +86,13 @@ int plot_heatmap(json_t *res, FILE *f, struct perr *err)
 		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
 		width, height, width, height);
 	fprintf(f, "<title>");
-	xml_text(f, json_string_value(json_object_get(json_object_get(res, "suite"), "description"))
-			?: "punchlab");
+	xml_text(f, json_string_value(json_object_get(res->suite, "description")) ?: "punchlab");
 	fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
 	for (int g = 0; g < ng; g++) {
 		int x0 = 10 + g * pw;
 		fprintf(f, "<g class=\"panel\">\n<text x=\"%d\" y=\"20\" font-weight=\"bold\">",
 			x0);
-		xml_text(f, groups[g][0] ? groups[g] : "all cells");
+		xml_text(f, groups.s[g][0] ? groups.s[g] : "all cells");
 		fprintf(f,
 			"</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">peer B</text>\n",
 			x0 + left + nc * cw / 2, top - 62);
@@ -109,47 +107,22 @@ int plot_heatmap(json_t *res, FILE *f, struct perr *err)
 				"transform=\"rotate(-30 %d %d)\">",
 				x0 + left + k * cw + cw / 2, top - 8, x0 + left + k * cw + cw / 2,
 				top - 8);
-			xml_text(f, cols[k]);
+			xml_text(f, cols.s[k]);
 			fputs("</text>\n", f);
 		}
 		for (int r = 0; r < nr; r++) {
 			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", x0 + left - 8,
 				top + r * ch + ch / 2 + 4);
-			xml_text(f, rows[r]);
+			xml_text(f, rows.s[r]);
 			fputs("</text>\n", f);
 		}
-		json_array_foreach(cells, i, c)
-		{
-			json_t *fl = json_object_get(c, "fields");
-			char *gk = group_of(fl, NULL), *a = peer_label(fl, 'a', "+proxy"),
-			     *b = peer_label(fl, 'b', "+proxy");
-			int r = index_of(rows, nr, a), k = index_of(cols, nc, b);
-			if (!strcmp(gk, groups[g]) && r >= 0 && k >= 0) {
-				double rate = json_number_value(json_object_get(c, "rate"));
-				json_t *w = json_object_get(c, "wilson95");
-				char col[8];
-				colour(rate, col);
-				fprintf(f,
-					"<rect class=\"cell\" data-id=\"%s\" x=\"%d\" y=\"%d\" "
-					"width=\"%d\" "
-					"height=\"%d\" fill=\"%s\" stroke=\"white\"><title>",
-					json_string_value(json_object_get(c, "id")),
-					x0 + left + k * cw, top + r * ch, cw, ch, col);
-				xml_text(f, a);
-				fputs(" x ", f);
-				xml_text(f, b);
-				fprintf(
-				    f, ": %lld/%lld, 95%% %.2f-%.2f</title></rect>\n",
-				    (long long)json_integer_value(json_object_get(c, "successes")),
-				    (long long)json_integer_value(json_object_get(c, "trials")),
-				    json_number_value(json_array_get(w, 0)),
-				    json_number_value(json_array_get(w, 1)));
-				fprintf(f,
-					"<text x=\"%d\" y=\"%d\" "
-					"text-anchor=\"middle\">%.0f%%</text>\n",
-					x0 + left + k * cw + cw / 2, top + r * ch + ch / 2 + 4,
-					100 * rate);
-			}
+		for (size_t i = 0; i < res->ncells; i++) {
+			const struct rcell *c = &res->cells[i];
+			char *gk = group_of(c->fields, NULL), *a = peer_label(c->fields, 'a', "+proxy"),
+			     *b = peer_label(c->fields, 'b', "+proxy");
+			int r = strlist_find(&rows, a), k = strlist_find(&cols, b);
+			if (!strcmp(gk, groups.s[g]) && r >= 0 && k >= 0)
+				heat_cell(f, c, a, b, x0 + left + k * cw, top + r * ch, cw, ch);
 			free(gk);
 			free(a);
 			free(b);
@@ -170,48 +143,46 @@ int plot_heatmap(json_t *res, FILE *f, struct perr *err)
 		"text-anchor=\"end\">100%%</text>"
 		"</g>\n</svg>\n",
 		ly + 30, 10 + 21 * 12, ly + 30);
-	for (int k = 0; k < ng; k++)
-		free(groups[k]);
-	for (int k = 0; k < nr; k++)
-		free(rows[k]);
-	for (int k = 0; k < nc; k++)
-		free(cols[k]);
+	strlist_free(&groups);
+	strlist_free(&rows);
+	strlist_free(&cols);
 	return 0;
 }
 
-int plot_curve(json_t *res, const char *x, FILE *f, struct perr *err)
+/* "windows-xp x macosx-10.5 nat=home-2009": a curve's series */
+static char *series_of(json_t *fl, const char *x)
 {
-	json_t *cells = json_object_get(res, "cells");
-	size_t i;
-	json_t *c;
+	char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
+	     *b = peer_label(fl, 'b', "+proxy"), *s;
+	if (asprintf(&s, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
+		s = NULL;
+	free(g);
+	free(a);
+	free(b);
+	return s;
+}
+
+int plot_curve(const struct results *res, const char *x, FILE *f, struct perr *err)
+{
 	double xmin = INFINITY, xmax = -INFINITY;
-	char *series[MAXL];
-	int ns = 0;
-	json_array_foreach(cells, i, c)
-	{
-		json_t *fl = json_object_get(c, "fields"), *v = json_object_get(fl, x);
+	struct strlist series = {0};
+	for (size_t i = 0; i < res->ncells; i++) {
+		const struct rcell *c = &res->cells[i];
+		json_t *v = json_object_get(c->fields, x);
 		if (!json_is_number(v)) {
 			perr_set(err, x, 0, 0,
 				 "cell %s has no numeric \"%s\": a curve needs a numeric field "
 				 "that every cell sets (delay_ms, skew_ms, background_a, ...)",
-				 json_string_value(json_object_get(c, "id")), x);
+				 c->id, x);
+			strlist_free(&series);
 			return -1;
 		}
 		double xv = json_number_value(v);
 		xmin = xv < xmin ? xv : xmin;
 		xmax = xv > xmax ? xv : xmax;
-		char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
-		     *b = peer_label(fl, 'b', "+proxy"), *s;
-		if (asprintf(&s, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
-			s = strdup("?");
-		free(g);
-		free(a);
-		free(b);
-		if (index_of(series, ns, s) < 0 && ns < MAXL)
-			series[ns++] = s;
-		else
-			free(s);
+		strlist_add(&series, series_of(c->fields, x));
 	}
+	int ns = series.n;
 	if (xmax == xmin)
 		xmax = xmin + 1;
 	const int W = 720, H = 420, L = 60, R = 20, T = 30, B = 50;
@@ -247,25 +218,19 @@ int plot_curve(json_t *res, const char *x, FILE *f, struct perr *err)
 		const char *col = pal[s % 8];
 		fprintf(f, "<g class=\"series\" stroke=\"%s\" fill=\"%s\">\n", col, col);
 		double lastx = NAN, lasty = NAN;
-		json_array_foreach(cells, i, c)
-		{
-			json_t *fl = json_object_get(c, "fields");
-			char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
-			     *b = peer_label(fl, 'b', "+proxy"), *key;
-			if (asprintf(&key, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
-				key = strdup("?");
-			if (!strcmp(key, series[s])) {
-				double xv = json_number_value(json_object_get(fl, x));
-				double r = json_number_value(json_object_get(c, "rate"));
-				json_t *w = json_object_get(c, "wilson95");
+		for (size_t i = 0; i < res->ncells; i++) {
+			const struct rcell *c = &res->cells[i];
+			char *key = series_of(c->fields, x);
+			if (key && !strcmp(key, series.s[s])) {
+				double xv = json_number_value(json_object_get(c->fields, x));
+				double r = shown_rate(c);
 				fprintf(f,
 					"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-					PX(xv), PY(json_number_value(json_array_get(w, 0))), PX(xv),
-					PY(json_number_value(json_array_get(w, 1))));
+					PX(xv), PY(c->lo), PX(xv), PY(c->hi));
 				fprintf(f,
 					"<circle class=\"cell\" data-id=\"%s\" cx=\"%.1f\" "
 					"cy=\"%.1f\" r=\"4\"/>\n",
-					json_string_value(json_object_get(c, "id")), PX(xv), PY(r));
+					c->id, PX(xv), PY(r));
 				if (!isnan(lastx))
 					fprintf(f,
 						"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
@@ -275,15 +240,12 @@ int plot_curve(json_t *res, const char *x, FILE *f, struct perr *err)
 				lasty = PY(r);
 			}
 			free(key);
-			free(g);
-			free(a);
-			free(b);
 		}
 		fprintf(f, "</g>\n<text x=\"%d\" y=\"%d\" fill=\"%s\">", L, H + 14 + 20 * s, col);
-		xml_text(f, series[s]);
+		xml_text(f, series.s[s]);
 		fputs("</text>\n", f);
-		free(series[s]);
 	}
+	strlist_free(&series);
 #undef PX
 #undef PY
 	fputs("</svg>\n", f);

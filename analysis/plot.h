@@ -6,9 +6,9 @@
  * bars, one series per combination of the others.
  */
 #pragma once
-#include <jansson.h>
+#include "results/results.h"
 #include <stdio.h>
 #include "util/perr.h"
 
-int plot_heatmap(json_t *results, FILE *f, struct perr *err);
-int plot_curve(json_t *results, const char *x_field, FILE *f, struct perr *err);
+int plot_heatmap(const struct results *res, FILE *f, struct perr *err);
+int plot_curve(const struct results *res, const char *x_field, FILE *f, struct perr *err);

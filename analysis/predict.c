@@ -1,32 +1,116 @@
 // SPDX-License-Identifier: MIT
 #include "predict.h"
 #include "punch/heuristic.h"
-#include "run/runner.h"
+#include "common.h"
+#include "results/results.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct trace *trace_new(struct traces *ts, const char *source)
+/* Scores per (source, heuristic). */
+struct score {
+	long n, d;
+	long hits[PREDICT_MAX_K];
+};
+
+struct predict {
+	const struct heuristic *only; /* NULL: every heuristic */
+	int ks[PREDICT_MAX_K], nk;
+	struct strlist sources;
+	struct score *scores; /* [source][heuristic] */
+	int nheur;
+	FILE *dump;
+};
+
+int predict_new(const char *name, const int *ks, int nk, struct predict **out, struct perr *err)
 {
-	if (ts->n == ts->cap) {
-		int nc = ts->cap ? ts->cap * 2 : 64;
-		struct trace *nt = realloc(ts->t, (size_t)nc * sizeof(*nt));
-		if (!nt)
-			return NULL;
-		ts->t = nt;
-		ts->cap = nc;
+	const struct heuristic *only = NULL;
+	*out = NULL;
+	if (name && strcmp(name, "all") && !(only = heuristic_by_name(name))) {
+		perr_set(err, name, 0, 0, "unknown heuristic (known: %s)", heuristic_names());
+		return -EINVAL;
 	}
-	struct trace *t = &ts->t[ts->n++];
-	memset(t, 0, sizeof(*t));
-	snprintf(t->source, sizeof(t->source), "%s", source);
-	return t;
+	if (nk < 1 || nk > PREDICT_MAX_K) {
+		perr_set(err, "--k", 0, 0, "1 to %d values of k", PREDICT_MAX_K);
+		return -EINVAL;
+	}
+	struct predict *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->only = only;
+	memcpy(p->ks, ks, (size_t)nk * sizeof(int));
+	p->nk = nk;
+	while (heuristics[p->nheur])
+		p->nheur++;
+	*out = p;
+	return 0;
 }
 
-void traces_free(struct traces *ts)
+void predict_free(struct predict *p)
 {
-	free(ts->t);
-	ts->t = NULL;
-	ts->n = ts->cap = 0;
+	if (!p)
+		return;
+	strlist_free(&p->sources);
+	free(p->scores);
+	free(p);
+}
+
+static struct score *scores_of(struct predict *p, const char *source)
+{
+	int s = strlist_find(&p->sources, source);
+	if (s < 0) {
+		size_t per = (size_t)p->nheur;
+		struct score *ns = realloc(p->scores, (size_t)(p->sources.n + 1) * per * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		p->scores = ns;
+		memset(&ns[(size_t)p->sources.n * per], 0, per * sizeof(*ns));
+		if ((s = strlist_add(&p->sources, strdup(source))) < 0)
+			return NULL;
+	}
+	return &p->scores[(size_t)s * (size_t)p->nheur];
+}
+
+static long dist(uint16_t a, uint16_t b)
+{
+	long d = labs((long)a - (long)b);
+	return d > 32767 ? 65535 - d : d;
+}
+
+static void score_one(const struct predict *p, const struct heuristic *h, const struct trace *t,
+		      struct score *sc)
+{
+	int kmax = p->ks[p->nk - 1];
+	/* from the second port on: at least one observation before */
+	for (int pos = 1; pos < t->n; pos++) {
+		struct heur_obs obs[TRACE_MAX];
+		uint16_t cand[TRACE_MAX];
+		for (int k = 0; k < pos; k++)
+			obs[k] = (struct heur_obs){t->port[k], k * 0.05};
+		int m = h->predict(obs, pos, kmax, 1 + (uint64_t)pos, cand);
+		sc->n++;
+		if (m > 0)
+			sc->d += dist(cand[0], t->port[pos]);
+		for (int k = 0; k < p->nk; k++)
+			for (int c = 0; c < m && c < p->ks[k]; c++)
+				if (cand[c] == t->port[pos]) {
+					sc->hits[k]++;
+					break;
+				}
+	}
+}
+
+int predict_add(struct predict *p, const struct trace *t)
+{
+	struct score *sc = scores_of(p, t->source);
+	if (!sc)
+		return -ENOMEM;
+	if (p->dump)
+		trace_write(t, p->dump);
+	for (int h = 0; h < p->nheur; h++)
+		if (!p->only || p->only == heuristics[h])
+			score_one(p, heuristics[h], t, &sc[h]);
+	return 0;
 }
 
 /* "linux-2.6/home-2009", "windows-xp+proxy/rfc5382" */
@@ -41,48 +125,42 @@ static void source_of(json_t *fields, char side, char *buf, size_t len)
 		 json_is_true(json_object_get(fields, pk)) ? "+proxy" : "", nat ? nat : "topology");
 }
 
-static int from_results(struct traces *ts, json_t *res)
+/* The last round ends with the punch's own port: the one that mattered
+ * (its local port, what a port-preserving NAT shows). */
+static void add_punch_port(json_t *peer, struct trace *tr)
 {
-	size_t i;
-	json_t *t;
-	json_array_foreach(json_object_get(res, "trials"), i, t)
-	{
-		json_t *fields = NULL, *c;
-		size_t j;
-		json_array_foreach(json_object_get(res, "cells"), j,
-				   c) if (!strcmp(json_string_value(json_object_get(c, "id")) ?: "",
-						  json_string_value(json_object_get(t, "cell"))
-						      ?: "")) fields = json_object_get(c, "fields");
-		for (int side = 0; side < 2; side++) {
-			json_t *p = json_object_get(t, side ? "b" : "a");
-			json_t *rounds = json_object_get(p, "ports_seen");
-			char src[96];
-			source_of(fields, side ? 'b' : 'a', src, sizeof(src));
-			size_t r;
-			json_t *seen;
-			json_array_foreach(rounds, r, seen)
-			{
-				struct trace *tr = trace_new(ts, src);
-				if (!tr)
-					return -ENOMEM;
-				size_t k;
-				json_t *v;
-				json_array_foreach(seen, k, v) if (tr->n < 64) tr->port[tr->n++] =
-				    (uint16_t)json_integer_value(v);
-				/* the last round ends with the punch's own port: the one that
-				 * mattered (its local port, what a port-preserving NAT shows) */
-				const char *local = json_string_value(json_object_get(p, "local"));
-				if (r + 1 == json_array_size(rounds) && local &&
-				    strrchr(local, ':') && tr->n < 64)
-					tr->port[tr->n++] = (uint16_t)atoi(strrchr(local, ':') + 1);
-			}
+	const char *local = json_string_value(json_object_get(peer, "local"));
+	if (local && strrchr(local, ':') && tr->n < TRACE_MAX)
+		tr->port[tr->n++] = (uint16_t)atoi(strrchr(local, ':') + 1);
+}
+
+static int from_trial(json_t *t, const struct rcell *cell, void *ctx)
+{
+	struct predict *p = ctx;
+	for (int side = 0; side < 2; side++) {
+		json_t *peer = json_object_get(t, side ? "b" : "a");
+		json_t *rounds = json_object_get(peer, "ports_seen"), *seen;
+		struct trace tr = {.n = 0};
+		source_of(cell ? cell->fields : NULL, side ? 'b' : 'a', tr.source, sizeof(tr.source));
+		size_t r;
+		json_array_foreach(rounds, r, seen)
+		{
+			size_t k;
+			json_t *v;
+			tr.n = 0;
+			json_array_foreach(seen, k, v) if (tr.n < TRACE_MAX) tr.port[tr.n++] =
+			    (uint16_t)json_integer_value(v);
+			if (r + 1 == json_array_size(rounds))
+				add_punch_port(peer, &tr);
+			if (predict_add(p, &tr) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
 /* trace format: "SOURCE: PORT PORT ..." per line; '#' starts a comment */
-static int from_trace_file(struct traces *ts, const char *path, FILE *f, struct perr *err)
+static int from_trace_file(struct predict *pr, const char *path, FILE *f, struct perr *err)
 {
 	char line[4096];
 	int ln = 0;
@@ -97,9 +175,8 @@ static int from_trace_file(struct traces *ts, const char *path, FILE *f, struct 
 			return -EINVAL;
 		}
 		*colon = 0;
-		struct trace *t = trace_new(ts, p);
-		if (!t)
-			return -ENOMEM;
+		struct trace tr = {.n = 0}, *t = &tr;
+		snprintf(tr.source, sizeof(tr.source), "%s", p);
 		char *s = colon + 1, *end;
 		for (;;) {
 			s += strspn(s, " \t");
@@ -111,19 +188,21 @@ static int from_trace_file(struct traces *ts, const char *path, FILE *f, struct 
 					 "expected a port (1 to 65535)");
 				return -EINVAL;
 			}
-			if (t->n == 64) {
+			if (t->n == TRACE_MAX) {
 				perr_set(err, path, ln, (int)(s - line) + 1,
-					 "more than 64 ports in a trace");
+					 "more than %d ports in a trace", TRACE_MAX);
 				return -EINVAL;
 			}
 			t->port[t->n++] = (uint16_t)v;
 			s = end;
 		}
+		if (predict_add(pr, t) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
 
-int traces_load(struct traces *ts, const char *path, struct perr *err)
+int predict_add_file(struct predict *p, const char *path, FILE *dump, struct perr *err)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -134,96 +213,50 @@ int traces_load(struct traces *ts, const char *path, struct perr *err)
 	while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
 		c = fgetc(f);
 	int rc;
+	p->dump = dump;
 	if (c == '{') {
 		fclose(f);
-		json_t *res;
+		struct results *res;
 		if ((rc = results_load(path, &res, err)) < 0)
 			return rc;
-		rc = from_results(ts, res);
-		json_decref(res);
+		rc = results_foreach_trial(res, from_trial, p, err);
+		if (rc == -ENOMEM)
+			perr_set(err, path, 0, 0, "out of memory");
+		results_free(res);
 	} else {
 		rewind(f);
-		rc = from_trace_file(ts, path, f, err);
+		rc = from_trace_file(p, path, f, err);
 		fclose(f);
 	}
+	p->dump = NULL;
 	return rc;
 }
 
-void traces_write(const struct traces *ts, FILE *f)
+void trace_write(const struct trace *t, FILE *f)
 {
-	for (int i = 0; i < ts->n; i++) {
-		fprintf(f, "%s:", ts->t[i].source);
-		for (int k = 0; k < ts->t[i].n; k++)
-			fprintf(f, " %u", ts->t[i].port[k]);
-		fputc('\n', f);
-	}
+	fprintf(f, "%s:", t->source);
+	for (int k = 0; k < t->n; k++)
+		fprintf(f, " %u", t->port[k]);
+	fputc('\n', f);
 }
 
-static long dist(uint16_t a, uint16_t b)
+void predict_report(const struct predict *p, FILE *f)
 {
-	long d = labs((long)a - (long)b);
-	return d > 32767 ? 65535 - d : d;
-}
-
-int predict_report(const struct traces *ts, const char *name, const int *ks, int nk, FILE *f,
-		   struct perr *err)
-{
-	const struct heuristic *only = NULL;
-	if (name && strcmp(name, "all") && !(only = heuristic_by_name(name))) {
-		perr_set(err, name, 0, 0, "unknown heuristic (known: %s)", heuristic_names());
-		return -EINVAL;
-	}
-	int kmax = ks[nk - 1];
-	/* sources in order of appearance */
-	const char *src[512];
-	int ns = 0;
-	for (int i = 0; i < ts->n; i++) {
-		bool seen = false;
-		for (int s = 0; s < ns; s++)
-			seen |= !strcmp(src[s], ts->t[i].source);
-		if (!seen && ns < 512)
-			src[ns++] = ts->t[i].source;
-	}
 	fprintf(f, "%-11s %-28s %6s", "heuristic", "source", "n");
-	for (int k = 0; k < nk; k++)
-		fprintf(f, "  hit@%-3d", ks[k]);
+	for (int k = 0; k < p->nk; k++)
+		fprintf(f, "  hit@%-3d", p->ks[k]);
 	fprintf(f, "  %s\n", "mean distance");
-	for (size_t h = 0; heuristics[h]; h++) {
-		if (only && only != heuristics[h])
+	for (int h = 0; h < p->nheur; h++) {
+		if (p->only && p->only != heuristics[h])
 			continue;
-		for (int s = 0; s < ns; s++) {
-			long n = 0, d = 0;
-			long hits[16] = {0};
-			for (int i = 0; i < ts->n; i++) {
-				const struct trace *t = &ts->t[i];
-				if (strcmp(t->source, src[s]))
-					continue;
-				/* from the second port on: at least one observation before */
-				for (int pos = 1; pos < t->n; pos++) {
-					struct heur_obs obs[64];
-					uint16_t cand[64];
-					for (int k = 0; k < pos; k++)
-						obs[k] = (struct heur_obs){t->port[k], k * 0.05};
-					int m = heuristics[h]->predict(obs, pos, kmax,
-								       1 + (uint64_t)pos, cand);
-					n++;
-					if (m > 0)
-						d += dist(cand[0], t->port[pos]);
-					for (int k = 0; k < nk; k++)
-						for (int c = 0; c < m && c < ks[k]; c++)
-							if (cand[c] == t->port[pos]) {
-								hits[k]++;
-								break;
-							}
-				}
-			}
-			if (!n)
+		for (int s = 0; s < p->sources.n; s++) {
+			const struct score *sc = &p->scores[(size_t)s * (size_t)p->nheur + (size_t)h];
+			if (!sc->n)
 				continue;
-			fprintf(f, "%-11s %-28s %6ld", heuristics[h]->name, src[s], n);
-			for (int k = 0; k < nk; k++)
-				fprintf(f, "  %6.3f ", (double)hits[k] / (double)n);
-			fprintf(f, "  %.1f\n", (double)d / (double)n);
+			fprintf(f, "%-11s %-28s %6ld", heuristics[h]->name, p->sources.s[s], sc->n);
+			for (int k = 0; k < p->nk; k++)
+				fprintf(f, "  %6.3f ", (double)sc->hits[k] / (double)sc->n);
+			fprintf(f, "  %.1f\n", (double)sc->d / (double)sc->n);
 		}
 	}
-	return 0;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Replaying recorded port sequences through the heuristics: for every
- * position after the second of a sequence, each heuristic predicts from the
+ * position after the first of a sequence, each heuristic predicts from the
  * ports before it; hit@k is how often the actual port is among its first k
  * candidates. Sequences come from results files (each trial's rounds of
  * ports S saw, plus the punch's port where it is known) or from trace files
- * (docs/traces.md).
+ * (docs/traces.md). They are scored as they are read, so a results file of
+ * any size is replayed in bounded memory.
  */
 #pragma once
 #include <stdbool.h>
@@ -13,24 +14,29 @@
 #include <stdio.h>
 #include "util/perr.h"
 
+#define TRACE_MAX 64
+#define PREDICT_MAX_K 16
+
 struct trace {
 	char source[96];
 	int n;
-	uint16_t port[64];
+	uint16_t port[TRACE_MAX];
 };
 
-struct traces {
-	struct trace *t;
-	int n, cap;
-};
+struct predict;
 
-/* Adds the sequences of PATH (a results file or a trace file). */
-int traces_load(struct traces *ts, const char *path, struct perr *err);
-void traces_free(struct traces *ts);
-/* Writes TS in the trace format. */
-void traces_write(const struct traces *ts, FILE *f);
+/* Scores HEURISTIC (a name, or NULL or "all" for every one) at the NK
+ * ascending k of KS (1 to 64, at most PREDICT_MAX_K of them). */
+int predict_new(const char *heuristic, const int *ks, int nk, struct predict **out,
+		struct perr *err);
+/* Reads the sequences of PATH (a results file or a trace file) and scores
+ * them; with DUMP, also writes each in the trace format there. */
+int predict_add_file(struct predict *p, const char *path, FILE *dump, struct perr *err);
+/* Scores one sequence. */
+int predict_add(struct predict *p, const struct trace *t);
+/* The table: one row per heuristic and source, in order of appearance. */
+void predict_report(const struct predict *p, FILE *f);
+void predict_free(struct predict *p);
 
-/* The table: one row per heuristic (all, or the one named) and source;
- * KS: the k of the hit@k columns (ascending). */
-int predict_report(const struct traces *ts, const char *heuristic, const int *ks, int nk, FILE *f,
-		   struct perr *err);
+/* Writes T in the trace format: "SOURCE: PORT PORT ...". */
+void trace_write(const struct trace *t, FILE *f);

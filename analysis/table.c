@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "table.h"
 #include "common.h"
+#include "util/strbuf.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,17 @@ int table_format_parse(const char *s, enum table_format *out)
 	for (int i = 0; i < 5; i++)
 		if (!strcmp(s, names[i])) {
 			*out = (enum table_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+int table_layout_parse(const char *s, enum table_layout *out)
+{
+	static const char *const names[] = {"paper", "matrix", "summary"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum table_layout)i;
 			return 0;
 		}
 	return -1;
@@ -58,7 +70,7 @@ static void model_row(struct model *m, char **cells)
 	m->rows[m->nrows++] = cells;
 }
 
-static char *value_label(json_t *v)
+char *table_value_label(json_t *v)
 {
 	char *s;
 	if (!v)
@@ -74,66 +86,56 @@ static char *value_label(json_t *v)
 	return s ? s : strdup("?");
 }
 
-static char *field_label(json_t *fields, const char *field)
+char *table_field_label(json_t *fields, const char *field)
 {
 	if (!strcmp(field, "os_a") || !strcmp(field, "peer_a"))
 		return peer_label(fields, 'a', " + local proxy");
 	if (!strcmp(field, "os_b") || !strcmp(field, "peer_b"))
 		return peer_label(fields, 'b', " + local proxy");
-	return value_label(json_object_get(fields, field));
+	return table_value_label(json_object_get(fields, field));
 }
 
-static char *result_text(json_t *cell, enum table_symbols sym)
+static char *result_text(const struct rcell *c, enum table_symbols sym)
 {
-	unsigned k = (unsigned)json_integer_value(json_object_get(cell, "successes"));
-	unsigned n = (unsigned)json_integer_value(json_object_get(cell, "trials"));
-	json_t *w = json_object_get(cell, "wilson95");
 	char *s;
 	if (sym == TS_PAPER) {
-		if (asprintf(&s, "%s", table_symbol(k, n)) < 0)
+		if (asprintf(&s, "%s", table_symbol(c->k, c->n)) < 0)
 			return NULL;
-	} else if (asprintf(&s, "%.0f%% [%.0f–%.0f] (%u/%u)", n ? 100.0 * k / n : 0,
-			    100 * json_number_value(json_array_get(w, 0)),
-			    100 * json_number_value(json_array_get(w, 1)), k, n) < 0) {
+	} else if (asprintf(&s, "%.0f%% [%.0f–%.0f] (%u/%u)", c->n ? 100.0 * c->k / c->n : 0,
+			    100 * c->lo, 100 * c->hi, c->k, c->n) < 0) {
 		return NULL;
 	}
 	return s;
 }
 
-/* The cell fields that differ between cells (beyond those given). */
-static int varying(json_t *cells, const char **out, int max)
+static const char *const field_order[] = {
+    "topology",	 "nat",	    "hairpin",	"os_a",	   "proxy_a",	   "os_b",	  "proxy_b",
+    "heuristic", "guesses", "delay_ms", "skew_ms", "background_a", "background_b"};
+#define NFIELDS (sizeof(field_order) / sizeof(field_order[0]))
+
+int table_varying(const struct rcell *const *cells, size_t n, const char **out)
 {
-	static const char *const order[] = {
-	    "topology",	 "nat",	    "hairpin",	"os_a",	   "proxy_a",	   "os_b",	  "proxy_b",
-	    "heuristic", "guesses", "delay_ms", "skew_ms", "background_a", "background_b"};
-	int n = 0;
-	for (size_t f = 0; f < sizeof(order) / sizeof(order[0]) && n < max; f++) {
-		json_t *first = NULL;
+	int nv = 0;
+	for (size_t f = 0; f < NFIELDS; f++) {
+		json_t *first = n ? json_object_get(cells[0]->fields, field_order[f]) : NULL;
 		bool differs = false;
-		size_t i;
-		json_t *c;
-		json_array_foreach(cells, i, c)
-		{
-			json_t *v = json_object_get(json_object_get(c, "fields"), order[f]);
-			if (i == 0)
-				first = v;
-			else if (!(v && first ? json_equal(v, first) : v == first))
-				differs = true;
+		for (size_t i = 1; i < n && !differs; i++) {
+			json_t *v = json_object_get(cells[i]->fields, field_order[f]);
+			differs = !(v && first ? json_equal(v, first) : v == first);
 		}
 		if (differs)
-			out[n++] = order[f];
+			out[nv++] = field_order[f];
 	}
-	return n;
+	return nv;
 }
 
-static char *caption_for(json_t *res, const char *extra, enum table_symbols sym)
+static char *caption_for(const struct results *res, const char *extra, enum table_symbols sym)
 {
-	json_t *suite = json_object_get(res, "suite");
-	const char *desc = json_string_value(json_object_get(suite, "description"));
+	const char *desc = json_string_value(json_object_get(res->suite, "description"));
 	char *s;
 	if (asprintf(&s, "%s%s%s (%lld trials per cell; %s)", desc ? desc : "punchlab results",
 		     extra ? " — " : "", extra ? extra : "",
-		     (long long)json_integer_value(json_object_get(suite, "trials")),
+		     (long long)json_integer_value(json_object_get(res->suite, "trials")),
 		     sym == TS_PAPER ? CAPTION_SYMBOLS
 				     : "rate, Wilson 95 % interval, connected/trials") < 0)
 		return NULL;
@@ -191,21 +193,6 @@ static void render_text(const struct model *m, FILE *f, bool md)
 	if (!md)
 		fprintf(f, "%s\n", m->caption);
 	free(w);
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 static void render_csv(const struct model *m, FILE *f)
@@ -339,18 +326,25 @@ static void render(const struct model *m, enum table_format fmt, FILE *f)
 
 /* ---- layouts ---- */
 
-static void paper_layout(json_t *res, const struct table_opts *o, struct model *m)
+static char **row_new(const struct model *m)
 {
-	json_t *cells = json_object_get(res, "cells");
-	const char *vary[16];
-	int nv = varying(cells, vary, 16), extra = 0;
-	const char *cols[16];
+	return calloc((size_t)m->ncols + 1, sizeof(char *));
+}
+
+static void paper_layout(const struct results *res, const struct table_opts *o, struct model *m)
+{
+	const struct rcell **cells = calloc(res->ncells + 1, sizeof(*cells));
+	const char *vary[NFIELDS], *cols[NFIELDS];
+	int extra = 0;
+	for (size_t i = 0; cells && i < res->ncells; i++)
+		cells[i] = &res->cells[i];
+	int nv = cells ? table_varying(cells, res->ncells, vary) : 0;
 	for (int i = 0; i < nv; i++)
 		if (strcmp(vary[i], "os_a") && strcmp(vary[i], "os_b") &&
 		    strcmp(vary[i], "proxy_a") && strcmp(vary[i], "proxy_b"))
 			cols[extra++] = vary[i];
 	m->ncols = 3 + extra;
-	m->head = calloc((size_t)m->ncols, sizeof(char *));
+	m->head = row_new(m);
 	m->head[0] = strdup("Peer A");
 	m->head[1] = strdup("Peer B");
 	for (int i = 0; i < extra; i++)
@@ -358,176 +352,221 @@ static void paper_layout(json_t *res, const struct table_opts *o, struct model *
 	m->head[2 + extra] = strdup("Result");
 	m->first_result = 2 + extra;
 	m->caption = caption_for(res, NULL, o->symbols);
-	size_t i;
-	json_t *c;
-	json_array_foreach(cells, i, c)
-	{
-		json_t *fl = json_object_get(c, "fields");
-		char **row = calloc((size_t)m->ncols, sizeof(char *));
-		row[0] = peer_label(fl, 'a', " + local proxy");
-		row[1] = peer_label(fl, 'b', " + local proxy");
+	for (size_t i = 0; i < res->ncells; i++) {
+		const struct rcell *c = &res->cells[i];
+		char **row = row_new(m);
+		row[0] = peer_label(c->fields, 'a', " + local proxy");
+		row[1] = peer_label(c->fields, 'b', " + local proxy");
 		for (int k = 0; k < extra; k++)
-			row[2 + k] = field_label(fl, cols[k]);
+			row[2 + k] = table_field_label(c->fields, cols[k]);
 		row[2 + extra] = result_text(c, o->symbols);
+		model_row(m, row);
+	}
+	free(cells);
+}
+
+/* "two-nats home-2009 A=linux-2.6+proxy B=windows-xp skew_ms=5" */
+static char *cell_name(json_t *fl)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *topo = json_string_value(json_object_get(fl, "topology")), *k;
+	json_t *v;
+	if (topo)
+		strbuf_addf(&sb, "%.*s", (int)strcspn(results_base(topo), "."), results_base(topo));
+	if (json_object_get(fl, "nat"))
+		strbuf_addf(&sb, " %s", json_string_value(json_object_get(fl, "nat")));
+	if (json_is_boolean(json_object_get(fl, "hairpin")))
+		strbuf_addf(&sb, " hairpin-%s",
+			    json_is_true(json_object_get(fl, "hairpin")) ? "on" : "off");
+	for (char side = 'a'; side <= 'b'; side++) {
+		char *l = peer_label(fl, side, "+proxy");
+		strbuf_addf(&sb, " %c=%s", side - 'a' + 'A', l ? l : "?");
+		free(l);
+	}
+	static const char *const shown[] = {"topology", "nat",	   "hairpin", "os_a",
+					    "os_b",	"proxy_a", "proxy_b", NULL};
+	json_object_foreach(fl, k, v)
+	{
+		bool skip = false;
+		for (int i = 0; shown[i]; i++)
+			skip |= !strcmp(shown[i], k);
+		char *d = skip ? NULL : table_value_label(v);
+		if (d)
+			strbuf_addf(&sb, " %s=%s", k, d);
+		free(d);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* One line per cell with its counts, interval and failures: what a run prints. */
+static void summary_layout(const struct results *res, struct model *m)
+{
+	static const char *const head[] = {"cell", "connected", "rate", "95% interval",
+					   "failures"};
+	m->ncols = 5;
+	m->first_result = 1;
+	m->head = row_new(m);
+	for (int i = 0; i < 5; i++)
+		m->head[i] = strdup(head[i]);
+	if (asprintf(&m->caption, "%zu cells, %zu trials", res->ncells, res->ntrials) < 0)
+		m->caption = NULL;
+	for (size_t i = 0; i < res->ncells; i++) {
+		const struct rcell *c = &res->cells[i];
+		char **row = row_new(m);
+		struct strbuf fails = STRBUF_INIT;
+		for (size_t f = 0; f < c->nfail; f++)
+			strbuf_addf(&fails, "%s%s x%u", f ? ", " : "", c->fail[f].reason,
+				    c->fail[f].count);
+		row[0] = cell_name(c->fields);
+		if (asprintf(&row[1], "%u/%u", c->k, c->n) < 0)
+			row[1] = NULL;
+		if (asprintf(&row[2], "%.0f%%", c->n ? 100.0 * c->k / c->n : 0.0) < 0)
+			row[2] = NULL;
+		if (asprintf(&row[3], "[%.2f, %.2f]", c->lo, c->hi) < 0)
+			row[3] = NULL;
+		row[4] = strbuf_detach(&fails);
 		model_row(m, row);
 	}
 }
 
-/* distinct labels of FIELD over CELLS (those in GROUP only), in order of appearance */
-static int labels(json_t *cells, const char *field, char **out, int max)
-{
-	int n = 0;
-	size_t i;
-	json_t *c;
-	json_array_foreach(cells, i, c)
-	{
-		char *l = field_label(json_object_get(c, "fields"), field);
-		bool seen = false;
-		for (int k = 0; k < n; k++)
-			seen |= !strcmp(out[k], l);
-		if (seen || n == max)
-			free(l);
-		else
-			out[n++] = l;
-	}
-	return n;
-}
-
 static char *group_key(json_t *fields, const char **gf, int ng)
 {
-	char *key = strdup("");
+	struct strbuf sb = STRBUF_INIT;
 	for (int g = 0; g < ng; g++) {
-		char *l = field_label(fields, gf[g]), *nk;
-		if (asprintf(&nk, "%s%s%s %s", key, g ? ", " : "", gf[g], l) < 0)
-			nk = NULL;
+		char *l = table_field_label(fields, gf[g]);
+		strbuf_addf(&sb, "%s%s %s", g ? ", " : "", gf[g], l ? l : "");
 		free(l);
-		free(key);
-		key = nk ? nk : strdup("");
 	}
-	return key;
+	return strbuf_detach(&sb);
 }
 
-static int matrix_layout(json_t *res, const struct table_opts *o, FILE *f, struct perr *err)
+static int check_axis(const char *fld, struct perr *err)
 {
-	json_t *cells = json_object_get(res, "cells");
-	static const char *const known[] = {"topology",	    "nat",	"hairpin", "os_a",
-					    "os_b",	    "proxy_a",	"proxy_b", "heuristic",
-					    "guesses",	    "delay_ms", "skew_ms", "background_a",
-					    "background_b", "peer_a",	"peer_b",  NULL};
-	for (int k = 0; k < 2; k++) {
-		const char *fld = k ? o->cols : o->rows;
-		bool ok = false;
-		for (int i = 0; known[i]; i++)
-			ok |= !strcmp(known[i], fld);
-		if (!ok) {
-			perr_set(err, fld, 0, 0,
-				 "unknown field (known: topology, nat, hairpin, os_a, os_b, "
-				 "proxy_a, proxy_b, heuristic, guesses, delay_ms, skew_ms, "
-				 "background_a, background_b)");
-			return -1;
-		}
-	}
-	/* the fields that vary besides rows and columns make one table each */
-	const char *vary[16], *gf[16];
-	int nv = varying(cells, vary, 16), ng = 0;
+	static const char *const extra[] = {"peer_a", "peer_b"};
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (!strcmp(field_order[i], fld))
+			return 0;
+	for (size_t i = 0; i < 2; i++)
+		if (!strcmp(extra[i], fld))
+			return 0;
+	perr_set(err, fld, 0, 0,
+		 "unknown field (known: topology, nat, hairpin, os_a, os_b, "
+		 "proxy_a, proxy_b, heuristic, guesses, delay_ms, skew_ms, "
+		 "background_a, background_b)");
+	return -1;
+}
+
+/* The fields that vary besides rows and columns: one table per combination. */
+static int group_fields(const struct results *res, const struct table_opts *o, const char **gf)
+{
+	const struct rcell **cells = calloc(res->ncells + 1, sizeof(*cells));
+	const char *vary[NFIELDS];
+	int ng = 0;
+	for (size_t i = 0; cells && i < res->ncells; i++)
+		cells[i] = &res->cells[i];
+	int nv = cells ? table_varying(cells, res->ncells, vary) : 0;
+	free(cells);
 	for (int i = 0; i < nv; i++) {
 		bool axis = !strcmp(vary[i], o->rows) || !strcmp(vary[i], o->cols);
 		/* proxies are part of the peer's label on an os axis */
-		if ((!strcmp(vary[i], "proxy_a") &&
-		     (!strcmp(o->rows, "os_a") || !strcmp(o->cols, "os_a"))) ||
-		    (!strcmp(vary[i], "proxy_b") &&
-		     (!strcmp(o->rows, "os_b") || !strcmp(o->cols, "os_b"))))
-			axis = true;
+		for (char side = 'a'; side <= 'b'; side++) {
+			char os[8], px[10];
+			snprintf(os, sizeof(os), "os_%c", side);
+			snprintf(px, sizeof(px), "proxy_%c", side);
+			axis |= !strcmp(vary[i], px) && (!strcmp(o->rows, os) || !strcmp(o->cols, os));
+		}
 		if (!axis)
 			gf[ng++] = vary[i];
 	}
-	char *groups[256];
-	int ngroups = 0;
-	size_t i;
-	json_t *c;
-	json_array_foreach(cells, i, c)
-	{
-		char *k = group_key(json_object_get(c, "fields"), gf, ng);
-		bool seen = false;
-		for (int g = 0; g < ngroups; g++)
-			seen |= !strcmp(groups[g], k);
-		if (seen || ngroups == 256)
-			free(k);
-		else
-			groups[ngroups++] = k;
+	return ng;
+}
+
+/* One matrix: the cells of group KEY, o->rows down and o->cols across. */
+static void matrix_model(const struct results *res, const struct table_opts *o, const char **gf,
+			 int ng, const char *key, struct model *m)
+{
+	struct strlist rl = {0}, cl = {0};
+	int *ri = calloc(res->ncells + 1, sizeof(int)), *ci = calloc(res->ncells + 1, sizeof(int));
+	for (size_t i = 0; ri && ci && i < res->ncells; i++) {
+		json_t *fl = res->cells[i].fields;
+		char *k = group_key(fl, gf, ng);
+		bool mine = k && !strcmp(k, key);
+		free(k);
+		ri[i] = ci[i] = -1;
+		if (!mine)
+			continue;
+		ri[i] = strlist_add(&rl, table_field_label(fl, o->rows));
+		ci[i] = strlist_add(&cl, table_field_label(fl, o->cols));
 	}
-	for (int g = 0; g < ngroups; g++) {
-		json_t *mine = json_array();
-		json_array_foreach(cells, i, c)
-		{
-			char *k = group_key(json_object_get(c, "fields"), gf, ng);
-			if (!strcmp(k, groups[g]))
-				json_array_append(mine, c);
-			free(k);
-		}
-		char *rl[256], *cl[256];
-		int nr = labels(mine, o->rows, rl, 256), nc = labels(mine, o->cols, cl, 256);
+	m->ncols = cl.n + 1;
+	m->first_result = 1;
+	m->head = row_new(m);
+	if (asprintf(&m->head[0], "%s \\ %s", o->rows, o->cols) < 0)
+		m->head[0] = strdup("");
+	for (int k = 0; k < cl.n; k++)
+		m->head[k + 1] = strdup(cl.s[k]);
+	m->caption = caption_for(res, ng ? key : NULL, o->symbols);
+	for (int r = 0; r < rl.n; r++) {
+		char **row = row_new(m);
+		row[0] = strdup(rl.s[r]);
+		for (size_t i = 0; ri && ci && i < res->ncells; i++)
+			if (ri[i] == r && ci[i] >= 0 && !row[ci[i] + 1])
+				row[ci[i] + 1] = result_text(&res->cells[i], o->symbols);
+		for (int k = 0; k < cl.n; k++)
+			if (!row[k + 1])
+				row[k + 1] = strdup("");
+		model_row(m, row);
+	}
+	free(ri);
+	free(ci);
+	strlist_free(&rl);
+	strlist_free(&cl);
+}
+
+static int matrix_layout(const struct results *res, const struct table_opts *o, FILE *f,
+			 struct perr *err)
+{
+	if (check_axis(o->rows, err) < 0 || check_axis(o->cols, err) < 0)
+		return -1;
+	const char *gf[NFIELDS];
+	int ng = group_fields(res, o, gf);
+	struct strlist groups = {0};
+	for (size_t i = 0; i < res->ncells; i++)
+		strlist_add(&groups, group_key(res->cells[i].fields, gf, ng));
+	for (int g = 0; g < groups.n; g++) {
 		struct model m = {0};
-		m.ncols = nc + 1;
-		m.first_result = 1;
-		m.head = calloc((size_t)m.ncols, sizeof(char *));
-		if (asprintf(&m.head[0], "%s \\ %s", o->rows, o->cols) < 0)
-			m.head[0] = strdup("");
-		for (int k = 0; k < nc; k++)
-			m.head[k + 1] = strdup(cl[k]);
-		m.caption = caption_for(res, ng ? groups[g] : NULL, o->symbols);
-		for (int r = 0; r < nr; r++) {
-			char **row = calloc((size_t)m.ncols, sizeof(char *));
-			row[0] = strdup(rl[r]);
-			for (int k = 0; k < nc; k++) {
-				size_t j;
-				json_t *cc;
-				json_array_foreach(mine, j, cc)
-				{
-					json_t *fl = json_object_get(cc, "fields");
-					char *a = field_label(fl, o->rows),
-					     *b = field_label(fl, o->cols);
-					if (!row[k + 1] && !strcmp(a, rl[r]) && !strcmp(b, cl[k]))
-						row[k + 1] = result_text(cc, o->symbols);
-					free(a);
-					free(b);
-				}
-				if (!row[k + 1])
-					row[k + 1] = strdup("");
-			}
-			model_row(&m, row);
-		}
+		matrix_model(res, o, gf, ng, groups.s[g], &m);
 		if (g && o->format != TF_CSV && o->format != TF_HTML)
 			fputc('\n', f);
 		render(&m, o->format, f);
 		model_free(&m);
-		for (int k = 0; k < nr; k++)
-			free(rl[k]);
-		for (int k = 0; k < nc; k++)
-			free(cl[k]);
-		json_decref(mine);
-		free(groups[g]);
 	}
+	strlist_free(&groups);
 	return 0;
 }
 
-int table_render(json_t *res, const struct table_opts *o, FILE *f, struct perr *err)
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<title>punchlab results</title>\n<style>\nbody { font-family: sans-serif; }\n"
+    "table { border-collapse: collapse; margin: 1em 0; }\n"
+    "th, td { border: 1px solid #999; padding: 0.3em 0.7em; text-align: center; }\n"
+    "caption { caption-side: bottom; font-size: 90%; padding-top: 0.5em; }\n"
+    "</style>\n</head>\n<body>\n";
+
+int table_render(const struct results *res, const struct table_opts *o, FILE *f,
+		 struct perr *err)
 {
 	if (o->format == TF_HTML)
-		fputs(
-		    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<title>punchlab results</title>\n<style>\nbody { font-family: sans-serif; }\n"
-		    "table { border-collapse: collapse; margin: 1em 0; }\n"
-		    "th, td { border: 1px solid #999; padding: 0.3em 0.7em; text-align: center; }\n"
-		    "caption { caption-side: bottom; font-size: 90%; padding-top: 0.5em; }\n"
-		    "</style>\n</head>\n<body>\n",
-		    f);
+		fputs(html_head, f);
 	int rc = 0;
-	if (o->rows && o->cols) {
+	if (o->layout == TL_MATRIX || (o->rows && o->cols)) {
 		rc = matrix_layout(res, o, f, err);
 	} else {
 		struct model m = {0};
-		paper_layout(res, o, &m);
+		if (o->layout == TL_SUMMARY)
+			summary_layout(res, &m);
+		else
+			paper_layout(res, o, &m);
 		render(&m, o->format, f);
 		model_free(&m);
 	}

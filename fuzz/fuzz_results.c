@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* libFuzzer target: the results reader (through a file, as the commands read it). */
-#include "run/runner.h"
+#include "results/results.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fwrite(data, 1, size, f);
 	fclose(f);
-	json_t *r = NULL;
+	struct results *r = NULL;
 	struct perr err;
 	if (results_load(path, &r, &err) == 0)
-		json_decref(r);
+		results_free(r);
 	return 0;
 }

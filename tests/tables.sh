@@ -45,7 +45,7 @@ PY
 n=$((n + 1))
 rc=0
 "$PL" table "$SRC/tests/data/results/newer.json" > /dev/null 2> /tmp/punchlab-table-$$.err || rc=$?
-if [ $rc = 1 ] && grep -q "newer.json:1:43: results format version 2 is newer" /tmp/punchlab-table-$$.err; then
+if [ $rc = 1 ] && grep -q "newer.json:1:43: results format version 3 is newer" /tmp/punchlab-table-$$.err; then
 	echo "ok $n - a newer results version is refused with FILE:LINE:COL"
 else
 	echo "not ok $n - newer version: rc $rc"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "analysis/export.h"
 #include "commands.h"
-#include "run/runner.h"
+#include "export.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -33,13 +32,15 @@ int export_main(int argc, char *argv[])
 		fputs(export_usage, stderr);
 		return EXIT_USAGE;
 	}
-	json_t *res;
+	struct results *res;
 	struct perr err;
 	if (results_load(file, &res, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	export_csv(res, stdout);
-	json_decref(res);
-	return EXIT_OK;
+	int rc = export_csv(res, stdout, &err);
+	results_free(res);
+	if (rc < 0)
+		fprintf(stderr, "%s\n", err.msg);
+	return rc < 0 ? EXIT_FAIL : EXIT_OK;
 }

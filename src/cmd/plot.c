@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "analysis/plot.h"
 #include "commands.h"
-#include "run/runner.h"
+#include "plot.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +36,7 @@ int plot_main(int argc, char *argv[])
 		fputs(plot_usage, stderr);
 		return EXIT_USAGE;
 	}
-	json_t *res;
+	struct results *res;
 	struct perr err;
 	if (results_load(file, &res, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -48,12 +47,12 @@ int plot_main(int argc, char *argv[])
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
 		fprintf(stderr, "punchlab plot: cannot write %s\n", tmp);
-		json_decref(res);
+		results_free(res);
 		return EXIT_FAIL;
 	}
 	int rc =
 	    !strcmp(kind, "heatmap") ? plot_heatmap(res, f, &err) : plot_curve(res, x, f, &err);
-	json_decref(res);
+	results_free(res);
 	if (fclose(f) != 0 || rc < 0 || rename(tmp, out) < 0) {
 		remove(tmp);
 		fprintf(stderr, "punchlab plot: %s\n", rc < 0 ? err.msg : "cannot write the plot");

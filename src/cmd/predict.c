@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "analysis/predict.h"
+#include "predict.h"
 #include "commands.h"
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,25 +20,26 @@ const char predict_usage[] =
 int predict_main(int argc, char *argv[])
 {
 	const char *heur = "all";
-	int ks[16] = {1, 2, 4, 8}, nk = 4;
+	int ks[PREDICT_MAX_K] = {1, 2, 4, 8}, nk = 4;
 	bool dump = false;
-	struct traces ts = {0};
 	struct perr err;
-	int nfiles = 0;
+	const char **files = calloc((size_t)argc + 1, sizeof(char *));
+	int nfiles = 0, rc = EXIT_USAGE;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; files && i < argc; i++) {
 		if (!strcmp(argv[i], "--heuristic") && i + 1 < argc) {
 			heur = argv[++i];
 		} else if (!strcmp(argv[i], "--k") && i + 1 < argc) {
 			nk = 0;
-			for (char *p = argv[++i], *end; *p && nk < 16; p = *end ? end + 1 : end) {
+			for (char *p = argv[++i], *end; *p && nk < PREDICT_MAX_K;
+			     p = *end ? end + 1 : end) {
 				long v = strtol(p, &end, 10);
 				if (end == p || v < 1 || v > 64 || (nk && v <= ks[nk - 1]) ||
 				    (*end && *end != ',')) {
 					fprintf(stderr, "punchlab predict: --k wants ascending "
 							"numbers 1 to 64, "
 							"like 1,2,4,8\n");
-					traces_free(&ts);
+					free(files);
 					return EXIT_USAGE;
 				}
 				ks[nk++] = (int)v;
@@ -46,30 +47,32 @@ int predict_main(int argc, char *argv[])
 		} else if (!strcmp(argv[i], "--dump")) {
 			dump = true;
 		} else if (argv[i][0] != '-') {
-			if (traces_load(&ts, argv[i], &err) < 0) {
-				fprintf(stderr, "%s\n", err.msg);
-				traces_free(&ts);
-				return EXIT_FAIL;
-			}
-			nfiles++;
+			files[nfiles++] = argv[i];
 		} else {
-			fputs(predict_usage, stderr);
-			traces_free(&ts);
-			return EXIT_USAGE;
+			nfiles = 0;
+			break;
 		}
 	}
 	if (!nfiles || !nk) {
 		fputs(predict_usage, stderr);
-		traces_free(&ts);
+		free(files);
 		return EXIT_USAGE;
 	}
-	int rc = EXIT_OK;
-	if (dump)
-		traces_write(&ts, stdout);
-	else if (predict_report(&ts, heur, ks, nk, stdout, &err) < 0) {
+	struct predict *p;
+	if (predict_new(heur, ks, nk, &p, &err) < 0) {
 		fprintf(stderr, "punchlab predict: %s\n", err.msg);
-		rc = EXIT_USAGE;
+		free(files);
+		return EXIT_USAGE;
 	}
-	traces_free(&ts);
+	rc = EXIT_OK;
+	for (int i = 0; i < nfiles && rc == EXIT_OK; i++)
+		if (predict_add_file(p, files[i], dump ? stdout : NULL, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = EXIT_FAIL;
+		}
+	if (rc == EXIT_OK && !dump)
+		predict_report(p, stdout);
+	predict_free(p);
+	free(files);
 	return rc;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "commands.h"
 #include "run/runner.h"
+#include "table.h"
 #include "run/suite.h"
 #include "util/fs.h"
 #include <errno.h>
@@ -141,24 +142,7 @@ int run_main(int argc, char *argv[])
 		suite_free(s);
 		return EXIT_OK;
 	}
-	if (resume) {
-		if (results_load(resume, &o.resume, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			suite_free(s);
-			return EXIT_FAIL;
-		}
-		const char *h = json_string_value(
-		    json_object_get(json_object_get(o.resume, "suite"), "sha256"));
-		if (!h || strcmp(h, s->hash)) {
-			fprintf(stderr,
-				"punchlab run: %s is a run of another suite (or of another version "
-				"of %s)\n",
-				resume, argv[optind]);
-			json_decref(o.resume);
-			suite_free(s);
-			return EXIT_FAIL;
-		}
-	}
+	o.resume = resume;
 	char cmdline[1024] = "punchlab";
 	size_t n = strlen(cmdline);
 	for (int i = 0; i < argc && n < sizeof(cmdline) - 2; i++)
@@ -170,17 +154,17 @@ int run_main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	char path[4096];
-	int rc = run_suite(s, &o, path, sizeof(path), &err);
+	struct results *res;
+	int rc = run_suite(s, &o, path, sizeof(path), &res, &err);
 	suite_free(s);
-	json_decref(o.resume);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab run: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	json_t *res = json_load_file(path, 0, NULL);
-	if (!quiet && res)
-		run_print_table(res, stdout);
-	json_decref(res);
+	struct table_opts t = {.format = TF_TEXT, .layout = TL_SUMMARY};
+	if (!quiet)
+		table_render(res, &t, stdout, &err);
+	results_free(res);
 	fflush(stdout);
 	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
 	return rc == 1 ? 130 : EXIT_OK;
@@ -208,14 +192,14 @@ int merge_main(int argc, char *argv[])
 	}
 	char path[4096];
 	struct perr err;
-	if (run_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &err) < 0) {
+	struct results *res;
+	if (results_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &res, &err) < 0) {
 		fprintf(stderr, "punchlab merge: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	json_t *res = json_load_file(path, 0, NULL);
-	if (res)
-		run_print_table(res, stdout);
-	json_decref(res);
+	struct table_opts t = {.format = TF_TEXT, .layout = TL_SUMMARY};
+	table_render(res, &t, stdout, &err);
+	results_free(res);
 	fflush(stdout);
 	fprintf(stderr, "results: %s\n", path);
 	return EXIT_OK;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "analysis/diff.h"
-#include "analysis/table.h"
 #include "commands.h"
-#include "run/runner.h"
+#include "diff.h"
+#include "table.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +27,10 @@ int table_main(int argc, char *argv[])
 	    {"symbols", required_argument, NULL, 's'},
 	    {"rows", required_argument, NULL, 'r'},
 	    {"cols", required_argument, NULL, 'c'},
+	    {"layout", required_argument, NULL, 'l'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct table_opts o = {TF_TEXT, TS_PAPER, NULL, NULL};
+	struct table_opts o = {.format = TF_TEXT, .symbols = TS_PAPER, .layout = TL_PAPER};
 	int opt;
 
 	optind = 1;
@@ -55,6 +55,12 @@ int table_main(int argc, char *argv[])
 				return EXIT_USAGE;
 			}
 			break;
+		case 'l':
+			if (table_layout_parse(optarg, &o.layout) < 0) {
+				fprintf(stderr, "punchlab table: --layout is paper, matrix or summary\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'r':
 			o.rows = optarg;
 			break;
@@ -65,18 +71,18 @@ int table_main(int argc, char *argv[])
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || (!o.rows != !o.cols)) {
+	if (optind != argc - 1 || (!o.rows != !o.cols) || (o.layout == TL_MATRIX && !o.rows)) {
 		fputs(table_usage, stderr);
 		return EXIT_USAGE;
 	}
-	json_t *res;
+	struct results *res;
 	struct perr err;
 	if (results_load(argv[optind], &res, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	int rc = table_render(res, &o, stdout, &err);
-	json_decref(res);
+	results_free(res);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab table: %s\n", err.msg);
 		return EXIT_USAGE;
@@ -120,17 +126,17 @@ int diff_main(int argc, char *argv[])
 		fputs(diff_usage, stderr);
 		return EXIT_USAGE;
 	}
-	json_t *r[2];
+	struct results *r[2];
 	struct perr err;
 	for (int i = 0; i < 2; i++)
 		if (results_load(files[i], &r[i], &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			if (i)
-				json_decref(r[0]);
+				results_free(r[0]);
 			return EXIT_FAIL;
 		}
 	int worse = diff_results(r[0], r[1], alpha, stdout);
-	json_decref(r[0]);
-	json_decref(r[1]);
+	results_free(r[0]);
+	results_free(r[1]);
 	return worse ? EXIT_FAIL : EXIT_OK;
 }

@@ -558,6 +558,11 @@ int jdoc_load_buffer(const char *name, const char *buf, size_t len, struct jdoc 
 
 int jdoc_load_file(const char *path, struct jdoc **out, struct perr *err)
 {
+	return jdoc_load_file_max(path, JDOC_MAX_FILE, out, err);
+}
+
+int jdoc_load_file_max(const char *path, size_t max, struct jdoc **out, struct perr *err)
+{
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -571,9 +576,8 @@ int jdoc_load_file(const char *path, struct jdoc **out, struct perr *err)
 	}
 	for (;;) {
 		if (len == cap) {
-			if (cap >= JDOC_MAX_FILE) {
-				perr_set(err, path, 0, 0, "file larger than %u bytes",
-					 JDOC_MAX_FILE);
+			if (max && cap >= max) {
+				perr_set(err, path, 0, 0, "file larger than %zu bytes", max);
 				rc = -EFBIG;
 				goto out;
 			}

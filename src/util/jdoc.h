@@ -17,7 +17,10 @@
 
 struct jdoc;
 
+/* Files over 16 MiB are refused (topologies, suites); jdoc_load_file_max
+ * takes another bound (0: none). */
 int jdoc_load_file(const char *path, struct jdoc **out, struct perr *err);
+int jdoc_load_file_max(const char *path, size_t max, struct jdoc **out, struct perr *err);
 int jdoc_load_buffer(const char *name, const char *buf, size_t len, struct jdoc **out,
 		     struct perr *err);
 void jdoc_free(struct jdoc *doc);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "run/stats.h"
+#include "results/stats.h"
 #include "run/suite.h"
 
 static struct suite *parse(const char *text)

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+#include "cell.h"
+#include "capture/capture.h"
+#include "capture/timeline.h"
+#include "lab/lab.h"
+#include "lab/natstate.h"
+#include "lab/netns.h"
+#include "punch/peer.h"
+#include "punch/proxy.h"
+#include "punch/server.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVER_PORT 7777
+#define PROXY_PORT 1080
+
+/* The server or a proxy: a thread inside its node's namespace. */
+struct service {
+	pthread_t t;
+	bool started, proxy;
+	int nsfd;
+	struct srv_config srv;
+	struct proxy_config px;
+	volatile sig_atomic_t stop;
+	volatile uint16_t port; /* 0: starting, 1: failed, else listening */
+	int rc;
+};
+
+struct cpoint {
+	struct capture *cap;
+	char node[TOPO_NAME_MAX + 1];
+	uint32_t addr; /* the interface's address */
+};
+
+struct cell_lab {
+	const struct cell_job *j;
+	struct topology *t;
+	char lab[LAB_NAME_MAX + 1];
+	bool lab_built;
+	int nsfd[3]; /* server, peer a, peer b */
+	struct lab_nat **nat;
+	int nnat;
+	struct cpoint *cp;
+	int ncp;
+	struct service srv, px[2];
+	struct os_host *host[2];
+	uint32_t saddr;
+	bool determinable; /* every NAT preserves ports: a punch port can be judged */
+	char delay_mech[32];
+};
+
+static void *service_main(void *arg)
+{
+	struct service *v = arg;
+	if (setns(v->nsfd, CLONE_NEWNET) < 0) {
+		v->rc = -errno;
+	} else {
+		/* both report the port as soon as they listen */
+		v->rc = v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
+				 : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
+	}
+	if (!v->port)
+		v->port = 1;
+	return NULL;
+}
+
+static int service_start(struct service *v, const char *what, const struct cell *c,
+			 struct perr *err)
+{
+	int e = pthread_create(&v->t, NULL, service_main, v);
+	if (e) {
+		perr_set(err, c->topology, 0, 0, "cell %s: cannot start the %s thread: %s", c->id,
+			 what, strerror(e));
+		return -e;
+	}
+	v->started = true;
+	for (int i = 0; i < 2500 && !v->port; i++)
+		usleep(2000);
+	if (v->port > 1)
+		return 0;
+	perr_set(err, c->topology, 0, 0, "cell %s: the %s did not start: %s", c->id, what,
+		 v->rc ? strerror(-v->rc) : "no port within 5 s");
+	return -EIO;
+}
+
+static void service_stop(struct service *v)
+{
+	if (!v->started)
+		return;
+	v->stop = 1;
+	pthread_join(v->t, NULL);
+	v->started = false;
+}
+
+/* Applies the cell's fields to the topology it was loaded from. */
+static void patch_nats(struct topology *t, const struct cell *c)
+{
+	for (int i = 0; i < t->nnodes; i++) {
+		struct topo_node *n = &t->nodes[i];
+		if (!n->is_nat || n->ruleset)
+			continue;
+		if (c->nat[0]) {
+			bool hairpin = n->nat.hairpin;
+			n->nat = nat_preset_by_name(c->nat)->profile;
+			n->nat.hairpin = hairpin;
+		}
+		if (c->hairpin >= 0)
+			n->nat.hairpin = c->hairpin;
+	}
+}
+
+/* The topology says which links are delayed; the cell says by how much. */
+static void patch_delay(struct impair *l, double delay_ms)
+{
+	if (l->delay_ms <= 0)
+		return;
+	l->delay_ms = delay_ms;
+	if (l->jitter_ms > delay_ms)
+		l->jitter_ms = delay_ms;
+}
+
+static void patch_topology(struct topology *t, const struct cell *c)
+{
+	patch_nats(t, c);
+	if (c->delay_ms < 0)
+		return;
+	for (int s = 0; s < t->nsegs; s++) {
+		patch_delay(&t->segs[s].medium, c->delay_ms);
+		for (int m = 0; m < t->segs[s].nmembers; m++)
+			patch_delay(&t->segs[s].members[m].link, c->delay_ms);
+	}
+}
+
+static bool all_nats_preserve(const struct topology *t)
+{
+	for (int i = 0; i < t->nnodes; i++)
+		if (t->nodes[i].is_nat &&
+		    (t->nodes[i].ruleset || t->nodes[i].nat.port != NAT_PORT_PRESERVE))
+			return false;
+	return true;
+}
+
+static uint64_t cell_seed(const struct suite *s, const struct cell *c, int side)
+{
+	uint64_t h = s->seed * 0x9e3779b97f4a7c15ull;
+	for (const char *p = c->id; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h ^ (uint64_t)(side + 1) * 0xbf58476d1ce4e5b9ull;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- setup ---- */
+
+static int load_topology(struct cell_lab *cl, struct perr *err)
+{
+	const struct cell *c = cl->j->c;
+	if (topo_load(c->topology, &cl->t, err) < 0)
+		return -EINVAL;
+	patch_topology(cl->t, c);
+	const enum topo_role roles[3] = {ROLE_SERVER, ROLE_PEER_A, ROLE_PEER_B};
+	int node[3];
+	for (int k = 0; k < 3; k++)
+		if ((node[k] = topo_node_by_role(cl->t, roles[k])) < 0) {
+			perr_set(err, c->topology, 0, 0,
+				 "a runnable topology needs nodes with the roles "
+				 "server, peer-a and peer-b");
+			return -EINVAL;
+		}
+	cl->saddr = topo_primary_addr(cl->t, node[0]);
+	cl->determinable = all_nats_preserve(cl->t);
+	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,
+		 cl->j->index % 10000);
+	if (lab_up(cl->t, cl->lab, LAB_OWNED, NULL, err) < 0)
+		return -EIO;
+	cl->lab_built = true;
+	json_t *st = lab_state(cl->lab);
+	snprintf(cl->delay_mech, sizeof(cl->delay_mech), "%s",
+		 json_string_value(json_object_get(st, "delay_mechanism")) ?: "none");
+	json_decref(st);
+	for (int k = 0; k < 3; k++)
+		if ((cl->nsfd[k] = lab_node_nsfd(cl->lab, cl->t->nodes[node[k]].name)) < 0) {
+			perr_set(err, c->topology, 0, 0, "cell %s: cannot open the namespace of %s: %s",
+				 c->id, cl->t->nodes[node[k]].name, strerror(-cl->nsfd[k]));
+			return cl->nsfd[k];
+		}
+	return 0;
+}
+
+static int open_nats(struct cell_lab *cl, struct perr *err)
+{
+	cl->nat = calloc((size_t)cl->t->nnodes + 1, sizeof(*cl->nat));
+	if (!cl->nat)
+		return -ENOMEM;
+	for (int i = 0; i < cl->t->nnodes; i++) {
+		if (!cl->t->nodes[i].is_nat)
+			continue;
+		int e = 0;
+		if (!(cl->nat[cl->nnat] = lab_nat_open(cl->lab, &cl->t->nodes[i], &e))) {
+			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: NAT %s: %s", cl->j->c->id,
+				 cl->t->nodes[i].name, strerror(-e));
+			return e;
+		}
+		cl->nnat++;
+	}
+	return 0;
+}
+
+/* Every NAT's outside interface; with no NAT, the peers' interfaces. */
+static int start_capture_at(struct cell_lab *cl, int i, struct perr *err)
+{
+	const struct topo_node *n = &cl->t->nodes[i];
+	const struct cell_job *j = cl->j;
+	int seg = n->is_nat ? n->outside : -1;
+	for (int k = 0; seg < 0 && k < cl->t->nsegs; k++)
+		if (topo_addr_on(cl->t, i, k))
+			seg = k;
+	char pcap[PATH_MAX], cerr[256];
+	if (j->pcap_dir)
+		snprintf(pcap, sizeof(pcap), "%s/%s-%s.pcap", j->pcap_dir, j->c->id, n->name);
+	struct cpoint *p = &cl->cp[cl->ncp];
+	snprintf(p->node, sizeof(p->node), "%s", n->name);
+	p->addr = topo_addr_on(cl->t, i, seg);
+	int fd = lab_node_nsfd(cl->lab, n->name);
+	int rc = fd < 0 ? fd
+			: cap_start(&p->cap, fd, cl->t->segs[seg].name, j->pcap_dir ? pcap : NULL,
+				    cerr, sizeof(cerr));
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		perr_set(err, j->c->topology, 0, 0, "cell %s: capture on %s: %s", j->c->id, n->name,
+			 fd < 0 ? strerror(-fd) : cerr);
+		return rc;
+	}
+	cl->ncp++;
+	return 0;
+}
+
+static int start_captures(struct cell_lab *cl, struct perr *err)
+{
+	cl->cp = calloc((size_t)cl->t->nnodes + 1, sizeof(*cl->cp));
+	if (!cl->cp)
+		return -ENOMEM;
+	for (int i = 0; i < cl->t->nnodes; i++) {
+		const struct topo_node *n = &cl->t->nodes[i];
+		bool nat = n->is_nat && n->outside >= 0;
+		bool peer = cl->nnat == 0 && (n->role == ROLE_PEER_A || n->role == ROLE_PEER_B);
+		int rc = nat || peer ? start_capture_at(cl, i, err) : 0;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int start_services(struct cell_lab *cl, struct perr *err)
+{
+	const struct suite *s = cl->j->s;
+	const struct cell *c = cl->j->c;
+	srv_config_defaults(&cl->srv.srv);
+	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
+	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
+	cl->srv.srv.heuristic = heuristic_by_name(c->heuristic);
+	cl->srv.srv.guesses = c->guesses;
+	cl->srv.srv.max_rounds = s->rounds;
+	cl->srv.srv.seed = cell_seed(s, c, 2);
+	cl->srv.nsfd = cl->nsfd[0];
+	int rc = service_start(&cl->srv, "server", c, err);
+	const bool proxy[2] = {c->proxy_a, c->proxy_b};
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		if (!proxy[k])
+			continue;
+		struct service *v = &cl->px[k];
+		v->proxy = true;
+		proxy_config_defaults(&v->px);
+		v->px.listen.sin_port = htons(PROXY_PORT);
+		v->nsfd = cl->nsfd[1 + k];
+		rc = service_start(v, k ? "proxy of peer b" : "proxy of peer a", c, err);
+	}
+	return rc;
+}
+
+int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err)
+{
+	struct cell_lab *cl = calloc(1, sizeof(*cl));
+	*out = NULL;
+	if (!cl) {
+		perr_set(err, j->c->topology, 0, 0, "out of memory");
+		return -ENOMEM;
+	}
+	cl->j = j;
+	cl->nsfd[0] = cl->nsfd[1] = cl->nsfd[2] = -1;
+	int rc = load_topology(cl, err);
+	if (rc == 0)
+		rc = open_nats(cl, err);
+	if (rc == 0)
+		rc = start_captures(cl, err);
+	if (rc == 0)
+		rc = start_services(cl, err);
+	const char *os[2] = {j->c->os_a, j->c->os_b};
+	const double bg[2] = {j->c->background_a, j->c->background_b};
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		const struct os_ops *ops = os_by_name(os[k]);
+		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), bg[k])))
+			rc = -ENOMEM;
+	}
+	if (rc == -ENOMEM)
+		perr_set(err, j->c->topology, 0, 0, "cell %s: out of memory", j->c->id);
+	if (rc < 0) {
+		cell_teardown(cl, NULL);
+		return rc;
+	}
+	*out = cl;
+	return 0;
+}
+
+void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
+{
+	if (!cl)
+		return;
+	service_stop(&cl->srv);
+	for (int k = 0; k < 2; k++)
+		service_stop(&cl->px[k]);
+	for (int k = 0; k < cl->ncp; k++) {
+		struct cap_event *ev;
+		size_t n;
+		unsigned drops = 0;
+		cap_stop(cl->cp[k].cap, &ev, &n, &drops);
+		free(ev);
+		if (rep)
+			rep->capture_drops += drops;
+	}
+	free(cl->cp);
+	for (int k = 0; k < 2; k++)
+		os_host_free(cl->host[k]);
+	for (int k = 0; k < 3; k++)
+		if (cl->nsfd[k] >= 0)
+			close(cl->nsfd[k]);
+	for (int k = 0; k < cl->nnat; k++)
+		lab_nat_close(cl->nat[k]);
+	free(cl->nat);
+	struct perr err;
+	if (cl->lab_built && lab_down(cl->lab, &err) < 0)
+		fprintf(stderr, "punchlab: lab %s: %s (punchlab cleanup removes it)\n", cl->lab,
+			err.msg);
+	if (rep)
+		snprintf(rep->delay_mechanism, sizeof(rep->delay_mechanism), "%s", cl->delay_mech);
+	topo_free(cl->t);
+	free(cl);
+}
+
+/* ---- one trial ---- */
+
+struct peer_thread {
+	pthread_t t;
+	int nsfd;
+	struct peer_config cfg;
+	json_t *result;
+};
+
+static void *peer_main(void *arg)
+{
+	struct peer_thread *pt = arg;
+	if (setns(pt->nsfd, CLONE_NEWNET) < 0) {
+		pt->result = json_pack("{s:b, s:s, s:s}", "connected", 0, "reason", "server-error",
+				       "error", "cannot enter the peer's namespace");
+		return NULL;
+	}
+	peer_run(&pt->cfg, &pt->result);
+	return NULL;
+}
+
+static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int trial,
+		       const struct sockaddr_in *sa, const uint8_t *tok)
+{
+	const struct suite *s = cl->j->s;
+	const struct cell *c = cl->j->c;
+	memset(pt, 0, sizeof(*pt));
+	peer_config_defaults(&pt->cfg);
+	pt->cfg.server = *sa;
+	memcpy(pt->cfg.session, tok, PROTO_TOKEN_LEN);
+	pt->cfg.role = k ? 'b' : 'a';
+	pt->cfg.os = os_by_name(k ? c->os_b : c->os_a);
+	pt->cfg.host = cl->host[k];
+	pt->cfg.probes = s->probes;
+	pt->cfg.rounds = s->rounds;
+	pt->cfg.bytes = 64;
+	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
+	pt->cfg.skew_ms = k ? c->skew_ms : 0;
+	if (k ? c->proxy_b : c->proxy_a) {
+		pt->cfg.use_proxy = true;
+		pt->cfg.proxy.sin_family = AF_INET;
+		pt->cfg.proxy.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		pt->cfg.proxy.sin_port = htons(PROXY_PORT);
+	}
+	pt->nsfd = cl->nsfd[1 + k];
+}
+
+/* Both peers at once; 0, or -errno when a thread could not start. */
+static int run_peers(struct cell_lab *cl, int trial, const struct sockaddr_in *sa,
+		     const uint8_t *tok, json_t **a, json_t **b, struct perr *err)
+{
+	struct peer_thread pt[2];
+	int started = 0, e = 0;
+	for (int k = 0; k < 2 && !e; k++) {
+		peer_setup(cl, &pt[k], k, trial, sa, tok);
+		if (!(e = pthread_create(&pt[k].t, NULL, peer_main, &pt[k])))
+			started++;
+	}
+	for (int k = 0; k < started; k++)
+		pthread_join(pt[k].t, NULL);
+	*a = pt[0].result;
+	*b = started == 2 ? pt[1].result : NULL;
+	if (e) {
+		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: cannot start a peer thread: %s",
+			 cl->j->c->id, strerror(e));
+		json_decref(*a);
+		json_decref(*b);
+		*a = *b = NULL;
+	}
+	return -e;
+}
+
+static int endpoint_port(json_t *r, const char *key)
+{
+	const char *s = json_string_value(json_object_get(r, key));
+	const char *colon = s ? strrchr(s, ':') : NULL;
+	return colon ? atoi(colon + 1) : -1;
+}
+
+/* Did S's last candidates for SIDE contain SIDE's punch port? (OTHER holds them) */
+static json_t *hit_of(json_t *side, json_t *other, bool determinable)
+{
+	int port = endpoint_port(side, "local");
+	json_t *rounds = json_object_get(other, "ports_predicted");
+	json_t *last = json_array_get(rounds, json_array_size(rounds) - 1);
+	if (!determinable || port < 0 || !last)
+		return json_null();
+	size_t i;
+	json_t *p;
+	json_array_foreach(last, i, p) if (json_integer_value(p) == port) return json_true();
+	return json_false();
+}
+
+static json_t *capture_record(struct cell_lab *cl, double t0)
+{
+	struct cap_point_events *pts = calloc((size_t)cl->ncp + 1, sizeof(*pts));
+	double t1 = wall_s();
+	/* no wait for pcap: the trial's last SYN or RST went by milliseconds
+	 * before the peers reported, and immediate mode hands packets over at once */
+	for (int i = 0; pts && i < cl->ncp; i++) {
+		struct cap_event *ev = NULL;
+		pts[i].node = cl->cp[i].node;
+		pts[i].addr = cl->cp[i].addr;
+		cap_take(cl->cp[i].cap, t1, &ev, &pts[i].n);
+		pts[i].ev = ev;
+	}
+	json_t *rec = cap_trial_record(pts, pts ? cl->ncp : 0, t0, cl->saddr);
+	for (int i = 0; pts && i < cl->ncp; i++)
+		free((void *)pts[i].ev);
+	free(pts);
+	return rec;
+}
+
+static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b, json_t *capj)
+{
+	bool ok = json_is_true(json_object_get(a, "connected")) &&
+		  json_is_true(json_object_get(b, "connected"));
+	json_t *why = json_object_get(a, "reason");
+	if (!why || json_is_null(why))
+		why = json_object_get(b, "reason");
+	return json_pack("{s:s, s:i, s:b, s:O, s:O, s:O, s:{s:o, s:o}, s:o, s:o, s:o}", "cell",
+			 cl->j->c->id, "trial", trial, "connected", ok, "rounds",
+			 json_object_get(a, "rounds"), "time_to_connect_ms",
+			 ok ? json_object_get(a, "time_to_connect_ms") : json_null(), "reason",
+			 ok || !why ? json_null() : why, "prediction_hit", "a",
+			 hit_of(a, b, cl->determinable), "b", hit_of(b, a, cl->determinable), "a",
+			 a, "b", b, "capture", capj);
+}
+
+/* Every trial starts from clean NATs: no mapping of the last one. */
+static int reset_nats(struct cell_lab *cl, struct perr *err)
+{
+	for (int k = 0; k < cl->nnat && !cl->j->s->keep_conntrack; k++) {
+		int rc = lab_nat_reset(cl->nat[k]);
+		if (rc < 0) {
+			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: cannot reset a NAT: %s",
+				 cl->j->c->id, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int open_session(struct cell_lab *cl, const struct sockaddr_in *sa, uint8_t *tok,
+			struct perr *err)
+{
+	char e[256];
+	int saved, rc = netns_enter(cl->nsfd[1], &saved);
+	if (rc < 0) {
+		snprintf(e, sizeof(e), "cannot enter peer a's namespace: %s", strerror(-rc));
+	} else {
+		rc = peer_open_session(sa, tok, e, sizeof(e));
+		netns_leave(saved);
+	}
+	if (rc < 0)
+		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: cannot open a session: %s",
+			 cl->j->c->id, e);
+	return rc < 0 ? -EIO : 0;
+}
+
+int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
+{
+	double t0 = wall_s();
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(SERVER_PORT),
+				 .sin_addr.s_addr = cl->saddr};
+	uint8_t tok[PROTO_TOKEN_LEN];
+	json_t *a, *b;
+	*out = NULL;
+	int rc = reset_nats(cl, err);
+	if (rc == 0)
+		rc = open_session(cl, &sa, tok, err);
+	if (rc == 0)
+		rc = run_peers(cl, trial, &sa, tok, &a, &b, err);
+	if (rc < 0)
+		return rc;
+	*out = trial_record(cl, trial, a, b, capture_record(cl, t0));
+	if (!*out) {
+		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: out of memory", cl->j->c->id);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err)
+{
+	struct cell_lab *cl;
+	int rc = cell_setup(j, &cl, err);
+	for (int trial = j->first_trial; rc == 0 && trial < j->trials; trial++) {
+		if (j->stop && *j->stop)
+			break;
+		json_t *tr;
+		rc = cell_trial(cl, trial, &tr, err);
+		if (rc == 0)
+			rc = j->on_trial(j->ctx, tr);
+		json_decref(tr);
+	}
+	cell_teardown(cl, rep);
+	return rc;
+}
