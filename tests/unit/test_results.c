@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: MIT
+/* src/results/: written, read back, streamed, merged, refused when broken. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "results/results.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/punchlab-results-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(results, .init = mkdir_tmp, .fini = rm_tmp);
+
+static json_t *trial(const char *cell, int n, bool ok, const char *why, double ttc, int rounds)
+{
+	return json_pack("{s:s, s:i, s:b, s:i, s:o, s:o, s:{s:b, s:n}}", "cell", cell, "trial", n,
+			 "connected", ok, "rounds", rounds,
+			 "time_to_connect_ms", ok ? json_real(ttc) : json_null(), "reason",
+			 ok ? json_null() : json_string(why), "prediction_hit", "a", ok, "b");
+}
+
+/* A run of two cells: A 3/4 connected, B 0/1 (mispredicted). */
+static void write_run(const char *sha, char *path, size_t len, struct results **out)
+{
+	struct results_writer *w;
+	struct perr err;
+	json_t *h = json_pack("{s:s}", "suite_sha256", sha);
+	cr_assert_eq(rw_open(dir, "t", h, &w, &err), 0, "%s", err.msg);
+	json_decref(h);
+	json_t *fa = json_pack("{s:s}", "os_a", "windows-xp"), *fb = json_pack("{s:s}", "os_a", "x");
+	cr_assert_eq(rw_cell(w, "aaaa", fa), 0);
+	cr_assert_eq(rw_cell(w, "bbbb", fb), 0);
+	cr_assert_eq(rw_cell(w, "aaaa", fa), -EINVAL, "a cell is declared once");
+	json_decref(fa);
+	json_decref(fb);
+	const struct {
+		const char *cell;
+		bool ok;
+		double ttc;
+	} t[] = {{"aaaa", true, 100}, {"aaaa", true, 300}, {"bbbb", false, 0},
+		 {"aaaa", false, 0},  {"aaaa", true, 200}};
+	int seq[2] = {0, 0};
+	for (size_t i = 0; i < 5; i++) {
+		int *n = &seq[t[i].cell[0] == 'b'];
+		json_t *tr = trial(t[i].cell, (*n)++, t[i].ok, "mispredicted", t[i].ttc, 1 + (int)i % 2);
+		cr_assert_eq(rw_trial(w, tr, &err), 0, "%s", err.msg);
+		json_decref(tr);
+	}
+	json_t *bad = trial("cccc", 0, true, NULL, 1, 1);
+	cr_assert_lt(rw_trial(w, bad, &err), 0, "a trial of an undeclared cell is refused");
+	json_decref(bad);
+	cr_assert_eq(rw_cell_trials(w, "aaaa"), 4);
+	json_t *md = json_pack("{s:s}", "start_utc", "2026-01-01T00:00:00Z");
+	json_t *su = json_pack("{s:s, s:s, s:i}", "file", "/x/t.json", "sha256", sha, "trials", 4);
+	cr_assert_eq(rw_finish(w, md, su, path, len, out, &err), 0, "%s", err.msg);
+	json_decref(md);
+	json_decref(su);
+	rw_free(w);
+}
+
+static void check_cells(const struct results *r)
+{
+	cr_assert_eq(r->version, RESULTS_VERSION);
+	cr_assert_eq(r->ncells, 2);
+	cr_assert_eq(r->ntrials, 5);
+	const struct rcell *a = results_cell(r, "aaaa"), *b = results_cell(r, "bbbb");
+	cr_assert(a && b);
+	cr_assert_eq(a->n, 4);
+	cr_assert_eq(a->k, 3);
+	cr_assert_float_eq(a->rate, 0.75, 1e-12);
+	cr_assert_float_eq(a->ttc_median_ms, 200, 1e-9);
+	cr_assert_float_eq(a->hit_rate, 0.75, 1e-12, "b is never judged, a is 3 of 4");
+	cr_assert_eq(a->nfail, 1);
+	cr_assert_str_eq(a->fail[0].reason, "mispredicted");
+	cr_assert_eq(b->k, 0);
+	cr_assert(isnan(b->ttc_median_ms));
+	cr_assert_str_eq(json_string_value(json_object_get(b->fields, "os_a")), "x");
+	cr_assert_null(results_cell(r, "cccc"));
+}
+
+static int count(json_t *t, const struct rcell *c, void *ctx)
+{
+	cr_assert_not_null(c, "every trial has its cell");
+	cr_assert_str_eq(json_string_value(json_object_get(t, "cell")), c->id);
+	(*(int *)ctx)++;
+	return 0;
+}
+
+Test(results, written_and_read_back)
+{
+	char path[4096];
+	struct results *w, *r;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &w);
+	check_cells(w);
+	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
+	check_cells(r);
+	int n = 0;
+	cr_assert_eq(results_foreach_trial(r, count, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 5);
+	results_free(w);
+	results_free(r);
+}
+
+Test(results, never_over_an_existing_run)
+{
+	char p1[4096], p2[4096];
+	struct results *r1, *r2;
+	write_run("s1", p1, sizeof(p1), &r1);
+	write_run("s1", p2, sizeof(p2), &r2);
+	cr_assert_str_neq(p1, p2);
+	cr_assert_str_neq(r1->trials_path, r2->trials_path);
+	results_free(r1);
+	results_free(r2);
+}
+
+Test(results, an_unwritable_directory_is_refused_at_once)
+{
+	char file[128], sub[160];
+	struct results_writer *w;
+	struct perr err;
+	snprintf(file, sizeof(file), "%s/plain", dir);
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	snprintf(sub, sizeof(sub), "%s/runs", file);
+	cr_assert_lt(rw_open(sub, "t", NULL, &w, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "Not a directory"), "%s", err.msg);
+}
+
+/* Replaces the trials file of PATH's run with TEXT. */
+static void put_trials(const struct results *r, const char *text)
+{
+	FILE *f = fopen(r->trials_path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char header[] = "{\"format\":\"punchlab-trials\",\"version\":2}\n";
+
+static void expect_stream_error(const char *body, const char *want)
+{
+	char path[4096], text[1024];
+	struct results *r;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &r);
+	snprintf(text, sizeof(text), "%s%s", header, body);
+	put_trials(r, text);
+	int n = 0;
+	cr_assert_lt(results_foreach_trial(r, count, &n, &err), 0, "%s: no error", body);
+	cr_assert_not_null(strstr(err.msg, want), "got \"%s\", want \"%s\"", err.msg, want);
+	results_free(r);
+}
+
+Test(results, broken_trials_files_are_refused_with_their_place)
+{
+	const char *ok = "{\"cell\":\"aaaa\",\"trial\":0,\"connected\":true}\n";
+	char five[512] = "";
+	for (int i = 0; i < 4; i++)
+		strcat(five, ok);
+	char trunc[600];
+	snprintf(trunc, sizeof(trunc), "%s{\"cell\":\"aa", five);
+	expect_stream_error(trunc, ".trials.ndjson:6:1: truncated line");
+	char bad[600];
+	snprintf(bad, sizeof(bad), "%s{\"cell\": nope}\n", five);
+	expect_stream_error(bad, ".trials.ndjson:6:13: invalid token");
+	snprintf(bad, sizeof(bad), "%s{\"trial\":0}\n", five);
+	expect_stream_error(bad, ".trials.ndjson:6:1: a trial needs \"cell\"");
+	expect_stream_error(five, "holds 4 trials, but t-");
+	expect_stream_error("", "holds 0 trials");
+}
+
+Test(results, a_newer_trials_file_is_refused)
+{
+	char path[4096];
+	struct results *r;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &r);
+	put_trials(r, "{\"format\":\"punchlab-trials\",\"version\":99}\n");
+	struct trial_reader *tr;
+	cr_assert_lt(trials_open(r, &tr, &err), 0);
+	cr_assert_not_null(strstr(err.msg, ":1:1: trials format version 99 is newer"), "%s",
+			   err.msg);
+	results_free(r);
+}
+
+Test(results, gzipped_trials_are_found_and_read)
+{
+	char path[4096], buf[65536];
+	struct results *w, *r;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &w);
+	FILE *in = fopen(w->trials_path, "r");
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	char gzpath[4200];
+	snprintf(gzpath, sizeof(gzpath), "%s.gz", w->trials_path);
+	gzFile gz = gzopen(gzpath, "wb");
+	cr_assert_eq(gzwrite(gz, buf, (unsigned)n), (int)n);
+	gzclose(gz);
+	cr_assert_eq(unlink(w->trials_path), 0);
+	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(r->trials_path, gzpath);
+	int k = 0;
+	cr_assert_eq(results_foreach_trial(r, count, &k, &err), 0, "%s", err.msg);
+	cr_assert_eq(k, 5);
+	/* and without either, the summaries still read but the trials say so */
+	cr_assert_eq(unlink(gzpath), 0);
+	results_free(r);
+	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
+	cr_assert_lt(results_foreach_trial(r, count, &k, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "is missing"), "%s", err.msg);
+	results_free(w);
+	results_free(r);
+}
+
+Test(results, version_1_still_reads)
+{
+	struct results *r;
+	struct perr err;
+	cr_assert_eq(results_load(SOURCE_ROOT "/tests/data/results/fixture.json", &r, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(r->version, 1);
+	cr_assert_eq(r->ncells, 6);
+	int n = 0;
+	cr_assert_eq(results_foreach_trial(r, count, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq((size_t)n, r->ntrials);
+	results_free(r);
+	cr_assert_lt(results_load(SOURCE_ROOT "/tests/data/results/newer.json", &r, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "version 3 is newer than this punchlab reads (2)"), "%s",
+			   err.msg);
+}
+
+Test(results, merge_joins_shards_and_refuses_duplicates)
+{
+	char p1[4096], p2[4096], out[4096];
+	struct results *r1, *r2, *m;
+	struct perr err;
+	write_run("s1", p1, sizeof(p1), &r1);
+	write_run("s1", p2, sizeof(p2), &r2);
+	const char *both[] = {p1, p2};
+	cr_assert_lt(results_merge(both, 2, dir, NULL, out, sizeof(out), &m, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "trial aaaa/0 is in two of the files"), "%s", err.msg);
+	/* shards: the second file's trials are renumbered as another part of the run */
+	put_trials(r2, "{\"format\":\"punchlab-trials\",\"version\":2}\n"
+		       "{\"cell\":\"aaaa\",\"trial\":7,\"connected\":false,\"reason\":\"rst\"}\n"
+		       "{\"cell\":\"bbbb\",\"trial\":7,\"connected\":true}\n"
+		       "{\"cell\":\"bbbb\",\"trial\":8,\"connected\":true}\n"
+		       "{\"cell\":\"aaaa\",\"trial\":8,\"connected\":true}\n"
+		       "{\"cell\":\"aaaa\",\"trial\":9,\"connected\":true}\n");
+	cr_assert_eq(results_merge(both, 2, dir, "m", out, sizeof(out), &m, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(m->ntrials, 10);
+	const struct rcell *a = results_cell(m, "aaaa"), *b = results_cell(m, "bbbb");
+	cr_assert_eq(a->n, 7);
+	cr_assert_eq(a->k, 5);
+	cr_assert_eq(b->n, 3);
+	cr_assert_eq(b->k, 2);
+	cr_assert_eq(a->nfail, 2, "mispredicted and rst");
+	results_free(m);
+	write_run("s2", p2, sizeof(p2), &m);
+	cr_assert_lt(results_merge(both, 2, dir, NULL, out, sizeof(out), NULL, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "another suite"), "%s", err.msg);
+	results_free(m);
+	results_free(r1);
+	results_free(r2);
+}
+
+Test(results, copy_trials_keeps_at_most_the_limit)
+{
+	char path[4096];
+	struct results *r;
+	struct results_writer *w;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &r);
+	cr_assert_eq(rw_open(dir, "resumed", NULL, &w, &err), 0, "%s", err.msg);
+	cr_assert_eq(rw_cell(w, "aaaa", NULL), 0);
+	cr_assert_eq(rw_copy_trials(w, r, NULL, 2, &err), 0, "%s", err.msg);
+	cr_assert_eq(rw_cell_trials(w, "aaaa"), 2);
+	cr_assert_eq(rw_cell_trials(w, "bbbb"), 0, "undeclared cells are left out");
+	/* from the trials file alone, as after a kill */
+	cr_assert_eq(rw_cell(w, "bbbb", NULL), 0);
+	cr_assert_eq(rw_copy_trials(w, NULL, r->trials_path, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(rw_cell_trials(w, "aaaa"), 6);
+	cr_assert_eq(rw_cell_trials(w, "bbbb"), 1);
+	rw_free(w);
+	results_free(r);
+}
+
+Test(results, malformed_envelopes_point_at_the_value)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"[]", ":1:1: not a punchlab results file"},
+	    {"{\"format\": \"x\"}", ":1:12: not a punchlab results file"},
+	    {"{\"format\": \"punchlab-results\", \"version\": 2, \"metadata\": {}, \"suite\": {},"
+	     " \"cells\": [], \"trials_file\": \"a/b\", \"trials_count\": 0}",
+	     ":1:103: \"trials_file\" must name a file beside this one"},
+	    {"{\"format\": \"punchlab-results\", \"version\": 2, \"metadata\": {}, \"suite\": {},"
+	     " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 3}]}",
+	     ":1:137: a cell needs \"successes\", a whole number from 0 to its trials"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[128];
+		struct results *r;
+		struct perr err;
+		snprintf(path, sizeof(path), "%s/bad%zu.json", dir, i);
+		FILE *f = fopen(path, "w");
+		fputs(cases[i].text, f);
+		fclose(f);
+		cr_assert_lt(results_load(path, &r, &err), 0, "case %zu loaded", i);
+		cr_assert_not_null(strstr(err.msg, cases[i].want), "case %zu: got \"%s\", want \"%s\"",
+				   i, err.msg, cases[i].want);
+	}
+}
