@@ -101,7 +101,7 @@ int export_csv(const struct results *res, FILE *f, struct perr *err)
 	size_t i;
 	json_array_foreach(x.names, i, v) field(f, json_string_value(v), false);
 	fputs("\r\n", f);
-	int rc = results_foreach_trial(res, row, &x, err);
+	int rc = results_foreach_trial(res, TRIALS_NO_TIMELINE, row, &x, err);
 	if (rc == -EIO)
 		perr_set(err, "stdout", 0, 0, "cannot write: %s", strerror(errno));
 	json_decref(x.names);

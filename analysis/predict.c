@@ -219,7 +219,7 @@ int predict_add_file(struct predict *p, const char *path, FILE *dump, struct per
 		struct results *res;
 		if ((rc = results_load(path, &res, err)) < 0)
 			return rc;
-		rc = results_foreach_trial(res, from_trial, p, err);
+		rc = results_foreach_trial(res, TRIALS_NO_TIMELINE, from_trial, p, err);
 		if (rc == -ENOMEM)
 			perr_set(err, path, 0, 0, "out of memory");
 		results_free(res);

@@ -16,11 +16,9 @@ struct merge {
 	bool interrupted;
 };
 
-static int take_trial(json_t *t, const struct rcell *cell, void *ctx)
+static int take_trial(struct merge *m, json_t *t, const char *line, size_t len)
 {
-	struct merge *m = ctx;
 	char key[96];
-	(void)cell;
 	snprintf(key, sizeof(key), "%s/%lld", json_string_value(json_object_get(t, "cell")),
 		 (long long)json_integer_value(json_object_get(t, "trial")));
 	if (json_object_get(m->seen, key)) {
@@ -28,7 +26,7 @@ static int take_trial(json_t *t, const struct rcell *cell, void *ctx)
 		return -EINVAL;
 	}
 	json_object_set_new(m->seen, key, json_true());
-	return rw_trial(m->w, t, m->err);
+	return rw_trial_line(m->w, t, line, len, m->err);
 }
 
 /* One input: same suite as the first, its cells declared, its trials taken. */
@@ -52,7 +50,17 @@ static int take_file(struct merge *m, const struct results *r, const struct resu
 	for (size_t i = 0; i < r->ncells; i++)
 		rw_cell(m->w, r->cells[i].id, r->cells[i].fields); /* -EINVAL: declared already */
 	m->path = r->path;
-	return results_foreach_trial(r, take_trial, m, m->err);
+	/* the lines go over as they are: no need to serialise them again */
+	struct trial_reader *tr;
+	json_t *t;
+	int rc = trials_open(r, &tr, m->err);
+	while (rc == 0 && (rc = trials_next(tr, &t, m->err)) > 0) {
+		size_t len;
+		const char *line = trials_raw(tr, &len);
+		rc = take_trial(m, t, line, len);
+	}
+	trials_close(tr);
+	return rc;
 }
 
 /* "paper-table1-merged", from the suite's file name */

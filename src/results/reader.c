@@ -297,8 +297,9 @@ struct trial_reader {
 	const struct results *r; /* NULL: a trials file on its own */
 	size_t next;		 /* version 1: the next index */
 	gzFile gz;		 /* version 2 */
-	char *path, *line;
-	size_t cap;
+	char *path, *line, *scratch;
+	size_t cap, len, scap;
+	unsigned flags;
 	long lineno;
 	size_t count;
 	json_t *header, *cur;
@@ -312,6 +313,7 @@ void trials_close(struct trial_reader *tr)
 		gzclose(tr->gz);
 	free(tr->path);
 	free(tr->line);
+	free(tr->scratch);
 	json_decref(tr->header);
 	json_decref(tr->cur);
 	free(tr);
@@ -341,6 +343,85 @@ static long read_line(struct trial_reader *tr)
 	}
 }
 
+/* The end of the JSON value at P (before END), or NULL if it does not end. */
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	bool str = false;
+	for (; p < end; p++) {
+		if (str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				str = false;
+			continue;
+		}
+		if (*p == '"')
+			str = true;
+		else if (*p == '[' || *p == '{')
+			depth++;
+		else if (*p == ']' || *p == '}')
+			depth--;
+		else if (depth == 0 && (*p == ',' || *p == '\n'))
+			return p;
+		if (depth < 0)
+			return p; /* the end of the object holding it */
+		if (depth == 0 && (*p == ']' || *p == '}'))
+			return p + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Cuts member KEY ("\"timeline\":") out of the JSON text S (LEN bytes) in
+ * place; the new length. Inside a JSON string every quote is escaped, so
+ * the pattern matches a key only.
+ */
+static size_t drop_member(char *s, size_t len, const char *key)
+{
+	size_t klen = strlen(key);
+	char *k = memmem(s, len, key, klen), *end = s + len;
+	const char *v = k ? skip_value(k + klen, end) : NULL;
+	if (!v)
+		return len;
+	char *from = k, *to = (char *)v;
+	if (from > s && from[-1] == ',')
+		from--; /* ",KEY:VALUE" */
+	else if (to < end && *to == ',')
+		to++; /* "KEY:VALUE," */
+	memmove(from, to, (size_t)(end - to));
+	return len - (size_t)(to - from);
+}
+
+void trials_set_flags(struct trial_reader *tr, unsigned flags)
+{
+	tr->flags = flags;
+}
+
+const char *trials_raw(const struct trial_reader *tr, size_t *len)
+{
+	*len = tr->gz ? tr->len : 0;
+	return tr->gz ? tr->line : NULL;
+}
+
+/* What of the line is parsed: all of it, or a copy without the timeline. */
+static const char *parse_text(struct trial_reader *tr, size_t *len)
+{
+	*len = tr->len;
+	if (!(tr->flags & TRIALS_NO_TIMELINE) || tr->lineno == 1)
+		return tr->line;
+	if (tr->scap < tr->len) {
+		char *ns = realloc(tr->scratch, tr->len);
+		if (!ns)
+			return tr->line;
+		tr->scratch = ns;
+		tr->scap = tr->len;
+	}
+	memcpy(tr->scratch, tr->line, tr->len);
+	*len = drop_member(tr->scratch, tr->len, "\"timeline\":");
+	return tr->scratch;
+}
+
 /* The next line as JSON: 1, 0 at the end, -1 with ERR. */
 static int next_json(struct trial_reader *tr, json_t **out, struct perr *err)
 {
@@ -364,7 +445,10 @@ static int next_json(struct trial_reader *tr, json_t **out, struct perr *err)
 		return -1;
 	}
 	json_error_t je;
-	*out = json_loadb(tr->line, (size_t)len, 0, &je);
+	size_t plen;
+	tr->len = (size_t)len;
+	const char *text = parse_text(tr, &plen);
+	*out = json_loadb(text, plen, 0, &je);
 	if (!*out || !json_is_object(*out)) {
 		perr_set(err, tr->path, (int)tr->lineno, *out ? 1 : je.column > 0 ? je.column : 1,
 			 "%s", *out ? "a JSON object is expected" : je.text);
@@ -488,7 +572,7 @@ int trials_next(struct trial_reader *tr, json_t **trial, struct perr *err)
 	return 1;
 }
 
-int results_foreach_trial(const struct results *r,
+int results_foreach_trial(const struct results *r, unsigned flags,
 			  int (*fn)(json_t *trial, const struct rcell *cell, void *ctx), void *ctx,
 			  struct perr *err)
 {
@@ -497,6 +581,7 @@ int results_foreach_trial(const struct results *r,
 	int rc = trials_open(r, &tr, err);
 	if (rc < 0)
 		return rc;
+	trials_set_flags(tr, flags);
 	while ((rc = trials_next(tr, &t, err)) > 0) {
 		rc = fn(t, results_cell(r, json_string_value(json_object_get(t, "cell"))), ctx);
 		if (rc)

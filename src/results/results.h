@@ -71,13 +71,22 @@ int trials_open_file(const char *path, struct trial_reader **out, struct perr *e
 /* The next trial: 1 (*TRIAL is the reader's until the next call), 0 at the
  * end, -1 with ERR (FILE:LINE:COL) on a malformed or truncated line. */
 int trials_next(struct trial_reader *tr, json_t **trial, struct perr *err);
+/* The current trial's line as it is in the file, newline included (NULL
+ * for version 1). */
+const char *trials_raw(const struct trial_reader *tr, size_t *len);
+
+/* Readers that want outcomes, not packets: trials come without their
+ * capture's "timeline" (most of a trial's bytes), so they parse in half the
+ * time. trials_raw still gives the whole line. */
+#define TRIALS_NO_TIMELINE 1u
+void trials_set_flags(struct trial_reader *tr, unsigned flags);
 /* The trials file's header line (version 2; NULL for version 1). */
 json_t *trials_header(const struct trial_reader *tr);
 void trials_close(struct trial_reader *tr);
 
 /* Calls FN for every trial of R with its cell (NULL when the file has no
  * summary for it); stops at FN's first non-zero return, which it returns. */
-int results_foreach_trial(const struct results *r,
+int results_foreach_trial(const struct results *r, unsigned flags,
 			  int (*fn)(json_t *trial, const struct rcell *cell, void *ctx), void *ctx,
 			  struct perr *err);
 
@@ -115,6 +124,10 @@ int rw_cell(struct results_writer *w, const char *id, json_t *fields);
 /* Appends TRIAL (it has "cell") as one line and adds it to its cell's
  * summary. Safe from several threads. */
 int rw_trial(struct results_writer *w, json_t *trial, struct perr *err);
+/* The same for a trial read from a trials file: LINE (LEN bytes, ending
+ * in a newline) is written as it is, TRIAL only summed up. */
+int rw_trial_line(struct results_writer *w, json_t *trial, const char *line, size_t len,
+		  struct perr *err);
 /* How many trials of cell ID were written so far. */
 unsigned rw_cell_trials(struct results_writer *w, const char *id);
 /* Syncs the trials, writes the summaries with METADATA and SUITE to

@@ -197,7 +197,9 @@ unsigned rw_cell_trials(struct results_writer *w, const char *id)
 	return n;
 }
 
-int rw_trial(struct results_writer *w, json_t *trial, struct perr *err)
+/* One trial: LINE (or TRIAL serialised) appended, TRIAL summed up. */
+static int add_trial(struct results_writer *w, json_t *trial, const char *line, size_t len,
+		     struct perr *err)
 {
 	int rc = 0;
 	pthread_mutex_lock(&w->mu);
@@ -205,19 +207,31 @@ int rw_trial(struct results_writer *w, json_t *trial, struct perr *err)
 	if (!c) {
 		perr_set(err, w->trials_path, 0, 0, "a trial of an unknown cell");
 		rc = -EINVAL;
-	} else if (w->error) {
+	} else if (!w->error && (line ? write_all(w->fd, line, len) : write_line(w->fd, trial)) < 0) {
+		w->error = errno;
+	}
+	if (c && w->error) {
 		rc = -w->error;
 		perr_set(err, w->trials_path, 0, 0, "cannot write: %s", strerror(w->error));
-	} else if (write_line(w->fd, trial) < 0) {
-		w->error = errno;
-		rc = -errno;
-		perr_set(err, w->trials_path, 0, 0, "cannot write: %s", strerror(errno));
-	} else {
+	} else if (c) {
 		w->ntrials++;
 		rc = cell_acc_add(&c->acc, trial);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+int rw_trial(struct results_writer *w, json_t *trial, struct perr *err)
+{
+	return add_trial(w, trial, NULL, 0, err);
+}
+
+int rw_trial_line(struct results_writer *w, json_t *trial, const char *line, size_t len,
+		  struct perr *err)
+{
+	if (!line || !len || line[len - 1] != '\n')
+		return rw_trial(w, trial, err);
+	return add_trial(w, trial, line, len, err);
 }
 
 /* The summaries, as a reader of the file would get them. */
@@ -320,39 +334,26 @@ out:
 
 /* ---- copying trials from an earlier run ---- */
 
-struct copy_ctx {
-	struct results_writer *w;
-	unsigned limit;
-	struct perr *err;
-};
-
-static int copy_one(json_t *t, struct copy_ctx *cc)
+static bool wanted(struct results_writer *w, json_t *t, unsigned limit)
 {
-	const char *id = json_string_value(json_object_get(t, "cell"));
-	pthread_mutex_lock(&cc->w->mu);
-	struct wcell *c = wcell_of(cc->w, id);
-	bool take = c && (!cc->limit || c->acc.n < cc->limit);
-	pthread_mutex_unlock(&cc->w->mu);
-	return take ? rw_trial(cc->w, t, cc->err) : 0;
-}
-
-static int copy_fn(json_t *t, const struct rcell *cell, void *ctx)
-{
-	(void)cell;
-	return copy_one(t, ctx);
+	pthread_mutex_lock(&w->mu);
+	struct wcell *c = wcell_of(w, json_string_value(json_object_get(t, "cell")));
+	bool take = c && (!limit || c->acc.n < limit);
+	pthread_mutex_unlock(&w->mu);
+	return take;
 }
 
 int rw_copy_trials(struct results_writer *w, const struct results *r, const char *path,
 		   unsigned limit, struct perr *err)
 {
-	struct copy_ctx cc = {.w = w, .limit = limit, .err = err};
-	if (r)
-		return results_foreach_trial(r, copy_fn, &cc, err);
 	struct trial_reader *tr;
 	json_t *t;
-	int rc = trials_open_file(path, &tr, err);
-	while (rc == 0 && (rc = trials_next(tr, &t, err)) > 0)
-		rc = copy_one(t, &cc);
+	int rc = r ? trials_open(r, &tr, err) : trials_open_file(path, &tr, err);
+	while (rc == 0 && (rc = trials_next(tr, &t, err)) > 0) {
+		size_t len;
+		const char *line = trials_raw(tr, &len);
+		rc = wanted(w, t, limit) ? rw_trial_line(w, t, line, len, err) : 0;
+	}
 	trials_close(tr);
 	return rc;
 }

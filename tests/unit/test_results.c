@@ -114,7 +114,7 @@ Test(results, written_and_read_back)
 	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
 	check_cells(r);
 	int n = 0;
-	cr_assert_eq(results_foreach_trial(r, count, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(results_foreach_trial(r, 0, count, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n, 5);
 	results_free(w);
 	results_free(r);
@@ -166,7 +166,7 @@ static void expect_stream_error(const char *body, const char *want)
 	snprintf(text, sizeof(text), "%s%s", header, body);
 	put_trials(r, text);
 	int n = 0;
-	cr_assert_lt(results_foreach_trial(r, count, &n, &err), 0, "%s: no error", body);
+	cr_assert_lt(results_foreach_trial(r, 0, count, &n, &err), 0, "%s: no error", body);
 	cr_assert_not_null(strstr(err.msg, want), "got \"%s\", want \"%s\"", err.msg, want);
 	results_free(r);
 }
@@ -221,13 +221,13 @@ Test(results, gzipped_trials_are_found_and_read)
 	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
 	cr_assert_str_eq(r->trials_path, gzpath);
 	int k = 0;
-	cr_assert_eq(results_foreach_trial(r, count, &k, &err), 0, "%s", err.msg);
+	cr_assert_eq(results_foreach_trial(r, 0, count, &k, &err), 0, "%s", err.msg);
 	cr_assert_eq(k, 5);
 	/* and without either, the summaries still read but the trials say so */
 	cr_assert_eq(unlink(gzpath), 0);
 	results_free(r);
 	cr_assert_eq(results_load(path, &r, &err), 0, "%s", err.msg);
-	cr_assert_lt(results_foreach_trial(r, count, &k, &err), 0);
+	cr_assert_lt(results_foreach_trial(r, 0, count, &k, &err), 0);
 	cr_assert_not_null(strstr(err.msg, "is missing"), "%s", err.msg);
 	results_free(w);
 	results_free(r);
@@ -242,7 +242,7 @@ Test(results, version_1_still_reads)
 	cr_assert_eq(r->version, 1);
 	cr_assert_eq(r->ncells, 6);
 	int n = 0;
-	cr_assert_eq(results_foreach_trial(r, count, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(results_foreach_trial(r, 0, count, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq((size_t)n, r->ntrials);
 	results_free(r);
 	cr_assert_lt(results_load(SOURCE_ROOT "/tests/data/results/newer.json", &r, &err), 0);
@@ -332,4 +332,46 @@ Test(results, malformed_envelopes_point_at_the_value)
 		cr_assert_not_null(strstr(err.msg, cases[i].want), "case %zu: got \"%s\", want \"%s\"",
 				   i, err.msg, cases[i].want);
 	}
+}
+
+Test(results, light_reading_leaves_out_the_timeline_only)
+{
+	char path[4096];
+	struct results *r;
+	struct perr err;
+	write_run("s1", path, sizeof(path), &r);
+	/* the timeline in every position, with brackets and quotes in its strings */
+	static const char *const lines[] = {
+	    "{\"cell\":\"aaaa\",\"trial\":0,\"connected\":true,\"capture\":{\"timeline\":[{\"at\":"
+	    "\"x]\\\"}\"}],\"syns_crossed\":true}}\n",
+	    "{\"cell\":\"aaaa\",\"trial\":1,\"connected\":true,\"capture\":{\"syns_crossed\":true,"
+	    "\"timeline\":[[],{}]}}\n",
+	    "{\"cell\":\"aaaa\",\"trial\":2,\"connected\":true,\"capture\":{\"a\":1,\"timeline\":[],"
+	    "\"syns_crossed\":true}}\n",
+	    "{\"cell\":\"aaaa\",\"trial\":3,\"connected\":true,\"note\":\"\\\"timeline\\\":[\","
+	    "\"capture\":{\"syns_crossed\":true}}\n",
+	    "{\"cell\":\"aaaa\",\"trial\":4,\"connected\":true,\"capture\":{\"timeline\":[]}}\n"};
+	char text[2048];
+	snprintf(text, sizeof(text), "%s%s%s%s%s%s", header, lines[0], lines[1], lines[2], lines[3],
+		 lines[4]);
+	put_trials(r, text);
+	struct trial_reader *tr;
+	json_t *t;
+	cr_assert_eq(trials_open(r, &tr, &err), 0, "%s", err.msg);
+	trials_set_flags(tr, TRIALS_NO_TIMELINE);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(trials_next(tr, &t, &err), 1, "line %d: %s", i, err.msg);
+		json_t *cap = json_object_get(t, "capture");
+		cr_assert_null(json_object_get(cap, "timeline"), "line %d", i);
+		cr_assert_eq(json_is_true(json_object_get(cap, "syns_crossed")), i < 4, "line %d", i);
+		cr_assert_eq(json_integer_value(json_object_get(t, "trial")), i);
+		size_t len;
+		const char *raw = trials_raw(tr, &len);
+		cr_assert_eq(len, strlen(lines[i]));
+		cr_assert(!memcmp(raw, lines[i], len), "the raw line is whole");
+	}
+	cr_assert_str_eq(json_string_value(json_object_get(t, "cell")), "aaaa");
+	cr_assert_eq(trials_next(tr, &t, &err), 0, "%s", err.msg);
+	trials_close(tr);
+	results_free(r);
 }
