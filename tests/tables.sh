@@ -2,30 +2,28 @@
 # SPDX-License-Identifier: MIT
 # Golden files: `punchlab table` of tests/data/results/fixture.json in every
 # format, layout and symbol set must equal tests/data/tables/*; the HTML
-# must parse as a page whose tables have one row per fixture cell; refusals.
+# must parse as a page whose tables have one row per fixture cell; diff,
+# export, plot and predict; refusals with FILE:LINE:COL.
 set -eu
 PL=$1 SRC=$2
+. "$SRC/tests/tap.sh"
 fx=$SRC/tests/data/results/fixture.json
-n=0
-total=$((5 * 2 * 2 + 9))
-echo "1..$total"
-for fmt in text md latex csv html; do
-	for lay in paper matrix; do
-		for sym in paper rate; do
-			n=$((n + 1))
-			args=""
-			[ $lay = matrix ] && args="--rows os_a --cols os_b"
-			# shellcheck disable=SC2086
-			if "$PL" table "$fx" --format $fmt --symbols $sym $args | cmp -s - "$SRC/tests/data/tables/$lay-$sym.$fmt"; then
-				echo "ok $n - $lay layout, $sym symbols, $fmt"
-			else
-				echo "not ok $n - $lay layout, $sym symbols, $fmt differs from tests/data/tables/$lay-$sym.$fmt"
-			fi
-		done
-	done
-done
-n=$((n + 1))
-python3 - "$SRC/tests/data/tables/paper-paper.html" <<'PY' && echo "ok $n - the HTML is a page with one row per cell" || echo "not ok $n - HTML"
+gold=$SRC/tests/data/tables
+tmp=$(mktemp -d)
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$tmp"'
+
+# same_as GOLDEN CMD...: CMD exits 0 and prints exactly GOLDEN (the diff if not)
+same_as() {
+	g=$1
+	shift
+	"$@" > "$tmp/got"
+	diff -u "$g" "$tmp/got"
+}
+
+# The formats punchlab writes are read here only.
+html_page() { # HTML ROWS
+	python3 - "$1" "$2" <<'PY'
 import sys
 from html.parser import HTMLParser
 class P(HTMLParser):
@@ -40,88 +38,88 @@ class P(HTMLParser):
         self.stack.pop()
 p = P(); p.feed(open(sys.argv[1]).read()); p.close()
 assert not p.stack and {"html", "head", "body", "table", "caption"} <= p.seen, p.seen
-assert p.rows == 6, p.rows
+assert p.rows == int(sys.argv[2]), p.rows
 PY
-n=$((n + 1))
-rc=0
-"$PL" table "$SRC/tests/data/results/newer.json" > /dev/null 2> /tmp/punchlab-table-$$.err || rc=$?
-if [ $rc = 1 ] && grep -q "newer.json:1:43: results format version 3 is newer" /tmp/punchlab-table-$$.err; then
-	echo "ok $n - a newer results version is refused with FILE:LINE:COL"
-else
-	echo "not ok $n - newer version: rc $rc"
-fi
-rm -f /tmp/punchlab-table-$$.err
-n=$((n + 1))
-rc=0
-"$PL" diff "$fx" "$SRC/tests/data/results/fixture-new.json" > /tmp/punchlab-diff-$$.txt || rc=$?
-if [ $rc = 1 ] && cmp -s /tmp/punchlab-diff-$$.txt "$SRC/tests/data/tables/diff.txt" && "$PL" diff "$fx" "$fx" > /dev/null; then
-	echo "ok $n - diff: worse, better, unchanged, only-in-one cells; exit 1 on a regression, 0 without"
-else
-	echo "not ok $n - diff (exit $rc)"
-fi
-rm -f /tmp/punchlab-diff-$$.txt
-n=$((n + 1))
-if "$PL" export "$SRC/results/reference/paper-fig2-20261125T181631Z.json" --csv | python3 -c "
+}
+export_csv() { # RESULTS
+	"$PL" export "$1" --csv > "$tmp/export.csv"
+	python3 - "$tmp/export.csv" <<'PY'
 import csv, sys
-rows = list(csv.DictReader(sys.stdin))
+rows = list(csv.DictReader(open(sys.argv[1])))
 assert len(rows) == 500, len(rows)
 assert {'cell', 'trial', 'connected', 'reason', 'topology', 'hairpin', 'os_a', 'syns_crossed'} <= set(rows[0])
 assert sum(r['connected'] == 'true' for r in rows) == 400
 assert {r['reason'] for r in rows if r['connected'] == 'false'} == {'no-hairpin'}
-"; then
-	echo "ok $n - export --csv: one row per trial, the cell's fields as columns"
-else
-	echo "not ok $n - export --csv"
-fi
-n=$((n + 1))
-svg=/tmp/punchlab-plot-$$.svg
-if "$PL" plot "$fx" -o "$svg" && python3 - "$svg" 6 rect <<'PY'
-import sys, xml.etree.ElementTree as E
-t = E.parse(sys.argv[1])
-cells = [e for e in t.iter("{http://www.w3.org/2000/svg}" + sys.argv[3]) if e.get("class") == "cell"]
-assert len(cells) == int(sys.argv[2]), len(cells)
-assert any(e.get("class") == "legend" for e in t.iter("{http://www.w3.org/2000/svg}g"))
 PY
-then echo "ok $n - plot heatmap: valid SVG, one rect per cell, a legend"; else echo "not ok $n - plot heatmap"; fi
-n=$((n + 1))
-if "$PL" plot "$SRC/tests/data/results/fixture-skew.json" -o "$svg" --kind curve --x skew_ms &&
-	python3 -c "
+}
+svg_cells() { # SVG N ELEMENT: N elements of class "cell", and a legend group if ELEMENT is rect
+	python3 - "$1" "$2" "$3" <<'PY'
 import sys, xml.etree.ElementTree as E
 t = E.parse(sys.argv[1])
-assert len([e for e in t.iter('{http://www.w3.org/2000/svg}circle') if e.get('class') == 'cell']) == 8
-" "$svg" && ! "$PL" plot "$fx" -o "$svg" --kind curve --x skew_ms 2>/dev/null; then
-	echo "ok $n - plot curve: one point per cell with its interval bar; a non-numeric axis is refused"
-else
-	echo "not ok $n - plot curve"
-fi
-rm -f "$svg"
-n=$((n + 1))
-if "$PL" predict "$SRC/experiments/traces/os-by-nat.txt" | cmp -s - "$SRC/tests/data/predict/os-by-nat.txt"; then
-	echo "ok $n - predict: the heuristics' figures on the shipped trace corpus are the pinned ones"
-else
-	echo "not ok $n - predict figures changed: compare with tests/data/predict/os-by-nat.txt (update it if on purpose)"
-fi
-n=$((n + 1))
-rc=0
-"$PL" predict "$SRC/tests/data/predict/bad-trace.txt" > /dev/null 2> /tmp/punchlab-pred-$$.err || rc=$?
-if [ $rc = 1 ] && grep -q "bad-trace.txt:3:1: expected SOURCE: PORT PORT" /tmp/punchlab-pred-$$.err; then
-	echo "ok $n - a malformed trace file gets FILE:LINE:COL"
-else
-	echo "not ok $n - bad trace (exit $rc)"
-fi
-rm -f /tmp/punchlab-pred-$$.err
-n=$((n + 1))
-if command -v pdflatex >/dev/null; then
-	d=$(mktemp -d)
-	okc=1
+ns = "{http://www.w3.org/2000/svg}"
+cells = [e for e in t.iter(ns + sys.argv[3]) if e.get("class") == "cell"]
+assert len(cells) == int(sys.argv[2]), len(cells)
+if sys.argv[3] == "rect":
+    assert any(e.get("class") == "legend" for e in t.iter(ns + "g")), "no legend"
+PY
+}
+heatmap() {
+	"$PL" plot "$fx" -o "$tmp/heat.svg"
+	svg_cells "$tmp/heat.svg" 6 rect
+}
+curve() {
+	"$PL" plot "$SRC/tests/data/results/fixture-skew.json" -o "$tmp/curve.svg" --kind curve --x skew_ms
+	svg_cells "$tmp/curve.svg" 8 circle
+}
+latex_compiles() {
 	for f in matrix-paper matrix-rate paper-paper paper-rate; do
 		{ printf '\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{amssymb}\n\\begin{document}\n'
-		  cat "$SRC/tests/data/tables/$f.latex"; printf '\\end{document}\n'; } > "$d/$f.tex"
-		(cd "$d" && pdflatex -interaction=nonstopmode -halt-on-error "$f.tex" > /dev/null 2>&1) || okc=0
+		  cat "$gold/$f.latex"; printf '\\end{document}\n'; } > "$tmp/$f.tex"
+		(cd "$tmp" && pdflatex -interaction=nonstopmode -halt-on-error "$f.tex" > "$f.out" 2>&1) \
+			|| { tail -20 "$tmp/$f.out"; return 1; }
 	done
-	rm -rf "$d"
-	[ $okc = 1 ] && echo "ok $n - the LaTeX tables compile (pdflatex, booktabs, amssymb)" \
-		|| echo "not ok $n - a LaTeX table does not compile"
+}
+
+plan $((5 * 2 * 2 + 12))
+for fmt in text md latex csv html; do
+	for lay in paper matrix; do
+		for sym in paper rate; do
+			args=""
+			[ $lay = paper ] || args="--rows os_a --cols os_b"
+			# shellcheck disable=SC2086
+			check "$lay layout, $sym symbols, $fmt is tests/data/tables/$lay-$sym.$fmt" \
+				same_as "$gold/$lay-$sym.$fmt" "$PL" table "$fx" --format $fmt --symbols $sym $args
+		done
+	done
+done
+check "the HTML is a page with one row per cell" html_page "$gold/paper-paper.html" 6
+check_refused 1 "table refuses a newer results version with FILE:LINE:COL" \
+	"newer.json:1:43: results format version 3 is newer" \
+	"$PL" table "$SRC/tests/data/results/newer.json"
+
+rc=0
+"$PL" diff "$fx" "$SRC/tests/data/results/fixture-new.json" > "$tmp/diff.txt" 2> "$tmp/diff.err" || rc=$?
+check_status 1 "diff exits 1 on a regression" "$rc" "$tmp/diff.err"
+check "diff: worse, better, unchanged, only-in-one cells as in tests/data/tables/diff.txt" \
+	diff -u "$gold/diff.txt" "$tmp/diff.txt"
+check "diff of a file with itself exits 0" "$PL" diff "$fx" "$fx"
+
+check "export --csv: one row per trial, the cell's fields as columns" \
+	export_csv "$SRC/results/reference/paper-fig2-20261125T181631Z.json"
+check "plot heatmap: valid SVG, one rect per cell, a legend" heatmap
+check "plot curve: one point per cell with its interval bar" curve
+check_refused 1 "plot curve refuses a non-numeric axis" \
+	'skew_ms: cell aaaaaaaaaaa1 has no numeric "skew_ms"' \
+	"$PL" plot "$fx" -o "$tmp/bad.svg" --kind curve --x skew_ms
+
+check "predict: the heuristics' figures on the shipped trace corpus are the pinned ones (tests/data/predict/os-by-nat.txt; update it if on purpose)" \
+	same_as "$SRC/tests/data/predict/os-by-nat.txt" "$PL" predict "$SRC/experiments/traces/os-by-nat.txt"
+check_refused 1 "a malformed trace file gets FILE:LINE:COL" \
+	"bad-trace.txt:3:1: expected SOURCE: PORT PORT" \
+	"$PL" predict "$SRC/tests/data/predict/bad-trace.txt"
+
+if command -v pdflatex >/dev/null; then
+	check "the LaTeX tables compile (pdflatex, booktabs, amssymb)" latex_compiles
 else
-	echo "ok $n # SKIP pdflatex is not installed (texlive-latex-recommended)"
+	skip "the LaTeX tables compile" "pdflatex is not installed (texlive-latex-recommended)"
 fi

@@ -1,58 +1,155 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # SIGKILL of `punchlab run` at several points (early, while building, while
-# the trials run), then `punchlab cleanup`: no namespace, state, helper or
-# half-written results file of the run is left. And SIGTERM is as orderly as
-# SIGINT: the results so far are written.
+# the trials run), then `punchlab cleanup`: no namespace, state, helper,
+# process in the run's namespaces or half-written results file of the run is
+# left. And SIGTERM is as orderly as SIGINT: the results so far are written
+# and the labs taken down. Last, each "nothing left" check is shown to see a
+# leftover, on fake listings.
 set -eu
 PL=$1 SRC=$2
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-echo "1..2"
-n=0
-for wait in 0.02 0.15 0.6 1.5 3; do
-	n=$((n + 1))
-	mkdir "$out/$n"
-	"$PL" run "$SRC/experiments/smoke.json" --trials 10 -j 3 -o "$out/$n" --quiet >/dev/null 2>&1 &
-	pid=$!
-	sleep "$wait"
-	kill -KILL $pid 2>/dev/null || true
-	wait $pid 2>/dev/null || true
-	tag="r$((pid % 100000))-"
-	# a killed run leaves its labs; cleanup takes every lab nobody owns
-	for l in $(ls /run/punchlab 2>/dev/null | grep "^$tag" || true); do
-		"$PL" cleanup "$l" >/dev/null
-	done
-	if ls /run/netns 2>/dev/null | grep -q "^pl-$tag"; then
-		echo "not ok 1 - killed after ${wait}s: namespaces left: $(ls /run/netns | grep "^pl-$tag")"
-		exit 1
-	fi
-	if ls /run/punchlab 2>/dev/null | grep -q "^$tag"; then
-		echo "not ok 1 - killed after ${wait}s: state left"
-		exit 1
-	fi
-	# a results file is either whole or absent (a killed run writes none)
-	for f in "$out/$n"/*.json; do
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$out"'
+
+# The results format is read here only.
+interrupted_so_far() { # DIR
+	set -- "$1"/smoke-*.json
+	[ $# = 1 ] || { echo "not one results file: $*"; return 1; }
+	python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["metadata"]["interrupted"] and r["trials"], r["metadata"]
+PY
+}
+# a results file is either whole or absent (a killed run writes none)
+whole_or_absent() { # DIR
+	for f in "$1"/*.json; do
 		[ -e "$f" ] || continue
-		python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$f" \
-			|| { echo "not ok 1 - killed after ${wait}s: half-written $f"; exit 1; }
+		python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$f"
 	done
+}
+
+# A run's labs are named r<pid>-<worker>-<cell>: TAG is r<pid>-.
+# ns_inodes TAG: the inodes of the run's namespaces (what /proc/PID/ns/net shows)
+ns_inodes() {
+	for f in /run/netns/pl-"$1"*; do
+		if [ -e "$f" ]; then stat -L -c %i "$f"; fi
+	done
+}
+# helpers_of TAG: "PID START" of each helper the run's labs recorded
+helpers_of() {
+	python3 - /run/punchlab/"$1"*/state.json <<'PY'
+import json, sys
+for p in sys.argv[1:]:
+    try:
+        st = json.load(open(p))
+    except FileNotFoundError:  # no lab of the run: the glob stayed as it was
+        continue
+    for h in st.get("helpers", []):
+        print(h["pid"], h["start"])
+PY
+}
+# procs [PROC]: "PID START net:[INODE]" for every process; START is field 22
+# of its stat, as the state records it (a reused pid has another); PROC is
+# /proc, or a fake one
+procs() {
+	for d in "${1:-/proc}"/[0-9]*; do
+		{ read -r st < "$d/stat" && ns=$(readlink "$d/ns/net"); } 2>/dev/null || continue
+		set -f
+		# shellcheck disable=SC2086 # fields 3... after the command name, which may hold spaces
+		set -- ${st##*) }
+		set +f
+		echo "${d##*/} ${20} $ns"
+	done
+}
+# the lines of procs for the helpers given as "PID START" lines
+helper_pattern() {
+	j=$(printf '%s' "$1" | paste -s -d '|' -)
+	printf '^(%s) \n' "${j:-none}"
+}
+# the lines of procs for processes in the namespaces given as inode lines
+netns_pattern() {
+	j=$(printf '%s' "$1" | paste -s -d '|' -)
+	printf ' net:\\[(%s)\\]$\n' "${j:-none}"
+}
+# the listing of the real /proc is right: it shows this very shell as it is
+procs_sees_self() {
+	got=$(procs | grep "^$$ ")
+	want="$$ $(cut -d ' ' -f 22 /proc/$$/stat) $(readlink /proc/$$/ns/net)"
+	[ "$got" = "$want" ] || { echo "procs says '$got', /proc '$want'"; return 1; }
+}
+cleanup_run() { # TAG
+	for l in $(entries /run/punchlab | grep "^$1" || true); do
+		"$PL" cleanup "$l"
+	done
+}
+# if the test stops early: no run of it goes on, and none of its labs stays
+pid="" tags=""
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '[ -z "$pid" ] || kill -KILL "$pid"; for t in $tags; do cleanup_run "$t"; done'
+
+plan $((5 * 7 + 6 + 6))
+for wait in 0.02 0.15 0.6 1.5 3; do
+	mkdir "$out/$wait"
+	# 90 trials take longer than the last kill point: every kill hits a running run
+	"$PL" run "$SRC/experiments/smoke.json" --trials 30 -j 3 -o "$out/$wait" --quiet >/dev/null 2>&1 &
+	pid=$!
+	tag="r$((pid % 100000))-"
+	tags="$tags $tag"
+	sleep "$wait"
+	kill -KILL $pid
+	rc=0
+	wait $pid 2>/dev/null || rc=$?
+	pid=""
+	check_status 137 "SIGKILL after ${wait}s: the run was running" "$rc"
+	# what the killed run left, before cleanup takes it
+	inodes=$(ns_inodes "$tag") helpers=$(helpers_of "$tag")
+	note "killed after ${wait}s: $(echo "$inodes" | grep -c .) namespaces, $(echo "$helpers" | grep -c .) helpers"
+	# a killed run leaves its labs; cleanup takes every lab nobody owns
+	check "SIGKILL after ${wait}s: cleanup of the run's labs" cleanup_run "$tag"
+	check_absent "SIGKILL after ${wait}s: no namespace left" "^pl-$tag" entries /run/netns
+	check_absent "SIGKILL after ${wait}s: no state left" "^$tag" entries /run/punchlab
+	check_absent "SIGKILL after ${wait}s: no helper left" "$(helper_pattern "$helpers")" procs
+	check_absent "SIGKILL after ${wait}s: no process left in the run's namespaces" \
+		"$(netns_pattern "$inodes")" procs
+	check "SIGKILL after ${wait}s: no half-written results file" whole_or_absent "$out/$wait"
 done
-echo "ok 1 - SIGKILL at 5 points, then cleanup: nothing of the run is left"
 
 mkdir "$out/term"
-"$PL" run "$SRC/experiments/smoke.json" --trials 6 -o "$out/term" --quiet >/dev/null 2>&1 &
+"$PL" run "$SRC/experiments/smoke.json" --trials 6 -o "$out/term" --quiet >/dev/null 2> "$out/term.err" &
 pid=$!
+tag="r$((pid % 100000))-"
+tags="$tags $tag"
 sleep 2
+inodes=$(ns_inodes "$tag") helpers=$(helpers_of "$tag")
 kill -TERM $pid
 rc=0
 wait $pid || rc=$?
-f=$(ls "$out"/term/smoke-*.json)
-python3 -c "
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r['metadata']['interrupted'] and r['trials'], r['metadata']" "$f"
-[ "$rc" = 130 ]
-! ls /run/netns 2>/dev/null | grep -q "^pl-r$((pid % 100000))-"
-echo "ok 2 - SIGTERM writes the results so far and takes the labs down"
+pid=""
+check_status 130 "SIGTERM: punchlab run exits 130" "$rc" "$out/term.err"
+check "SIGTERM writes the results so far, marked interrupted" interrupted_so_far "$out/term"
+check_absent "SIGTERM takes the run's namespaces down" "^pl-$tag" entries /run/netns
+check_absent "SIGTERM takes the run's state down" "^$tag" entries /run/punchlab
+check_absent "SIGTERM ends the run's helpers" "$(helper_pattern "$helpers")" procs
+check_absent "SIGTERM leaves no process in the run's namespaces" "$(netns_pattern "$inodes")" procs
+
+# The checks above see a leftover: the same listings and patterns on fake
+# /run/netns, /run/punchlab and /proc holding one (a helper 4242 started at
+# 777, in namespace 4026532999); and a reused pid is not the helper.
+fake=$out/fake tag="r$(($$ % 100000))-"
+mkdir -p "$fake/netns" "$fake/punchlab/${tag}0-1" "$fake/proc/4242/ns"
+touch "$fake/netns/pl-${tag}0-1-nat-a"
+printf '4242 (a) b) S %s 777 0\n' "1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0" > "$fake/proc/4242/stat"
+ln -s "net:[4026532999]" "$fake/proc/4242/ns/net"
+check_rc 1 "the namespace check sees a namespace left" absent "^pl-$tag" entries "$fake/netns"
+check_rc 1 "the state check sees a state left" absent "^$tag" entries "$fake/punchlab"
+check_rc 1 "the helper check sees a helper left" absent "$(helper_pattern "4242 777")" procs "$fake/proc"
+check_rc 0 "the helper check does not take a reused pid for the helper" \
+	absent "$(helper_pattern "4242 778")" procs "$fake/proc"
+check_rc 1 "the namespace process check sees a process left" \
+	absent "$(netns_pattern "1234
+4026532999")" procs "$fake/proc"
+check "procs lists this test's own process with its start time and namespace" procs_sees_self

@@ -5,41 +5,34 @@
 # results files refused with FILE:LINE:COL.
 set -eu
 PL=$1 SRC=$2
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-echo "1..4"
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$out"'
 suite=$SRC/experiments/smoke.json
 
-mkdir "$out/int"
-"$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2>/dev/null &
-pid=$!
-sleep 2.5
-kill -INT $pid
-rc=0
-wait $pid || rc=$?
-[ "$rc" = 130 ]
-first=$(ls "$out"/int/smoke-*.json)
-"$PL" run "$suite" --trials 6 -o "$out/int" --resume "$first" --quiet 2>/dev/null
-second=$(ls -t "$out"/int/smoke-*.json | head -1)
-python3 - "$first" "$second" <<'PY'
+# The results format is read here only.
+interrupted_so_far() { # RESULTS
+	python3 - "$1" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["metadata"]["interrupted"] and 0 < len(a["trials"]) < 18, (a["metadata"]["interrupted"], len(a["trials"]))
+PY
+}
+resumed_whole() { # FIRST RESUMED
+	python3 - "$1" "$2" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
-assert a["metadata"]["interrupted"] and 0 < len(a["trials"]) < 18, len(a["trials"])
 assert not b["metadata"]["interrupted"]
 keys = [(t["cell"], t["trial"]) for t in b["trials"]]
 assert len(keys) == 18 and len(set(keys)) == 18, (len(keys), len(set(keys)))
 old = {(t["cell"], t["trial"]): t for t in a["trials"]}
 assert all(b_t == old[k] for k, b_t in zip(keys, b["trials"]) if k in old), "the first run's trials changed"
 PY
-echo "ok 1 - SIGINT writes the results so far; --resume completes them, no trial twice"
-
-mkdir "$out/shard"
-"$PL" run "$suite" --shard 1/2 -o "$out/shard" --quiet 2>/dev/null
-"$PL" run "$suite" --shard 2/2 -o "$out/shard" --quiet 2>/dev/null
-"$PL" merge -o "$out/merged" "$out"/shard/smoke-*.json > /dev/null 2>&1
-"$PL" run "$suite" -o "$out/whole" --quiet 2>/dev/null
-python3 - "$out"/merged/*.json "$out"/whole/*.json "$SRC/docs/results.schema.json" <<'PY'
+}
+merged_equals_whole() { # MERGED WHOLE SCHEMA
+	python3 - "$1" "$2" "$3" <<'PY'
 import json, sys, jsonschema
 m, w, schema = (json.load(open(p)) for p in sys.argv[1:4])
 jsonschema.validate(m, schema)
@@ -47,19 +40,63 @@ summ = lambda r: sorted((c["id"], c["trials"], c["successes"], sorted(c["failure
 assert summ(m) == summ(w), (summ(m), summ(w))
 assert sorted((t["cell"], t["trial"]) for t in m["trials"]) == sorted((t["cell"], t["trial"]) for t in w["trials"])
 PY
-echo "ok 2 - shard 1/2 + shard 2/2 + merge equal the whole"
+}
 
+# the one results file in DIR
+only() {
+	set -- "$1"/smoke-*.json
+	if [ $# != 1 ] || [ ! -f "$1" ]; then
+		echo "not one results file: $*" >&2
+		return 1
+	fi
+	echo "$1"
+}
+
+resume() {
+	"$PL" run "$suite" --trials 6 -o "$out/int" --resume "$first" --quiet
+	# the resumed run writes a second file beside the first
+	set -- "$out"/int/smoke-*.json
+	[ $# = 2 ] || { echo "results files: $*"; return 1; }
+}
+
+shards_merge_whole() {
+	"$PL" run "$suite" --shard 1/2 -o "$out/shard" --quiet
+	"$PL" run "$suite" --shard 2/2 -o "$out/shard" --quiet
+	"$PL" merge -o "$out/merged" "$out"/shard/smoke-*.json
+	"$PL" run "$suite" -o "$out/whole" --quiet
+}
+
+plan 10
+mkdir "$out/int"
+"$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
+pid=$!
+sleep 2.5
+kill -INT $pid
 rc=0
-"$PL" merge -o "$out/x" "$out"/shard/smoke-*.json "$out"/shard/smoke-*.json > /dev/null 2>"$out/err" || rc=$?
-[ "$rc" = 1 ] && grep -q "is in two of the files" "$out/err"
-echo "ok 3 - merge refuses a trial present twice"
-
-for f in newer malformed other; do
-	rc=0
-	"$PL" merge -o "$out/x" "$SRC/tests/data/results/$f.json" > /dev/null 2>"$out/$f.err" || rc=$?
-	[ "$rc" = 1 ]
+wait $pid || rc=$?
+check_status 130 "SIGINT: punchlab run exits 130" "$rc" "$out/int.err"
+first=$(only "$out/int")
+check "SIGINT writes the results so far, marked interrupted" interrupted_so_far "$first"
+check "--resume runs the rest into a new file" resume
+second=""
+for f in "$out"/int/smoke-*.json; do
+	[ "$f" = "$first" ] || second=$f
 done
-grep -q "newer.json:1:43: results format version 2 is newer than this punchlab reads (1)" "$out/newer.err"
-grep -q "malformed.json:4:2: expected ',' or '}' in object" "$out/malformed.err"
-grep -q "other.json:1:12: not a punchlab results file" "$out/other.err"
-echo "ok 4 - newer, malformed and foreign results files are refused with FILE:LINE:COL"
+check "--resume completes them, no trial twice, the first run's trials unchanged" \
+	resumed_whole "$first" "$second"
+
+check "shard 1/2, shard 2/2, merge and the whole run" shards_merge_whole
+check "shard 1/2 + shard 2/2 + merge equal the whole" \
+	merged_equals_whole "$(only "$out/merged")" "$(only "$out/whole")" "$SRC/docs/results.schema.json"
+
+check_refused 1 "merge refuses a trial present twice" "is in two of the files" \
+	"$PL" merge -o "$out/x" "$out"/shard/smoke-*.json "$out"/shard/smoke-*.json
+check_refused 1 "merge refuses a newer results version with FILE:LINE:COL" \
+	"newer.json:1:43: results format version 2 is newer than this punchlab reads (1)" \
+	"$PL" merge -o "$out/x" "$SRC/tests/data/results/newer.json"
+check_refused 1 "merge refuses a malformed results file with FILE:LINE:COL" \
+	"malformed.json:4:2: expected ',' or '}' in object" \
+	"$PL" merge -o "$out/x" "$SRC/tests/data/results/malformed.json"
+check_refused 1 "merge refuses a foreign JSON file with FILE:LINE:COL" \
+	"other.json:1:12: not a punchlab results file" \
+	"$PL" merge -o "$out/x" "$SRC/tests/data/results/other.json"

@@ -2,21 +2,18 @@
 # SPDX-License-Identifier: MIT
 # The smoke suite end to end (as root): run it, check the table, validate the
 # results file against docs/results.schema.json, and check that nothing of
-# the run's labs is left.
+# the run's labs is left (and that those checks see a leftover when there is one).
 set -eu
 PL=$1 SRC=$2
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-echo "1..4"
-"$PL" run "$SRC/experiments/smoke.json" -o "$out" > "$out/table" 2> "$out/err" &
-pid=$!
-wait $pid
-echo "ok 1 - punchlab run smoke.json"
-f=$(ls "$out"/smoke-*.json)
-grep -q "A=windows-xp B=windows-xp" "$out/table" && grep -q "mispredicted" "$out/table"
-echo "ok 2 - the table has the cells and the failure reason"
-python3 - "$f" "$SRC/docs/results.schema.json" <<'PY'
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$out"'
+
+# The results format is read here only.
+results_as_expected() { # RESULTS SCHEMA
+	python3 - "$1" "$2" <<'PY'
 import json, sys, jsonschema
 res, schema = (json.load(open(p)) for p in sys.argv[1:3])
 jsonschema.validate(res, schema)
@@ -33,8 +30,42 @@ for t in res["trials"]:
     assert cap["syns_crossed"] == t["connected"], (t["cell"], t["trial"], cap["syns_crossed"])
     assert set(cap["external_ports"]) == {"nat-a", "nat-b"}, cap["external_ports"]
 PY
-echo "ok 3 - the results validate against the schema, with the expected outcomes and crossing SYNs"
-# the run's labs are named r<pid>-<worker>-<cell>
-! ls /run/netns 2>/dev/null | grep -q "^pl-r$((pid % 100000))-"
-! ls /run/punchlab 2>/dev/null | grep -q "^r$((pid % 100000))-"
-echo "ok 4 - no namespace or state of the run is left"
+}
+
+# three cells, each with its row; the one that cannot connect says why
+table_as_expected() {
+	cat "$out/table"
+	grep -q "A=windows-xp B=windows-xp .* 2/2 " "$out/table"
+	grep -q "A=linux-2.6 B=windows-xp .* 0/2 .* mispredicted x2" "$out/table"
+	grep -q "A=linux-2.6+proxy B=macosx-10.5 " "$out/table"
+}
+
+one_results_file() {
+	set -- "$out"/smoke-*.json
+	if [ $# != 1 ] || [ ! -f "$1" ]; then
+		echo "not one results file: $*"
+		return 1
+	fi
+	results_as_expected "$1" "$SRC/docs/results.schema.json"
+}
+
+plan 7
+"$PL" run "$SRC/experiments/smoke.json" -o "$out" > "$out/table" 2> "$out/err" &
+pid=$!
+rc=0
+wait $pid || rc=$?
+check_status 0 "punchlab run smoke.json" "$rc" "$out/err"
+check "the table has the three cells and the failure reason" table_as_expected
+check "the results validate against the schema, with the expected outcomes and crossing SYNs" one_results_file
+
+# the run's labs are named r<pid>-<worker>-<cell>: namespaces pl-LAB-NODE, state LAB/
+ns_left="^pl-r$((pid % 100000))-" state_left="^r$((pid % 100000))-"
+check_absent "no namespace of the run is left" "$ns_left" ls /run/netns
+check_absent "no state of the run is left" "$state_left" ls /run/punchlab
+# the same checks see a leftover: a fake /run/netns and /run/punchlab
+mkdir -p "$out/fake/netns" "$out/fake/punchlab/r$((pid % 100000))-0-1"
+touch "$out/fake/netns/pl-r$((pid % 100000))-0-1-nat-a"
+check_rc 1 "the namespace check sees a namespace left (in a fake /run/netns)" \
+	absent "$ns_left" ls "$out/fake/netns"
+check_rc 1 "the state check sees a state left (in a fake /run/punchlab)" \
+	absent "$state_left" ls "$out/fake/punchlab"

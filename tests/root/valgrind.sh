@@ -7,24 +7,33 @@ set -eu
 # memcheck and AddressSanitizer do not mix: under the sanitized build,
 # scripts/run-tests hands a plain build in PUNCHLAB_PLAIN
 PL=${PUNCHLAB_PLAIN:-$1} SRC=$2
-[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
 if ldd "$PL" | grep -q libasan; then
-	echo "1..0 # SKIP $PL is built with AddressSanitizer; set PUNCHLAB_PLAIN"
-	exit 0
+	skip_all "$PL is built with AddressSanitizer; set PUNCHLAB_PLAIN"
 fi
-command -v valgrind >/dev/null || { echo "1..0 # SKIP valgrind is not installed"; exit 0; }
+command -v valgrind >/dev/null || skip_all "valgrind is not installed"
 out=$(mktemp -d)
-lab=""
-trap '[ -z "$lab" ] || "$PL" topo down "$lab" >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$out"'
 VG="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --suppressions=$SRC/tests/valgrind.supp"
-echo "1..2"
+
+# memcheck's log: empty when it found nothing
+clean() { # LOG
+	if [ -s "$1" ]; then
+		cat "$1"
+		return 1
+	fi
+}
+
+plan 3
 # shellcheck disable=SC2086
-$VG "$PL" run "$SRC/experiments/smoke.json" --trials 1 -o "$out" --quiet 2> "$out/run.vg" \
-	|| { echo "not ok 1 - memcheck on a suite run"; cat "$out/run.vg"; exit 1; }
-echo "ok 1 - memcheck on a suite run: clean"
+check "memcheck on a suite run: clean" $VG "$PL" run "$SRC/experiments/smoke.json" --trials 1 -o "$out" --quiet
 
 lab=$("$PL" topo up "$SRC/tests/data/hostile.json" --name "v$(( $$ % 100000 ))")
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$PL" topo down "$lab" >/dev/null 2>&1 || true'
 # shellcheck disable=SC2086
 "$PL" topo exec "$lab" server -- $VG --log-file="$out/server.vg" "$PL" server \
 	--listen 198.18.0.1:7777 --max-per-addr 32 --idle-ms 2000 --quiet &
@@ -41,9 +50,5 @@ wait $attacker || true
 kill -TERM $srv
 rc=0
 wait $srv || rc=$?
-if [ "$rc" != 0 ] || [ -s "$out/server.vg" ]; then
-	echo "not ok 2 - memcheck on the server under attack (exit $rc)"
-	cat "$out/server.vg"
-	exit 1
-fi
-echo "ok 2 - memcheck on the server under attack: clean"
+check_status 0 "the server under memcheck stops cleanly on SIGTERM after the attack" "$rc"
+check "memcheck on the server under attack: clean" clean "$out/server.vg"
