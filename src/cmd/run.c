@@ -31,14 +31,6 @@ const char run_usage[] =
     "whether the two SYNs crossed; --pcap DIR also writes the packets, one\n"
     ".pcap file per cell and capture point, for tcpdump, tshark or Wireshark.\n";
 
-const char merge_usage[] =
-    "usage: punchlab merge [-o DIR] RESULTS...\n"
-    "\n"
-    "Joins results files of one suite (shards, or a run and its resumption) into\n"
-    "a new file in DIR (default results/runs), with the cells' summaries computed\n"
-    "again from all the trials. Files of different suites, or a trial present in\n"
-    "two files, are refused.\n";
-
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -184,39 +176,4 @@ int run_main(int argc, char *argv[])
 	fflush(stdout);
 	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
 	return rc == 1 ? 130 : EXIT_OK;
-}
-
-int merge_main(int argc, char *argv[])
-{
-	const char *outdir = "results/runs";
-	const char *files[256];
-	int n = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			outdir = argv[++i];
-		else if (argv[i][0] != '-' && n < 256)
-			files[n++] = argv[i];
-		else {
-			fputs(merge_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (n < 1) {
-		fputs(merge_usage, stderr);
-		return EXIT_USAGE;
-	}
-	char path[4096];
-	struct perr err;
-	if (run_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &err) < 0) {
-		fprintf(stderr, "punchlab merge: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	json_t *res = json_load_file(path, 0, NULL);
-	if (res)
-		run_print_table(res, stdout);
-	json_decref(res);
-	fflush(stdout);
-	fprintf(stderr, "results: %s\n", path);
-	return EXIT_OK;
 }
