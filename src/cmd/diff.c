@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "analysis/diff.h"
+#include "cmdutil.h"
 #include "commands.h"
-#include "run/runner.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +42,12 @@ int diff_main(int argc, char *argv[])
 		fputs(diff_usage, stderr);
 		return EXIT_USAGE;
 	}
-	json_t *r[2];
-	struct perr err;
-	for (int i = 0; i < 2; i++)
-		if (results_load(files[i], &r[i], &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			if (i)
-				json_decref(r[0]);
-			return EXIT_FAIL;
-		}
-	int worse = diff_results(r[0], r[1], alpha, stdout);
-	json_decref(r[0]);
-	json_decref(r[1]);
-	return worse ? EXIT_FAIL : EXIT_OK;
+	json_t *before = NULL, *after = NULL;
+	int rc = EXIT_FAIL;
+	if (cmd_load_results(files[0], &before) == EXIT_OK &&
+	    cmd_load_results(files[1], &after) == EXIT_OK)
+		rc = diff_results(before, after, alpha, stdout) ? EXIT_FAIL : EXIT_OK;
+	json_decref(before);
+	json_decref(after);
+	return rc;
 }

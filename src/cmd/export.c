@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "analysis/export.h"
+#include "cmdutil.h"
 #include "commands.h"
-#include "run/runner.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -34,11 +34,8 @@ int export_main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	json_t *res;
-	struct perr err;
-	if (results_load(file, &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(file, &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	export_csv(res, stdout);
 	json_decref(res);
 	return EXIT_OK;

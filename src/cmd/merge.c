@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "run/runner.h"
 #include <stdio.h>
@@ -38,11 +39,6 @@ int merge_main(int argc, char *argv[])
 		fprintf(stderr, "punchlab merge: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	json_t *res = json_load_file(path, 0, NULL);
-	if (res)
-		run_print_table(res, stdout);
-	json_decref(res);
-	fflush(stdout);
-	fprintf(stderr, "results: %s\n", path);
+	cmd_show_results(path, true, "results: ");
 	return EXIT_OK;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "analysis/plot.h"
+#include "cmdutil.h"
 #include "commands.h"
-#include "run/runner.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -39,10 +39,8 @@ int plot_main(int argc, char *argv[])
 	}
 	json_t *res;
 	struct perr err;
-	if (results_load(file, &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(file, &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
 	FILE *f = fopen(tmp, "w");

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "punch/proxy.h"
 #include "util/endpoint.h"
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +18,6 @@ const char proxy_usage[] =
     "connection is up or has failed, with the matching SOCKS code. Then it relays\n"
     "both ways until both sides have closed. One JSON line per outside connection\n"
     "on stderr unless --quiet.\n";
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 int proxy_main(int argc, char *argv[])
 {
@@ -73,11 +65,7 @@ int proxy_main(int argc, char *argv[])
 		fputs(proxy_usage, stderr);
 		return EXIT_USAGE;
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int rc = proxy_run(&c, &stop, NULL);
+	int rc = proxy_run(&c, cmd_stop_on_signal(), NULL);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab proxy: cannot listen on %s: %s\n", listen_s,
 			strerror(-rc));

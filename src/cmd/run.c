@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "run/runner.h"
 #include "run/suite.h"
 #include "util/fs.h"
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +31,6 @@ const char run_usage[] =
     "whether the two SYNs crossed; --pcap DIR also writes the packets, one\n"
     ".pcap file per cell and capture point, for tcpdump, tshark or Wireshark.\n";
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void print_cells(const struct suite *s)
 {
 	printf("%s: %d cells x %d trials, up to %d rounds of %d probes, seed %llu\n", s->path,
@@ -63,7 +55,7 @@ int run_main(int argc, char *argv[])
 	    {"pcap", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
+	struct run_opts o = {.outdir = "results/runs", .jobs = 1};
 	bool dry = false, quiet = false;
 	const char *resume = NULL;
 	int opt;
@@ -134,8 +126,7 @@ int run_main(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	if (resume) {
-		if (results_load(resume, &o.resume, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
+		if (cmd_load_results(resume, &o.resume) != EXIT_OK) {
 			suite_free(s);
 			return EXIT_FAIL;
 		}
@@ -157,10 +148,7 @@ int run_main(int argc, char *argv[])
 		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s", argv[i]);
 	o.command_line = cmdline;
 	o.progress = !quiet && isatty(2);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	o.stop = cmd_stop_on_signal();
 	char path[4096];
 	int rc = run_suite(s, &o, path, sizeof(path), &err);
 	suite_free(s);
@@ -169,11 +157,6 @@ int run_main(int argc, char *argv[])
 		fprintf(stderr, "punchlab run: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	json_t *res = json_load_file(path, 0, NULL);
-	if (!quiet && res)
-		run_print_table(res, stdout);
-	json_decref(res);
-	fflush(stdout);
-	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
+	cmd_show_results(path, !quiet, rc == 1 ? "interrupted; results so far in " : "results: ");
 	return rc == 1 ? 130 : EXIT_OK;
 }

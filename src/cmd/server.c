@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "punch/server.h"
 #include "util/endpoint.h"
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +21,6 @@ const char server_usage[] =
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
     "--go-ms), 10 rounds at most, idle 10 s, sessions\n"
     "120 s, 64 connections per address, 16384 connections, 100000 sessions.\n";
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static int int_arg(const char *s, int lo, int hi, const char *what, int *out)
 {
@@ -135,11 +127,7 @@ int server_main(int argc, char *argv[])
 		fputs(server_usage, stderr);
 		return EXIT_USAGE;
 	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int rc = srv_run(&c, &stop, NULL);
+	int rc = srv_run(&c, cmd_stop_on_signal(), NULL);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
 			strerror(-rc));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "analysis/table.h"
+#include "cmdutil.h"
 #include "commands.h"
-#include "run/runner.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +70,8 @@ int table_main(int argc, char *argv[])
 	}
 	json_t *res;
 	struct perr err;
-	if (results_load(argv[optind], &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	int rc = table_render(res, &o, stdout, &err);
 	json_decref(res);
 	if (rc < 0) {
