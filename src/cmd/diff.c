@@ -4,7 +4,6 @@
 #include "commands.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 const char diff_usage[] =
     "usage: punchlab diff OLD NEW [--alpha A]\n"
@@ -19,33 +18,37 @@ const char diff_usage[] =
 
 int diff_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"alpha", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
 	double alpha = 0.05;
-	const char *files[2];
-	int n = 0;
+	char *end;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--alpha") && i + 1 < argc) {
-			char *end;
-			alpha = strtod(argv[++i], &end);
-			if (*end || alpha <= 0 || alpha >= 1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			alpha = strtod(optarg, &end);
+			if (end == optarg || *end || !(alpha > 0 && alpha < 1)) {
 				fprintf(stderr, "punchlab diff: --alpha is between 0 and 1\n");
 				return EXIT_USAGE;
 			}
-		} else if (argv[i][0] != '-' && n < 2) {
-			files[n++] = argv[i];
-		} else {
-			fputs(diff_usage, stderr);
-			return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(diff_usage);
+		default:
+			return cmd_usage_error(diff_usage);
 		}
 	}
-	if (n != 2) {
-		fputs(diff_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 2)
+		return cmd_usage_error(diff_usage);
 	json_t *before = NULL, *after = NULL;
 	int rc = EXIT_FAIL;
-	if (cmd_load_results(files[0], &before) == EXIT_OK &&
-	    cmd_load_results(files[1], &after) == EXIT_OK)
+	if (cmd_load_results(argv[optind], &before) == EXIT_OK &&
+	    cmd_load_results(argv[optind + 1], &after) == EXIT_OK)
 		rc = diff_results(before, after, alpha, stdout) ? EXIT_FAIL : EXIT_OK;
 	json_decref(before);
 	json_decref(after);

@@ -3,7 +3,6 @@
 #include "cmdutil.h"
 #include "commands.h"
 #include <stdio.h>
-#include <string.h>
 
 const char export_usage[] =
     "usage: punchlab export RESULTS --csv\n"
@@ -16,25 +15,30 @@ const char export_usage[] =
 
 int export_main(int argc, char *argv[])
 {
-	const char *file = NULL;
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"csv", no_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
 	bool csv = false;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--csv"))
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
 			csv = true;
-		else if (argv[i][0] != '-' && !file)
-			file = argv[i];
-		else {
-			fputs(export_usage, stderr);
-			return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(export_usage);
+		default:
+			return cmd_usage_error(export_usage);
 		}
 	}
-	if (!file || !csv) {
-		fputs(export_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 1 || !csv)
+		return cmd_usage_error(export_usage);
 	json_t *res;
-	if (cmd_load_results(file, &res) != EXIT_OK)
+	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
 	export_csv(res, stdout);
 	json_decref(res);

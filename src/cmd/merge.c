@@ -3,7 +3,6 @@
 #include "commands.h"
 #include "run/runner.h"
 #include <stdio.h>
-#include <string.h>
 
 const char merge_usage[] =
     "usage: punchlab merge [-o DIR] RESULTS...\n"
@@ -15,24 +14,28 @@ const char merge_usage[] =
 
 int merge_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {CMD_OPT_HELP, {NULL, 0, NULL, 0}};
 	const char *outdir = "results/runs";
-	const char *files[256];
-	int n = 0;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			outdir = argv[++i];
-		else if (argv[i][0] != '-' && n < 256)
-			files[n++] = argv[i];
-		else {
-			fputs(merge_usage, stderr);
-			return EXIT_USAGE;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'h':
+			return cmd_help(merge_usage);
+		default:
+			return cmd_usage_error(merge_usage);
 		}
 	}
-	if (n < 1) {
-		fputs(merge_usage, stderr);
-		return EXIT_USAGE;
-	}
+	int n = argc - optind;
+	if (n < 1 || n > 256)
+		return cmd_usage_error(merge_usage);
+	/* run_merge reads the files itself (run/runner.c): it cannot go
+	 * through cmd_load_results until it takes loaded results */
+	const char *const *files = (const char *const *)(argv + optind);
 	char path[4096];
 	struct perr err;
 	if (run_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &err) < 0) {

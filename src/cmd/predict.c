@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "analysis/predict.h"
+#include "cmdutil.h"
 #include "commands.h"
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,59 +18,77 @@ const char predict_usage[] =
     "S saw, plus the punch's port) or trace files (docs/traces.md; a corpus is in\n"
     "experiments/traces/). --dump prints the sequences in the trace format.\n";
 
+/* --k 1,2,4,8 into KS; -1 if it is not ascending numbers from 1 to 64. */
+static int predict_ks(char *s, int ks[16], int *nk)
+{
+	char *end;
+
+	*nk = 0;
+	for (char *p = s; *p && *nk < 16; p = *end ? end + 1 : end) {
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1 || v > 64 || (*nk && v <= ks[*nk - 1]) ||
+		    (*end && *end != ',')) {
+			fprintf(stderr, "punchlab predict: --k wants ascending numbers 1 to 64, "
+					"like 1,2,4,8\n");
+			return -1;
+		}
+		ks[(*nk)++] = (int)v;
+	}
+	return 0;
+}
+
 int predict_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"heuristic", required_argument, NULL, 'H'},
+	    {"k", required_argument, NULL, 'k'},
+	    {"dump", no_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *heur = "all";
-	int ks[16] = {1, 2, 4, 8}, nk = 4;
+	int ks[16] = {1, 2, 4, 8}, nk = 4, opt;
 	bool dump = false;
-	struct traces ts = {0};
-	struct perr err;
-	int nfiles = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--heuristic") && i + 1 < argc) {
-			heur = argv[++i];
-		} else if (!strcmp(argv[i], "--k") && i + 1 < argc) {
-			nk = 0;
-			for (char *p = argv[++i], *end; *p && nk < 16; p = *end ? end + 1 : end) {
-				long v = strtol(p, &end, 10);
-				if (end == p || v < 1 || v > 64 || (nk && v <= ks[nk - 1]) ||
-				    (*end && *end != ',')) {
-					fprintf(stderr, "punchlab predict: --k wants ascending "
-							"numbers 1 to 64, "
-							"like 1,2,4,8\n");
-					traces_free(&ts);
-					return EXIT_USAGE;
-				}
-				ks[nk++] = (int)v;
-			}
-		} else if (!strcmp(argv[i], "--dump")) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			heur = optarg;
+			break;
+		case 'k':
+			if (predict_ks(optarg, ks, &nk) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'd':
 			dump = true;
-		} else if (argv[i][0] != '-') {
-			if (traces_load(&ts, argv[i], &err) < 0) {
-				fprintf(stderr, "%s\n", err.msg);
-				traces_free(&ts);
-				return EXIT_FAIL;
-			}
-			nfiles++;
-		} else {
-			fputs(predict_usage, stderr);
-			traces_free(&ts);
-			return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(predict_usage);
+		default:
+			return cmd_usage_error(predict_usage);
 		}
 	}
-	if (!nfiles || !nk) {
-		fputs(predict_usage, stderr);
-		traces_free(&ts);
-		return EXIT_USAGE;
-	}
+	if (optind == argc || !nk)
+		return cmd_usage_error(predict_usage);
+	struct traces ts = {0};
+	struct perr err;
 	int rc = EXIT_OK;
+	/* traces_load (analysis/predict.c) reads results files itself: it
+	 * cannot go through cmd_load_results until it takes loaded results */
+	for (int i = optind; i < argc; i++)
+		if (traces_load(&ts, argv[i], &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = EXIT_FAIL;
+			goto out;
+		}
 	if (dump)
 		traces_write(&ts, stdout);
 	else if (predict_report(&ts, heur, ks, nk, stdout, &err) < 0) {
 		fprintf(stderr, "punchlab predict: %s\n", err.msg);
 		rc = EXIT_USAGE;
 	}
+out:
 	traces_free(&ts);
 	return rc;
 }

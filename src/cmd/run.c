@@ -5,7 +5,6 @@
 #include "run/suite.h"
 #include "util/fs.h"
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +43,89 @@ static void print_cells(const struct suite *s)
 	}
 }
 
+/* What the command line asked for, beyond struct run_opts. */
+struct run_args {
+	struct run_opts o;
+	bool dry, quiet;
+	const char *resume;
+};
+
+/* The value of option OPT into A: 0, or the exit code when it is wrong. */
+static int run_opt(int opt, const char *prog, struct run_args *a)
+{
+	switch (opt) {
+	case 'n':
+		a->dry = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	case 'o':
+		a->o.outdir = optarg;
+		return 0;
+	case 'j':
+		if (cmd_int_arg(prog, "-j", optarg, 1, 64, &a->o.jobs) < 0)
+			return EXIT_USAGE;
+		return 0;
+	case 't':
+		if (cmd_int_arg(prog, "--trials", optarg, 1, 1000000, &a->o.trials) < 0)
+			return EXIT_USAGE;
+		return 0;
+	case 's':
+		if (sscanf(optarg, "%d/%d", &a->o.shard_k, &a->o.shard_n) != 2 ||
+		    a->o.shard_n < 1 || a->o.shard_k < 1 || a->o.shard_k > a->o.shard_n) {
+			fprintf(stderr, "%s: --shard wants K/N with 1 <= K <= N\n", prog);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 'r':
+		a->resume = optarg;
+		return 0;
+	case 'p':
+		if (mkdir_p(optarg) < 0) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", prog, optarg,
+				strerror(errno));
+			return EXIT_FAIL;
+		}
+		a->o.pcap_dir = optarg;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+/* --resume FILE: its trials stay, if it is a run of suite S. */
+static int run_load_resume(const char *file, const struct suite *s, json_t **out)
+{
+	if (cmd_load_results(file, out) != EXIT_OK)
+		return EXIT_FAIL;
+	const char *h =
+	    json_string_value(json_object_get(json_object_get(*out, "suite"), "sha256"));
+	if (!h || strcmp(h, s->hash)) {
+		fprintf(stderr,
+			"punchlab run: %s is a run of another suite (or of another version "
+			"of %s)\n",
+			file, s->path);
+		json_decref(*out);
+		*out = NULL;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* The command line, recorded in the results' metadata: "punchlab run ...". */
+static void run_cmdline(int argc, char *argv[], char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < argc && n < len - 2; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+}
+
 int run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"trials", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -55,108 +134,47 @@ int run_main(int argc, char *argv[])
 	    {"pcap", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct run_opts o = {.outdir = "results/runs", .jobs = 1};
-	bool dry = false, quiet = false;
-	const char *resume = NULL;
-	int opt;
+	struct run_args a = {.o = {.outdir = "results/runs", .jobs = 1}};
+	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:j:", opts, NULL)) != -1) {
-		char *end;
-		switch (opt) {
-		case 'n':
-			dry = true;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'o':
-			o.outdir = optarg;
-			break;
-		case 'j':
-			o.jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 64) {
-				fprintf(stderr, "punchlab run: -j wants 1 to 64\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 's':
-			if (sscanf(optarg, "%d/%d", &o.shard_k, &o.shard_n) != 2 || o.shard_n < 1 ||
-			    o.shard_k < 1 || o.shard_k > o.shard_n) {
-				fprintf(stderr,
-					"punchlab run: --shard wants K/N with 1 <= K <= N\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			resume = optarg;
-			break;
-		case 'p':
-			if (mkdir_p(optarg) < 0) {
-				fprintf(stderr, "punchlab run: cannot create %s: %s\n", optarg,
-					strerror(errno));
-				return EXIT_FAIL;
-			}
-			o.pcap_dir = optarg;
-			break;
-		case 't':
-			o.trials = (int)strtol(optarg, &end, 10);
-			if (*end || o.trials < 1 || o.trials > 1000000) {
-				fprintf(stderr, "punchlab run: --trials wants 1 to 1000000\n");
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			return EXIT_USAGE;
-		}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "ho:j:", opts, NULL)) != -1) {
+		if (opt == 'h')
+			return cmd_help(run_usage);
+		if (opt == '?')
+			return cmd_usage_error(run_usage);
+		if ((rc = run_opt(opt, argv[0], &a)) != 0)
+			return rc;
 	}
-	if (optind != argc - 1) {
-		fputs(run_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return cmd_usage_error(run_usage);
 	struct suite *s;
 	struct perr err;
 	if (suite_load(argv[optind], &s, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	if (dry) {
+	if (a.dry) {
 		print_cells(s);
 		suite_free(s);
 		return EXIT_OK;
 	}
-	if (resume) {
-		if (cmd_load_results(resume, &o.resume) != EXIT_OK) {
-			suite_free(s);
-			return EXIT_FAIL;
-		}
-		const char *h = json_string_value(
-		    json_object_get(json_object_get(o.resume, "suite"), "sha256"));
-		if (!h || strcmp(h, s->hash)) {
-			fprintf(stderr,
-				"punchlab run: %s is a run of another suite (or of another version "
-				"of %s)\n",
-				resume, argv[optind]);
-			json_decref(o.resume);
-			suite_free(s);
-			return EXIT_FAIL;
-		}
+	if (a.resume && run_load_resume(a.resume, s, &a.o.resume) != EXIT_OK) {
+		suite_free(s);
+		return EXIT_FAIL;
 	}
-	char cmdline[1024] = "punchlab";
-	size_t n = strlen(cmdline);
-	for (int i = 0; i < argc && n < sizeof(cmdline) - 2; i++)
-		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s", argv[i]);
-	o.command_line = cmdline;
-	o.progress = !quiet && isatty(2);
-	o.stop = cmd_stop_on_signal();
-	char path[4096];
-	int rc = run_suite(s, &o, path, sizeof(path), &err);
+	char cmdline[1024], path[4096];
+	run_cmdline(argc, argv, cmdline, sizeof(cmdline));
+	a.o.command_line = cmdline;
+	a.o.progress = !a.quiet && isatty(2);
+	a.o.stop = cmd_stop_on_signal();
+	rc = run_suite(s, &a.o, path, sizeof(path), &err);
 	suite_free(s);
-	json_decref(o.resume);
+	json_decref(a.o.resume);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab run: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	cmd_show_results(path, !quiet, rc == 1 ? "interrupted; results so far in " : "results: ");
+	cmd_show_results(path, !a.quiet, rc == 1 ? "interrupted; results so far in " : "results: ");
 	return rc == 1 ? 130 : EXIT_OK;
 }

@@ -2,7 +2,6 @@
 #include "analysis/table.h"
 #include "cmdutil.h"
 #include "commands.h"
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@ const char table_usage[] =
 int table_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"format", required_argument, NULL, 'f'},
 	    {"symbols", required_argument, NULL, 's'},
 	    {"rows", required_argument, NULL, 'r'},
@@ -32,8 +32,8 @@ int table_main(int argc, char *argv[])
 	struct table_opts o = {TF_TEXT, TS_PAPER, NULL, NULL};
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			if (table_format_parse(optarg, &o.format) < 0) {
@@ -60,14 +60,14 @@ int table_main(int argc, char *argv[])
 		case 'c':
 			o.cols = optarg;
 			break;
+		case 'h':
+			return cmd_help(table_usage);
 		default:
-			return EXIT_USAGE;
+			return cmd_usage_error(table_usage);
 		}
 	}
-	if (optind != argc - 1 || (!o.rows != !o.cols)) {
-		fputs(table_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1 || (!o.rows != !o.cols))
+		return cmd_usage_error(table_usage);
 	json_t *res;
 	struct perr err;
 	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
