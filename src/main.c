@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "cmd/cmdutil.h"
 #include "cmd/commands.h"
 #include "lab/lab.h"
 #include "version.h"
@@ -7,23 +8,34 @@
 #include <string.h>
 #include <unistd.h>
 
+/* NAME_main and NAME_usage, of cmd/NAME.c: the name is written once, so an
+ * entry's name, function and help cannot disagree. */
+/* clang-format off */
+#define COMMAND(name_, summary_) \
+	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage}
+#define HIDDEN_COMMAND(name_, summary_) \
+	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
+	 .hidden = 1}
+/* clang-format on */
+
+/* `punchlab --help` lists them in this order. */
 const struct command commands[] = {
-    {"topo", topo_main, "build a topology and work inside it (up, down, ls, exec, check)",
-     topo_usage, 0},
-    {"cleanup", cleanup_main, "remove whatever killed or finished runs left", cleanup_usage, 0},
-    {"run", run_main, "run an experiment suite, write its results", run_usage, 0},
-    {"table", table_main, "the OS-compatibility table of a results file", table_usage, 0},
-    {"diff", diff_main, "the cells that changed significantly between two results", diff_usage, 0},
-    {"plot", plot_main, "an SVG heat map or success-rate curve of a results file", plot_usage, 0},
-    {"predict", predict_main, "hit@k of every heuristic on recorded port sequences", predict_usage, 0},
-    {"export", export_main, "one CSV row per trial, for pandas or R", export_usage, 0},
-    {"merge", merge_main, "join the results files of a suite's shards", merge_usage, 0},
-    {"server", server_main, "the rendezvous server S", server_usage, 0},
-    {"peer", peer_main, "a connect-only peer (with an OS profile, through a proxy)", peer_usage, 0},
-    {"proxy", proxy_main, "the local SOCKS5 proxy with predictable ports", proxy_usage, 0},
-    {"session", session_main, "ask a server for a new session token", session_usage, 0},
-    {"delayq", delayq_main, "(internal) the NFQUEUE delay helper of a lab", delayq_usage, 1},
-    {NULL, NULL, NULL, NULL, 0},
+    COMMAND(topo, "build a topology and work inside it (up, down, ls, exec, check)"),
+    COMMAND(cleanup, "remove whatever killed or finished runs left"),
+    COMMAND(run, "run an experiment suite, write its results"),
+    COMMAND(table, "the OS-compatibility table of a results file"),
+    COMMAND(diff, "the cells that changed significantly between two results"),
+    COMMAND(plot, "an SVG heat map or success-rate curve of a results file"),
+    COMMAND(predict, "hit@k of every heuristic on recorded port sequences"),
+    COMMAND(export, "one CSV row per trial, for pandas or R"),
+    COMMAND(merge, "join the results files of a suite's shards"),
+    COMMAND(server, "the rendezvous server S"),
+    COMMAND(peer, "a connect-only peer (with an OS profile, through a proxy)"),
+    COMMAND(proxy, "the local SOCKS5 proxy with predictable ports"),
+    COMMAND(session, "ask a server for a new session token"),
+    COMMAND(help, "show the help of a command"),
+    HIDDEN_COMMAND(delayq, "(internal) the NFQUEUE delay helper of a lab"),
+    {.name = NULL},
 };
 
 const struct command *command_by_name(const char *name)
@@ -34,64 +46,50 @@ const struct command *command_by_name(const char *name)
 	return NULL;
 }
 
-static void usage(FILE *f)
+static int version(void)
 {
-	fprintf(f,
-		"punchlab %s: a laboratory for TCP NAT traversal by Simultaneous TCP Open\n\n"
-		"usage: punchlab COMMAND [ARGS...]\n\ncommands:\n",
-		PUNCHLAB_VERSION);
-	for (const struct command *c = commands; c->name; c++)
-		if (!c->hidden)
-			fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "  %-10s %s\n\n`punchlab help COMMAND` shows a command's options.\n", "help",
-		"show the help of a command");
+	printf("punchlab %s\n", PUNCHLAB_VERSION);
+	return EXIT_OK;
 }
 
 int main(int argc, char *argv[])
 {
-	char exe[PATH_MAX];
+	static const struct option opts[] = {
+	    CMD_OPT_HELP, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+	char exe[PATH_MAX], prog[64];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int opt;
 
 	if (n > 0) {
 		exe[n] = 0;
 		lab_set_exe(exe);
 	}
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("punchlab %s\n", PUNCHLAB_VERSION);
-		return EXIT_OK;
-	}
-	if (!strcmp(argv[1], "help")) {
-		if (argc < 3) {
-			usage(stdout);
+	argv[0] = "punchlab"; /* for getopt's complaints, not the path it was run by */
+	/* '+': the options before COMMAND are ours, the rest are COMMAND's */
+	if ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			help_list(stdout);
 			return EXIT_OK;
 		}
-		const struct command *c = command_by_name(argv[2]);
-		if (!c) {
-			fprintf(stderr, "punchlab: no command \"%s\"\n", argv[2]);
-			return EXIT_USAGE;
-		}
-		fputs(c->usage, stdout);
-		return EXIT_OK;
+		if (opt == 'V')
+			return version();
+		help_list(stderr);
+		return EXIT_USAGE;
 	}
-	const struct command *c = command_by_name(argv[1]);
+	if (optind == argc) {
+		help_list(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "version"))
+		return version();
+	const struct command *c = command_by_name(argv[optind]);
 	if (!c) {
 		fprintf(stderr, "punchlab: no command \"%s\" (punchlab --help lists them)\n",
-			argv[1]);
+			argv[optind]);
 		return EXIT_USAGE;
 	}
-	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(c->usage, stdout);
-			return EXIT_OK;
-		} else if (!strcmp(argv[i], "--"))
-			break;
-	return c->main(argc - 1, argv + 1);
+	/* getopt's complaints then name the command */
+	snprintf(prog, sizeof(prog), "punchlab %s", c->name);
+	argv[optind] = prog;
+	return c->main(argc - optind, argv + optind);
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "lab/lab.h"
 #include <stdio.h>
@@ -17,19 +18,31 @@ const char cleanup_usage[] =
 
 int cleanup_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"force", no_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
 	bool force = false;
 	const char *names[64];
-	int nnames = 0;
+	int nnames = 0, opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force")) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
 			force = true;
-		} else if (argv[i][0] != '-' && lab_name_ok(argv[i]) && nnames < 64) {
-			names[nnames++] = argv[i];
-		} else {
-			fputs(cleanup_usage, stderr);
-			return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(cleanup_usage);
+		default:
+			return cmd_usage_error(cleanup_usage);
 		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!lab_name_ok(argv[i]) || nnames == 64)
+			return cmd_usage_error(cleanup_usage);
+		names[nnames++] = argv[i];
 	}
 	int n = lab_cleanup(force, nnames, names, stdout);
 	printf("%d lab%s removed\n", n, n == 1 ? "" : "s");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "lab/delayq.h"
+#include <limits.h>
 #include <netlink/errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,24 +18,38 @@ const char delayq_usage[] =
 
 int delayq_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"ready-fd", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
+	};
 	struct delayq_link links[64];
-	int n = 0, ready = -1;
+	int n = 0, ready = -1, opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc) {
-			ready = atoi(argv[++i]);
-		} else if (n < 64 && delayq_link_parse(argv[i], &links[n]) == 0) {
-			n++;
-		} else {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			if (cmd_int_arg(argv[0], "--ready-fd", optarg, 0, INT_MAX, &ready) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(delayq_usage);
+		default:
+			return cmd_usage_error(delayq_usage);
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (n == 64 || delayq_link_parse(argv[i], &links[n]) < 0) {
 			fprintf(stderr, "punchlab delayq: bad argument \"%s\"\n", argv[i]);
 			return EXIT_USAGE;
 		}
+		n++;
 	}
-	if (n == 0) {
-		fputs(delayq_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (n == 0)
+		return cmd_usage_error(delayq_usage);
 	prctl(PR_SET_PDEATHSIG, 0);
+	/* delayq_serve (lab/delayq.c) catches SIGINT/SIGTERM itself */
 	int rc = delayq_serve(n, links, ready);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab delayq: %s\n", nl_geterror(-rc));

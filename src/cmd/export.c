@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "export.h"
 #include <stdio.h>
-#include <string.h>
 
 const char export_usage[] =
     "usage: punchlab export RESULTS --csv\n"
@@ -15,32 +15,37 @@ const char export_usage[] =
 
 int export_main(int argc, char *argv[])
 {
-	const char *file = NULL;
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"csv", no_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
 	bool csv = false;
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--csv"))
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
 			csv = true;
-		else if (argv[i][0] != '-' && !file)
-			file = argv[i];
-		else {
-			fputs(export_usage, stderr);
-			return EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(export_usage);
+		default:
+			return cmd_usage_error(export_usage);
 		}
 	}
-	if (!file || !csv) {
-		fputs(export_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 1 || !csv)
+		return cmd_usage_error(export_usage);
 	struct results *res;
 	struct perr err;
-	if (results_load(file, &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	int rc = export_csv(res, stdout, &err);
 	results_free(res);
 	if (rc < 0)
 		fprintf(stderr, "%s\n", err.msg);
-	return rc < 0 ? EXIT_FAIL : EXIT_OK;
+	if (rc < 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "punch/peer.h"
 #include "util/endpoint.h"
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +37,66 @@ static void os_help(void)
 	}
 }
 
+/* The value of option OPT into C: 0, or -1 when it is wrong (said on stderr). */
+static int peer_opt(int opt, const char *prog, struct peer_config *c)
+{
+	char *end;
+
+	switch (opt) {
+	case 's':
+		return cmd_endpoint_arg(prog, "--server", optarg, false, &c->server);
+	case 'S':
+		if (proto_unhex(optarg, c->session, PROTO_TOKEN_LEN) < 0) {
+			fprintf(stderr, "%s: --session wants 32 hex digits, not \"%s\"\n", prog,
+				optarg);
+			return -1;
+		}
+		return 0;
+	case 'r':
+		if (strcmp(optarg, "a") && strcmp(optarg, "b")) {
+			fprintf(stderr, "%s: --role is a or b, not \"%s\"\n", prog, optarg);
+			return -1;
+		}
+		c->role = optarg[0];
+		return 0;
+	case 'o':
+		if (!(c->os = os_by_name(optarg))) {
+			fprintf(stderr, "%s: unknown OS profile \"%s\" (known: %s)\n", prog, optarg,
+				os_names());
+			return -1;
+		}
+		return 0;
+	case 'p':
+		c->use_proxy = true;
+		return cmd_endpoint_arg(prog, "--proxy", optarg, false, &c->proxy);
+	case 'n':
+		return cmd_int_arg(prog, "--probes", optarg, 1, PROTO_MAX_PROBES, &c->probes);
+	case 'R':
+		return cmd_int_arg(prog, "--rounds", optarg, 1, 1000, &c->rounds);
+	case 'b':
+		return cmd_int_arg(prog, "--bytes", optarg, 0, 1 << 30, &c->bytes);
+	case 'a':
+		return cmd_int_arg(prog, "--attempt-ms", optarg, 10, 600000,
+				   &c->attempt_timeout_ms);
+	case 'e':
+		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
+	case 'g':
+		c->background_rate = strtod(optarg, &end);
+		if (end == optarg || *end || !(c->background_rate >= 0) ||
+		    c->background_rate > 1e5) {
+			fprintf(stderr, "%s: --background-rate must be 0 to 100000, not \"%s\"\n",
+				prog, optarg);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
 int peer_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"server", required_argument, NULL, 's'},
 	    {"session", required_argument, NULL, 'S'},
 	    {"role", required_argument, NULL, 'r'},
@@ -55,101 +112,31 @@ int peer_main(int argc, char *argv[])
 	};
 	struct peer_config c;
 	bool have_server = false, have_session = false;
-	int opt;
+	int opt, rc;
 
 	peer_config_defaults(&c);
 	if (getrandom(&c.seed, sizeof(c.seed), 0) != sizeof(c.seed))
 		c.seed = 1;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end = NULL;
-		long v;
-		switch (opt) {
-		case 's':
-			if (endpoint_parse(optarg, &c.server, 0) < 0)
-				goto bad;
-			have_server = true;
-			break;
-		case 'S':
-			if (proto_unhex(optarg, c.session, PROTO_TOKEN_LEN) < 0) {
-				fprintf(stderr, "punchlab peer: --session wants 32 hex digits\n");
-				return EXIT_USAGE;
-			}
-			have_session = true;
-			break;
-		case 'r':
-			if (strcmp(optarg, "a") && strcmp(optarg, "b"))
-				goto bad;
-			c.role = optarg[0];
-			break;
-		case 'o':
-			if (!strcmp(optarg, "help")) {
-				os_help();
-				return EXIT_OK;
-			}
-			c.os = os_by_name(optarg);
-			if (!c.os) {
-				fprintf(stderr,
-					"punchlab peer: unknown OS profile \"%s\" (known: %s)\n",
-					optarg, os_names());
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			if (endpoint_parse(optarg, &c.proxy, 0) < 0)
-				goto bad;
-			c.use_proxy = true;
-			break;
-		case 'n':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > PROTO_MAX_PROBES)
-				goto bad;
-			c.probes = (int)v;
-			break;
-		case 'R':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1000)
-				goto bad;
-			c.rounds = (int)v;
-			break;
-		case 'b':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > (1 << 30))
-				goto bad;
-			c.bytes = (int)v;
-			break;
-		case 'a':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 10 || v > 600000)
-				goto bad;
-			c.attempt_timeout_ms = (int)v;
-			break;
-		case 'e':
-			c.seed = strtoull(optarg, &end, 0);
-			if (*end)
-				goto bad;
-			break;
-		case 'g':
-			c.background_rate = strtod(optarg, &end);
-			if (*end || c.background_rate < 0 || c.background_rate > 1e5)
-				goto bad;
-			break;
-		default:
-			return EXIT_USAGE;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'h')
+			return cmd_help(peer_usage);
+		if (opt == '?')
+			return cmd_usage_error(peer_usage);
+		if (opt == 'o' && !strcmp(optarg, "help")) {
+			os_help();
+			return EXIT_OK;
 		}
-		continue;
-	bad:
-		fprintf(stderr, "punchlab peer: bad value \"%s\" for --%s\n", optarg,
-			opts[0].name ? "option" : "");
-		return EXIT_USAGE;
+		if (peer_opt(opt, argv[0], &c) < 0)
+			return EXIT_USAGE;
+		have_server |= opt == 's';
+		have_session |= opt == 'S';
 	}
-	if (!have_server || !have_session || !c.role || optind != argc) {
-		fputs(peer_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (!have_server || !have_session || !c.role || optind != argc)
+		return cmd_usage_error(peer_usage);
 	signal(SIGPIPE, SIG_IGN);
 	json_t *res = NULL;
-	int rc = peer_run(&c, &res);
+	rc = peer_run(&c, &res);
 	json_t *err = json_object_get(res, "error");
 	if (err)
 		fprintf(stderr, "punchlab peer: %s\n", json_string_value(err));

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "plot.h"
 #include <stdio.h>
@@ -16,32 +17,39 @@ const char plot_usage[] =
 
 int plot_main(int argc, char *argv[])
 {
-	const char *file = NULL, *out = NULL, *kind = "heatmap", *x = "skew_ms";
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"kind", required_argument, NULL, 'k'},
+	    {"x", required_argument, NULL, 'x'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *kind = "heatmap", *x = "skew_ms";
+	int opt;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--kind") && i + 1 < argc)
-			kind = argv[++i];
-		else if (!strcmp(argv[i], "--x") && i + 1 < argc)
-			x = argv[++i];
-		else if (argv[i][0] != '-' && !file)
-			file = argv[i];
-		else {
-			fputs(plot_usage, stderr);
-			return EXIT_USAGE;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'k':
+			kind = optarg;
+			break;
+		case 'x':
+			x = optarg;
+			break;
+		case 'h':
+			return cmd_help(plot_usage);
+		default:
+			return cmd_usage_error(plot_usage);
 		}
 	}
-	if (!file || !out || (strcmp(kind, "heatmap") && strcmp(kind, "curve"))) {
-		fputs(plot_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind != 1 || !out || (strcmp(kind, "heatmap") && strcmp(kind, "curve")))
+		return cmd_usage_error(plot_usage);
 	struct results *res;
 	struct perr err;
-	if (results_load(file, &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	char tmp[4096];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
 	FILE *f = fopen(tmp, "w");

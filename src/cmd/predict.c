@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "predict.h"
+#include "cmdutil.h"
 #include "commands.h"
+#include "predict.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,62 +18,75 @@ const char predict_usage[] =
     "S saw, plus the punch's port) or trace files (docs/traces.md; a corpus is in\n"
     "experiments/traces/). --dump prints the sequences in the trace format.\n";
 
+/* --k 1,2,4,8 into KS; -1 if it is not ascending numbers from 1 to 64. */
+static int predict_ks(char *s, int ks[16], int *nk)
+{
+	char *end;
+
+	*nk = 0;
+	for (char *p = s; *p && *nk < 16; p = *end ? end + 1 : end) {
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1 || v > 64 || (*nk && v <= ks[*nk - 1]) ||
+		    (*end && *end != ',')) {
+			fprintf(stderr, "punchlab predict: --k wants ascending numbers 1 to 64, "
+					"like 1,2,4,8\n");
+			return -1;
+		}
+		ks[(*nk)++] = (int)v;
+	}
+	return 0;
+}
+
 int predict_main(int argc, char *argv[])
 {
+	static const struct option opts[] = {
+	    CMD_OPT_HELP,
+	    {"heuristic", required_argument, NULL, 'H'},
+	    {"k", required_argument, NULL, 'k'},
+	    {"dump", no_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *heur = "all";
-	int ks[PREDICT_MAX_K] = {1, 2, 4, 8}, nk = 4;
+	int ks[PREDICT_MAX_K] = {1, 2, 4, 8}, nk = 4, opt;
 	bool dump = false;
-	struct perr err;
-	const char **files = calloc((size_t)argc + 1, sizeof(char *));
-	int nfiles = 0, rc = EXIT_USAGE;
 
-	for (int i = 1; files && i < argc; i++) {
-		if (!strcmp(argv[i], "--heuristic") && i + 1 < argc) {
-			heur = argv[++i];
-		} else if (!strcmp(argv[i], "--k") && i + 1 < argc) {
-			nk = 0;
-			for (char *p = argv[++i], *end; *p && nk < PREDICT_MAX_K;
-			     p = *end ? end + 1 : end) {
-				long v = strtol(p, &end, 10);
-				if (end == p || v < 1 || v > 64 || (nk && v <= ks[nk - 1]) ||
-				    (*end && *end != ',')) {
-					fprintf(stderr, "punchlab predict: --k wants ascending "
-							"numbers 1 to 64, "
-							"like 1,2,4,8\n");
-					free(files);
-					return EXIT_USAGE;
-				}
-				ks[nk++] = (int)v;
-			}
-		} else if (!strcmp(argv[i], "--dump")) {
-			dump = true;
-		} else if (argv[i][0] != '-') {
-			files[nfiles++] = argv[i];
-		} else {
-			nfiles = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'H':
+			heur = optarg;
 			break;
+		case 'k':
+			if (predict_ks(optarg, ks, &nk) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'd':
+			dump = true;
+			break;
+		case 'h':
+			return cmd_help(predict_usage);
+		default:
+			return cmd_usage_error(predict_usage);
 		}
 	}
-	if (!nfiles || !nk) {
-		fputs(predict_usage, stderr);
-		free(files);
-		return EXIT_USAGE;
-	}
+	if (optind == argc || !nk)
+		return cmd_usage_error(predict_usage);
 	struct predict *p;
+	struct perr err;
+	int rc = EXIT_OK;
 	if (predict_new(heur, ks, nk, &p, &err) < 0) {
 		fprintf(stderr, "punchlab predict: %s\n", err.msg);
-		free(files);
 		return EXIT_USAGE;
 	}
-	rc = EXIT_OK;
-	for (int i = 0; i < nfiles && rc == EXIT_OK; i++)
-		if (predict_add_file(p, files[i], dump ? stdout : NULL, &err) < 0) {
+	/* each file is scored as it is read (a results file or a trace file:
+	 * predict_add_file tells them apart), so none is held whole */
+	for (int i = optind; i < argc && rc == EXIT_OK; i++)
+		if (predict_add_file(p, argv[i], dump ? stdout : NULL, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			rc = EXIT_FAIL;
 		}
 	if (rc == EXIT_OK && !dump)
 		predict_report(p, stdout);
 	predict_free(p);
-	free(files);
 	return rc;
 }

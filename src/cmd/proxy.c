@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "punch/proxy.h"
 #include "util/endpoint.h"
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,10 @@ const char proxy_usage[] =
     "both ways until both sides have closed. One JSON line per outside connection\n"
     "on stderr unless --quiet.\n";
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 int proxy_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"listen", required_argument, NULL, 'l'},
 	    {"port-base", required_argument, NULL, 'b'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -37,47 +29,35 @@ int proxy_main(int argc, char *argv[])
 	};
 	struct proxy_config c;
 	const char *listen_s = NULL;
-	int opt;
+	int opt, base;
 
 	proxy_config_defaults(&c);
 	c.log = stderr;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
-		long v;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			if (endpoint_parse(optarg, &c.listen, 1) < 0) {
-				fprintf(stderr, "punchlab proxy: --listen wants ADDR:PORT\n");
+			if (cmd_endpoint_arg(argv[0], "--listen", optarg, true, &c.listen) < 0)
 				return EXIT_USAGE;
-			}
 			listen_s = optarg;
 			break;
 		case 'b':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1024 || v > 65535) {
-				fprintf(stderr,
-					"punchlab proxy: --port-base must be 1024 to 65535\n");
+			if (cmd_int_arg(argv[0], "--port-base", optarg, 1024, 65535, &base) < 0)
 				return EXIT_USAGE;
-			}
-			c.port_base = (uint16_t)v;
+			c.port_base = (uint16_t)base;
 			break;
 		case 'q':
 			c.log = NULL;
 			break;
+		case 'h':
+			return cmd_help(proxy_usage);
 		default:
-			return EXIT_USAGE;
+			return cmd_usage_error(proxy_usage);
 		}
 	}
-	if (!listen_s || optind != argc) {
-		fputs(proxy_usage, stderr);
-		return EXIT_USAGE;
-	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int rc = proxy_run(&c, &stop, NULL);
+	if (!listen_s || optind != argc)
+		return cmd_usage_error(proxy_usage);
+	int rc = proxy_run(&c, cmd_stop_on_signal(), NULL);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab proxy: cannot listen on %s: %s\n", listen_s,
 			strerror(-rc));

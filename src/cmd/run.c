@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "run/runner.h"
-#include "table.h"
 #include "run/suite.h"
 #include "util/fs.h"
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,33 +18,20 @@ const char run_usage[] =
     "brought up once, the trials run inside it (server, proxies and peers as\n"
     "threads in their namespaces, conntrack emptied between trials), and it is\n"
     "taken down. -j N runs N cells side by side in separate labs. The results go\n"
-    "to one new file in DIR (default results/runs), written atomically and never\n"
-    "over another (docs/results.md); a table of the cells follows on stdout.\n"
-    "SIGINT or SIGTERM finishes the trial under way and writes the results so\n"
-    "far, marked interrupted; --resume FILE continues such a run (its trials\n"
-    "stay; each cell goes on from where it stopped, on fresh hosts). --shard K/N\n"
-    "runs the cells whose index modulo N is K-1, the same on every machine;\n"
-    "`punchlab merge` joins the shards' files. --dry-run lists the cells.\n"
+    "to DIR (default results/runs), never over another run (docs/results.md):\n"
+    "every trial is appended to SUITE-STAMP.trials.ndjson as it ends, and\n"
+    "SUITE-STAMP.json, the cells' summaries, is written at the end; a table of\n"
+    "the cells follows on stdout. SIGINT or SIGTERM finishes the trial under way\n"
+    "and writes the results so far, marked interrupted. --resume FILE continues\n"
+    "a run of the same suite from its .json, or from the .trials.ndjson a killed\n"
+    "run left (its trials stay; each cell goes on from where it stopped, on\n"
+    "fresh hosts). --shard K/N runs the cells whose index modulo N is K-1, the\n"
+    "same on every machine; `punchlab merge` joins the shards' files. --dry-run\n"
+    "lists the cells.\n"
     "Every trial records the SYNs and RSTs that libpcap saw on each NAT's outside\n"
     "interface (the peers' with no NAT), the external port each NAT used, and\n"
     "whether the two SYNs crossed; --pcap DIR also writes the packets, one\n"
     ".pcap file per cell and capture point, for tcpdump, tshark or Wireshark.\n";
-
-const char merge_usage[] =
-    "usage: punchlab merge [-o DIR] RESULTS...\n"
-    "\n"
-    "Joins results files of one suite (shards, or a run and its resumption) into\n"
-    "a new file in DIR (default results/runs), with the cells' summaries computed\n"
-    "again from all the trials. Files of different suites, or a trial present in\n"
-    "two files, are refused.\n";
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void print_cells(const struct suite *s)
 {
@@ -61,9 +46,70 @@ static void print_cells(const struct suite *s)
 	}
 }
 
+/* What the command line asked for, beyond struct run_opts. */
+struct run_args {
+	struct run_opts o;
+	bool dry, quiet;
+	const char *resume;
+};
+
+/* The value of option OPT into A: 0, or the exit code when it is wrong. */
+static int run_opt(int opt, const char *prog, struct run_args *a)
+{
+	switch (opt) {
+	case 'n':
+		a->dry = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	case 'o':
+		a->o.outdir = optarg;
+		return 0;
+	case 'j':
+		if (cmd_int_arg(prog, "-j", optarg, 1, 64, &a->o.jobs) < 0)
+			return EXIT_USAGE;
+		return 0;
+	case 't':
+		if (cmd_int_arg(prog, "--trials", optarg, 1, 1000000, &a->o.trials) < 0)
+			return EXIT_USAGE;
+		return 0;
+	case 's':
+		if (sscanf(optarg, "%d/%d", &a->o.shard_k, &a->o.shard_n) != 2 ||
+		    a->o.shard_n < 1 || a->o.shard_k < 1 || a->o.shard_k > a->o.shard_n) {
+			fprintf(stderr, "%s: --shard wants K/N with 1 <= K <= N\n", prog);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 'r':
+		a->resume = optarg;
+		return 0;
+	case 'p':
+		if (mkdir_p(optarg) < 0) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", prog, optarg,
+				strerror(errno));
+			return EXIT_FAIL;
+		}
+		a->o.pcap_dir = optarg;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+/* The command line, recorded in the results' metadata: "punchlab run ...". */
+static void run_cmdline(int argc, char *argv[], char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < argc && n < len - 2; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+}
+
 int run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"trials", required_argument, NULL, 't'},
 	    {"quiet", no_argument, NULL, 'q'},
@@ -72,135 +118,46 @@ int run_main(int argc, char *argv[])
 	    {"pcap", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct run_opts o = {.outdir = "results/runs", .jobs = 1, .stop = &stop};
-	bool dry = false, quiet = false;
-	const char *resume = NULL;
-	int opt;
+	struct run_args a = {.o = {.outdir = "results/runs", .jobs = 1}};
+	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:j:", opts, NULL)) != -1) {
-		char *end;
-		switch (opt) {
-		case 'n':
-			dry = true;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case 'o':
-			o.outdir = optarg;
-			break;
-		case 'j':
-			o.jobs = (int)strtol(optarg, &end, 10);
-			if (*end || o.jobs < 1 || o.jobs > 64) {
-				fprintf(stderr, "punchlab run: -j wants 1 to 64\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 's':
-			if (sscanf(optarg, "%d/%d", &o.shard_k, &o.shard_n) != 2 || o.shard_n < 1 ||
-			    o.shard_k < 1 || o.shard_k > o.shard_n) {
-				fprintf(stderr,
-					"punchlab run: --shard wants K/N with 1 <= K <= N\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			resume = optarg;
-			break;
-		case 'p':
-			if (mkdir_p(optarg) < 0) {
-				fprintf(stderr, "punchlab run: cannot create %s: %s\n", optarg,
-					strerror(errno));
-				return EXIT_FAIL;
-			}
-			o.pcap_dir = optarg;
-			break;
-		case 't':
-			o.trials = (int)strtol(optarg, &end, 10);
-			if (*end || o.trials < 1 || o.trials > 1000000) {
-				fprintf(stderr, "punchlab run: --trials wants 1 to 1000000\n");
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			return EXIT_USAGE;
-		}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "ho:j:", opts, NULL)) != -1) {
+		if (opt == 'h')
+			return cmd_help(run_usage);
+		if (opt == '?')
+			return cmd_usage_error(run_usage);
+		if ((rc = run_opt(opt, argv[0], &a)) != 0)
+			return rc;
 	}
-	if (optind != argc - 1) {
-		fputs(run_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return cmd_usage_error(run_usage);
 	struct suite *s;
 	struct perr err;
 	if (suite_load(argv[optind], &s, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	if (dry) {
+	if (a.dry) {
 		print_cells(s);
 		suite_free(s);
 		return EXIT_OK;
 	}
-	o.resume = resume;
-	char cmdline[1024] = "punchlab";
-	size_t n = strlen(cmdline);
-	for (int i = 0; i < argc && n < sizeof(cmdline) - 2; i++)
-		n += (size_t)snprintf(cmdline + n, sizeof(cmdline) - n, " %s", argv[i]);
-	o.command_line = cmdline;
-	o.progress = !quiet && isatty(2);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	char path[4096];
+	a.o.resume = a.resume; /* checked by the runner: a run of this suite? */
+	char cmdline[1024], path[4096];
+	run_cmdline(argc, argv, cmdline, sizeof(cmdline));
+	a.o.command_line = cmdline;
+	a.o.progress = !a.quiet && isatty(2);
+	a.o.stop = cmd_stop_on_signal();
 	struct results *res;
-	int rc = run_suite(s, &o, path, sizeof(path), &res, &err);
+	rc = run_suite(s, &a.o, path, sizeof(path), &res, &err);
 	suite_free(s);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab run: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	struct table_opts t = {.format = TF_TEXT, .layout = TL_SUMMARY};
-	if (!quiet)
-		table_render(res, &t, stdout, &err);
+	cmd_show_results(res, path, !a.quiet,
+			 rc == 1 ? "interrupted; results so far in " : "results: ");
 	results_free(res);
-	fflush(stdout);
-	fprintf(stderr, "%s%s\n", rc == 1 ? "interrupted; results so far in " : "results: ", path);
 	return rc == 1 ? 130 : EXIT_OK;
-}
-
-int merge_main(int argc, char *argv[])
-{
-	const char *outdir = "results/runs";
-	const char *files[256];
-	int n = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			outdir = argv[++i];
-		else if (argv[i][0] != '-' && n < 256)
-			files[n++] = argv[i];
-		else {
-			fputs(merge_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (n < 1) {
-		fputs(merge_usage, stderr);
-		return EXIT_USAGE;
-	}
-	char path[4096];
-	struct perr err;
-	struct results *res;
-	if (results_merge(files, n, outdir, "punchlab merge", path, sizeof(path), &res, &err) < 0) {
-		fprintf(stderr, "punchlab merge: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	struct table_opts t = {.format = TF_TEXT, .layout = TL_SUMMARY};
-	table_render(res, &t, stdout, &err);
-	results_free(res);
-	fflush(stdout);
-	fprintf(stderr, "results: %s\n", path);
-	return EXIT_OK;
 }

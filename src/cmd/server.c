@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "punch/server.h"
 #include "util/endpoint.h"
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +21,51 @@ const char server_usage[] =
     "--go-ms), 10 rounds at most, idle 10 s, sessions\n"
     "120 s, 64 connections per address, 16384 connections, 100000 sessions.\n";
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
+/* --heuristic NAME into C; "help" lists them. -1 to go on, else the exit code. */
+static int server_heuristic(const char *name, struct srv_config *c)
 {
-	(void)sig;
-	stop = 1;
+	c->heuristic = heuristic_by_name(name);
+	if (c->heuristic)
+		return -1;
+	if (!strcmp(name, "help")) {
+		for (size_t i = 0; heuristics[i]; i++)
+			printf("%-11s %s\n", heuristics[i]->name, heuristics[i]->help);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "punchlab server: unknown heuristic \"%s\" (known: %s)\n", name,
+		heuristic_names());
+	return EXIT_USAGE;
 }
 
-static int int_arg(const char *s, int lo, int hi, const char *what, int *out)
+/* The options whose value is a number in a range: into their field of C. */
+static int server_int_opt(int opt, const char *prog, struct srv_config *c)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < lo || v > hi) {
-		fprintf(stderr, "punchlab server: %s must be %d to %d, not \"%s\"\n", what, lo, hi,
-			s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
+	const struct {
+		int opt;
+		const char *name;
+		int lo, hi;
+		int *field;
+	} ints[] = {
+	    {'k', "--guesses", 1, 16, &c->guesses},
+	    {'g', "--go-ms", 0, 60000, &c->go_ms},
+	    {'r', "--max-rounds", 1, 1000, &c->max_rounds},
+	    {'i', "--idle-ms", 100, 3600000, &c->idle_ms},
+	    {'t', "--session-ttl-ms", 100, 86400000, &c->session_ttl_ms},
+	    {'a', "--max-per-addr", 1, 1000000, &c->max_per_addr},
+	    {'c', "--max-conns", 1, 1000000, &c->max_conns},
+	    {'s', "--max-sessions", 1, 10000000, &c->max_sessions},
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		if (ints[i].opt == opt)
+			return cmd_int_arg(prog, ints[i].name, optarg, ints[i].lo, ints[i].hi,
+					   ints[i].field);
+	return -1;
 }
 
 int server_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"listen", required_argument, NULL, 'l'},
 	    {"heuristic", required_argument, NULL, 'H'},
 	    {"guesses", required_argument, NULL, 'k'},
@@ -62,84 +82,41 @@ int server_main(int argc, char *argv[])
 	};
 	struct srv_config c;
 	const char *listen_s = NULL;
-	int opt;
+	int opt, rc;
 
 	srv_config_defaults(&c);
 	c.log = stderr;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		int rc = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			if (endpoint_parse(optarg, &c.listen, 1) < 0) {
-				fprintf(stderr,
-					"punchlab server: --listen wants ADDR:PORT, not \"%s\"\n",
-					optarg);
+			if (cmd_endpoint_arg(argv[0], "--listen", optarg, true, &c.listen) < 0)
 				return EXIT_USAGE;
-			}
 			listen_s = optarg;
 			break;
 		case 'H':
-			c.heuristic = heuristic_by_name(optarg);
-			if (!c.heuristic) {
-				bool help = !strcmp(optarg, "help");
-				if (help)
-					for (size_t i = 0; heuristics[i]; i++)
-						printf("%-11s %s\n", heuristics[i]->name,
-						       heuristics[i]->help);
-				else
-					fprintf(stderr,
-						"punchlab server: unknown heuristic \"%s\" (known: "
-						"%s)\n",
-						optarg, heuristic_names());
-				return help ? EXIT_OK : EXIT_USAGE;
-			}
-			break;
-		case 'k':
-			rc = int_arg(optarg, 1, 16, "--guesses", &c.guesses);
+			if ((rc = server_heuristic(optarg, &c)) >= 0)
+				return rc;
 			break;
 		case 'q':
 			c.log = NULL;
 			break;
-		case 'g':
-			rc = int_arg(optarg, 0, 60000, "--go-ms", &c.go_ms);
-			break;
-		case 'r':
-			rc = int_arg(optarg, 1, 1000, "--max-rounds", &c.max_rounds);
-			break;
-		case 'i':
-			rc = int_arg(optarg, 100, 3600000, "--idle-ms", &c.idle_ms);
-			break;
-		case 't':
-			rc = int_arg(optarg, 100, 86400000, "--session-ttl-ms", &c.session_ttl_ms);
-			break;
-		case 'a':
-			rc = int_arg(optarg, 1, 1000000, "--max-per-addr", &c.max_per_addr);
-			break;
-		case 'c':
-			rc = int_arg(optarg, 1, 1000000, "--max-conns", &c.max_conns);
-			break;
-		case 's':
-			rc = int_arg(optarg, 1, 10000000, "--max-sessions", &c.max_sessions);
-			break;
 		case 'S':
-			c.seed = strtoull(optarg, NULL, 0);
+			if (cmd_u64_arg(argv[0], "--seed", optarg, &c.seed) < 0)
+				return EXIT_USAGE;
 			break;
+		case 'h':
+			return cmd_help(server_usage);
+		case '?':
+			return cmd_usage_error(server_usage);
 		default:
-			return EXIT_USAGE;
+			if (server_int_opt(opt, argv[0], &c) < 0)
+				return EXIT_USAGE;
 		}
-		if (rc < 0)
-			return EXIT_USAGE;
 	}
-	if (!listen_s || optind != argc) {
-		fputs(server_usage, stderr);
-		return EXIT_USAGE;
-	}
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	int rc = srv_run(&c, &stop, NULL);
+	if (!listen_s || optind != argc)
+		return cmd_usage_error(server_usage);
+	rc = srv_run(&c, cmd_stop_on_signal(), NULL);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
 			strerror(-rc));

@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: MIT
-#include "commands.h"
-#include "diff.h"
+#include "cmdutil.h"
 #include "table.h"
-#include <getopt.h>
+#include "commands.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char table_usage[] =
     "usage: punchlab table RESULTS [--format text|md|latex|csv|html] [--symbols paper|rate]\n"
-    "                      [--rows FIELD --cols FIELD]\n"
+    "                      [--rows FIELD --cols FIELD] [--layout paper|matrix|summary]\n"
     "\n"
     "The OS-compatibility table of a results file. Without --rows/--cols: the\n"
     "paper's Table 1 layout, one line per cell (peer A, peer B, the fields that\n"
     "vary, the result). With them: a matrix, FIELD values down and across (os_a,\n"
     "os_b, nat, topology, ...), one table per combination of the other fields\n"
-    "that vary. --symbols paper (default) prints ◎ (at least 95 % connected),\n"
+    "that vary. --layout summary is the table `punchlab run` prints: one line\n"
+    "per cell with its counts, interval and failure reasons. --symbols paper (default) prints ◎ (at least 95 % connected),\n"
     "○ (at least 50 %), △ (above 0), × (none), as the caption says; --symbols rate\n"
     "prints the rate with its Wilson 95 % interval. LaTeX needs booktabs and\n"
     "amssymb; HTML is a standalone page.\n";
@@ -23,6 +23,7 @@ const char table_usage[] =
 int table_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+	    CMD_OPT_HELP,
 	    {"format", required_argument, NULL, 'f'},
 	    {"symbols", required_argument, NULL, 's'},
 	    {"rows", required_argument, NULL, 'r'},
@@ -33,8 +34,8 @@ int table_main(int argc, char *argv[])
 	struct table_opts o = {.format = TF_TEXT, .symbols = TS_PAPER, .layout = TL_PAPER};
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			if (table_format_parse(optarg, &o.format) < 0) {
@@ -57,7 +58,8 @@ int table_main(int argc, char *argv[])
 			break;
 		case 'l':
 			if (table_layout_parse(optarg, &o.layout) < 0) {
-				fprintf(stderr, "punchlab table: --layout is paper, matrix or summary\n");
+				fprintf(stderr,
+					"punchlab table: --layout is paper, matrix or summary\n");
 				return EXIT_USAGE;
 			}
 			break;
@@ -67,20 +69,18 @@ int table_main(int argc, char *argv[])
 		case 'c':
 			o.cols = optarg;
 			break;
+		case 'h':
+			return cmd_help(table_usage);
 		default:
-			return EXIT_USAGE;
+			return cmd_usage_error(table_usage);
 		}
 	}
-	if (optind != argc - 1 || (!o.rows != !o.cols) || (o.layout == TL_MATRIX && !o.rows)) {
-		fputs(table_usage, stderr);
-		return EXIT_USAGE;
-	}
+	if (optind != argc - 1 || (!o.rows != !o.cols) || (o.layout == TL_MATRIX && !o.rows))
+		return cmd_usage_error(table_usage);
 	struct results *res;
 	struct perr err;
-	if (results_load(argv[optind], &res, &err) < 0) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	}
 	int rc = table_render(res, &o, stdout, &err);
 	results_free(res);
 	if (rc < 0) {
@@ -88,55 +88,4 @@ int table_main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
-}
-
-const char diff_usage[] =
-    "usage: punchlab diff OLD NEW [--alpha A]\n"
-    "\n"
-    "The cells whose success rate changed significantly between two results\n"
-    "files (Fisher's exact test, two-sided, at level A, default 0.05), with both\n"
-    "rates and their Wilson 95 % intervals; cells present in only one file are\n"
-    "listed. Exit 1 when any cell got significantly worse, 0 otherwise: put it in\n"
-    "CI to regression-test a heuristic.\n"
-    "Why Fisher: the counts are small (tens of trials) and exact beats the normal\n"
-    "approximation there.\n";
-
-int diff_main(int argc, char *argv[])
-{
-	double alpha = 0.05;
-	const char *files[2];
-	int n = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--alpha") && i + 1 < argc) {
-			char *end;
-			alpha = strtod(argv[++i], &end);
-			if (*end || alpha <= 0 || alpha >= 1) {
-				fprintf(stderr, "punchlab diff: --alpha is between 0 and 1\n");
-				return EXIT_USAGE;
-			}
-		} else if (argv[i][0] != '-' && n < 2) {
-			files[n++] = argv[i];
-		} else {
-			fputs(diff_usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (n != 2) {
-		fputs(diff_usage, stderr);
-		return EXIT_USAGE;
-	}
-	struct results *r[2];
-	struct perr err;
-	for (int i = 0; i < 2; i++)
-		if (results_load(files[i], &r[i], &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			if (i)
-				results_free(r[0]);
-			return EXIT_FAIL;
-		}
-	int worse = diff_results(r[0], r[1], alpha, stdout);
-	results_free(r[0]);
-	results_free(r[1]);
-	return worse ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include "cmdutil.h"
 #include "commands.h"
 #include "lab/lab.h"
 #include "lab/netns.h"
 #include "lab/topology.h"
 #include <errno.h>
-#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,13 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#define CHECK_SYN "punchlab topo check FILE..."
+#define UP_SYN "punchlab topo up FILE [--name NAME]"
+#define DOWN_SYN "punchlab topo down NAME..."
+#define LS_SYN "punchlab topo ls [--json]"
+#define SHOW_SYN "punchlab topo show NAME [--json]"
+#define EXEC_SYN "punchlab topo exec NAME NODE -- CMD [ARGS...]"
+
 const char topo_usage[] =
-    "usage: punchlab topo check FILE...\n"
-    "       punchlab topo up FILE [--name NAME]\n"
-    "       punchlab topo down NAME...\n"
-    "       punchlab topo ls [--json]\n"
-    "       punchlab topo show NAME [--json]\n"
-    "       punchlab topo exec NAME NODE -- CMD [ARGS...]\n"
+    "usage: " CHECK_SYN "\n"
+    "       " UP_SYN "\n"
+    "       " DOWN_SYN "\n"
+    "       " LS_SYN "\n"
+    "       " SHOW_SYN "\n"
+    "       " EXEC_SYN "\n"
     "\n"
     "check  validate topology files; errors as FILE:LINE:COL: what is wrong\n"
     "up     build the topology in network namespaces pl-NAME-NODE (under /run/netns,\n"
@@ -29,23 +36,37 @@ const char topo_usage[] =
     "show   what a lab is made of: nodes, interfaces, addresses, NATs, impairments\n"
     "exec   run a command inside NODE's namespace of lab NAME\n";
 
-static int topo_check(int argc, char *argv[])
+/* What a subcommand's options said. */
+struct topo_flags {
+	bool json;
+	const char *name;
+};
+
+static int topo_bad(const char *syn)
+{
+	fprintf(stderr, "usage: %s\n", syn);
+	return EXIT_USAGE;
+}
+
+static void topo_dump_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
+static int topo_check(int n, char *files[], const struct topo_flags *f)
 {
 	int bad = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: punchlab topo check FILE...\n");
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = 0; i < n; i++) {
 		struct topology *t;
 		struct perr err;
-		if (topo_load(argv[i], &t, &err) < 0) {
+		if (topo_load(files[i], &t, &err) < 0) {
 			fprintf(stderr, "%s\n", err.msg);
 			bad = 1;
 			continue;
 		}
-		printf("%s: ok: %d node%s, %d segment%s%s%s\n", argv[i], t->nnodes,
+		printf("%s: ok: %d node%s, %d segment%s%s%s\n", files[i], t->nnodes,
 		       t->nnodes == 1 ? "" : "s", t->nsegs, t->nsegs == 1 ? "" : "s",
 		       t->description ? ": " : "", t->description ? t->description : "");
 		topo_free(t);
@@ -53,27 +74,11 @@ static int topo_check(int argc, char *argv[])
 	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
-static int topo_up(int argc, char *argv[])
+static int topo_up(int n, char *file[], const struct topo_flags *f)
 {
-	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-					     {NULL, 0, NULL, 0}};
-	const char *name = NULL;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-		if (c == 'n')
-			name = optarg;
-		else
-			return EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: punchlab topo up FILE [--name NAME]\n");
-		return EXIT_USAGE;
-	}
 	struct topology *t;
 	struct perr err;
-	if (topo_load(argv[optind], &t, &err) < 0) {
+	if (topo_load(file[0], &t, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
@@ -86,7 +91,7 @@ static int topo_up(int argc, char *argv[])
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	char built[LAB_NAME_MAX + 1];
-	int rc = lab_up(t, name, LAB_DETACHED, built, &err);
+	int rc = lab_up(t, f->name, LAB_DETACHED, built, &err);
 	topo_free(t);
 	sigpending(&pending);
 	bool interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
@@ -105,17 +110,13 @@ static int topo_up(int argc, char *argv[])
 	return EXIT_OK;
 }
 
-static int topo_down(int argc, char *argv[])
+static int topo_down(int n, char *names[], const struct topo_flags *f)
 {
 	int rc = EXIT_OK;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: punchlab topo down NAME...\n");
-		return EXIT_USAGE;
-	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = 0; i < n; i++) {
 		struct perr err;
-		if (lab_down(argv[i], &err) < 0) {
+		if (lab_down(names[i], &err) < 0) {
 			fprintf(stderr, "punchlab topo down: %s\n", err.msg);
 			rc = EXIT_FAIL;
 		}
@@ -123,16 +124,14 @@ static int topo_down(int argc, char *argv[])
 	return rc;
 }
 
-static int topo_ls(int argc, char *argv[])
+static int topo_ls(int n, char *none[], const struct topo_flags *f)
 {
-	bool js = argc > 1 && !strcmp(argv[1], "--json");
 	json_t *labs = lab_list();
 	size_t i;
 	json_t *st;
 
-	if (js) {
-		json_dumpf(labs, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
+	if (f->json) {
+		topo_dump_json(labs);
 		json_decref(labs);
 		return EXIT_OK;
 	}
@@ -165,106 +164,162 @@ static void show_impair(const char *dir, json_t *im)
 		printf(" loss %g%%", l * 100);
 }
 
-static int topo_show(int argc, char *argv[])
+/* One node of `topo show`: its namespace, NAT or role, and interfaces. */
+static void show_node(json_t *n)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: punchlab topo show NAME [--json]\n");
-		return EXIT_USAGE;
+	const char *role = json_string_value(json_object_get(n, "role"));
+	const char *nat = json_string_value(json_object_get(n, "nat"));
+	size_t k;
+	json_t *ifc;
+
+	printf("%-10s %-22s", json_string_value(json_object_get(n, "name")),
+	       json_string_value(json_object_get(n, "ns")));
+	json_t *np = json_object_get(n, "nat_profile");
+	if (nat && np)
+		printf(" NAT %s: %s ports, unsolicited SYN %s, hairpin %s", nat,
+		       json_string_value(json_object_get(np, "port_assignment")),
+		       json_string_value(json_object_get(np, "unsolicited_syn")),
+		       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off");
+	else if (nat)
+		printf(" NAT %s", nat);
+	else if (role && strcmp(role, "none"))
+		printf(" role %s", role);
+	putchar('\n');
+	json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
+	{
+		printf("    %-10s %s/%lld", json_string_value(json_object_get(ifc, "name")),
+		       json_string_value(json_object_get(ifc, "address")),
+		       (long long)json_integer_value(json_object_get(ifc, "prefix")));
+		show_impair("out", json_object_get(ifc, "egress"));
+		show_impair("in", json_object_get(ifc, "ingress"));
+		putchar('\n');
 	}
-	json_t *st = lab_state(argv[1]);
+}
+
+static int topo_show(int n, char *name[], const struct topo_flags *f)
+{
+	json_t *st = lab_state(name[0]);
 	if (!st) {
-		fprintf(stderr, "punchlab topo show: %s: no such lab\n", argv[1]);
+		fprintf(stderr, "punchlab topo show: %s: no such lab\n", name[0]);
 		return EXIT_FAIL;
 	}
-	if (argc > 2 && !strcmp(argv[2], "--json")) {
-		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-		putchar('\n');
+	if (f->json) {
+		topo_dump_json(st);
 		json_decref(st);
 		return EXIT_OK;
 	}
 	const char *desc = json_string_value(json_object_get(st, "description"));
-	printf("lab %s (%s), from %s\n", argv[1], json_string_value(json_object_get(st, "status")),
+	printf("lab %s (%s), from %s\n", name[0], json_string_value(json_object_get(st, "status")),
 	       json_string_value(json_object_get(st, "topology")));
 	if (desc)
 		printf("  %s\n", desc);
 	printf("delay mechanism: %s\n", json_string_value(json_object_get(st, "delay_mechanism")));
-	size_t i, k;
-	json_t *n, *ifc;
-	json_array_foreach(json_object_get(st, "nodes"), i, n)
+	size_t i;
+	json_t *node;
+	json_array_foreach(json_object_get(st, "nodes"), i, node)
 	{
-		const char *role = json_string_value(json_object_get(n, "role"));
-		const char *nat = json_string_value(json_object_get(n, "nat"));
-		printf("%-10s %-22s", json_string_value(json_object_get(n, "name")),
-		       json_string_value(json_object_get(n, "ns")));
-		json_t *np = json_object_get(n, "nat_profile");
-		if (nat && np)
-			printf(" NAT %s: %s ports, unsolicited SYN %s, hairpin %s", nat,
-			       json_string_value(json_object_get(np, "port_assignment")),
-			       json_string_value(json_object_get(np, "unsolicited_syn")),
-			       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off");
-		else if (nat)
-			printf(" NAT %s", nat);
-		else if (role && strcmp(role, "none"))
-			printf(" role %s", role);
-		putchar('\n');
-		json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
-		{
-			printf("    %-10s %s/%lld", json_string_value(json_object_get(ifc, "name")),
-			       json_string_value(json_object_get(ifc, "address")),
-			       (long long)json_integer_value(json_object_get(ifc, "prefix")));
-			show_impair("out", json_object_get(ifc, "egress"));
-			show_impair("in", json_object_get(ifc, "ingress"));
-			putchar('\n');
-		}
+		show_node(node);
 	}
 	json_decref(st);
 	return EXIT_OK;
 }
 
-static int topo_exec(int argc, char *argv[])
+/* NAME NODE [--] CMD [ARGS...]: the "--" is optional, as ever. */
+static int topo_exec(int n, char *arg[], const struct topo_flags *f)
 {
-	int dd = 3;
+	int dd = 2;
 
-	if (argc >= 4 && !strcmp(argv[3], "--"))
-		dd = 4;
-	if (argc <= dd) {
-		fprintf(stderr, "usage: punchlab topo exec NAME NODE -- CMD [ARGS...]\n");
-		return EXIT_USAGE;
-	}
-	int fd = lab_node_nsfd(argv[1], argv[2]);
+	if (n >= 3 && !strcmp(arg[2], "--"))
+		dd = 3;
+	if (n <= dd)
+		return topo_bad(EXEC_SYN);
+	int fd = lab_node_nsfd(arg[0], arg[1]);
 	if (fd < 0) {
-		fprintf(stderr, "punchlab topo exec: lab %s has no node %s: %s\n", argv[1], argv[2],
+		fprintf(stderr, "punchlab topo exec: lab %s has no node %s: %s\n", arg[0], arg[1],
 			strerror(-fd));
 		return EXIT_FAIL;
 	}
 	if (setns(fd, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "punchlab topo exec: cannot enter pl-%s-%s: %s\n", argv[1], argv[2],
+		fprintf(stderr, "punchlab topo exec: cannot enter pl-%s-%s: %s\n", arg[0], arg[1],
 			strerror(errno));
 		return EXIT_FAIL;
 	}
 	close(fd);
-	execvp(argv[dd], argv + dd);
-	fprintf(stderr, "punchlab topo exec: cannot run %s: %s\n", argv[dd], strerror(errno));
+	execvp(arg[dd], arg + dd);
+	fprintf(stderr, "punchlab topo exec: cannot run %s: %s\n", arg[dd], strerror(errno));
 	return 127;
 }
 
-static const struct {
+static const struct option help_opts[] = {CMD_OPT_HELP, {NULL, 0, NULL, 0}};
+static const struct option json_opts[] = {
+    CMD_OPT_HELP, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+static const struct option up_opts[] = {
+    CMD_OPT_HELP, {"name", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+
+/* A subcommand: its options, how many operands it takes, and the function
+ * that gets them (argv without the options). */
+static const struct topo_sub {
 	const char *name;
-	int (*fn)(int, char **);
-} topo_cmds[] = {
-    {"check", topo_check}, {"up", topo_up},	{"down", topo_down},
-    {"ls", topo_ls},	   {"show", topo_show}, {"exec", topo_exec},
+	int (*fn)(int n, char *operands[], const struct topo_flags *f);
+	const char *shortopts; /* '+' first: options only before the operands */
+	const struct option *longopts;
+	int min, max; /* operands; max -1: no limit */
+	const char *syn;
+} topo_subs[] = {
+    {"check", topo_check, "h", help_opts, 1, -1, CHECK_SYN},
+    {"up", topo_up, "hn:", up_opts, 1, 1, UP_SYN},
+    {"down", topo_down, "h", help_opts, 1, -1, DOWN_SYN},
+    {"ls", topo_ls, "h", json_opts, 0, 0, LS_SYN},
+    {"show", topo_show, "h", json_opts, 1, 1, SHOW_SYN},
+    /* exec: what follows NAME is the command's, options and all */
+    {"exec", topo_exec, "+h", help_opts, 3, -1, EXEC_SYN},
 };
+
+static int topo_run_sub(const struct topo_sub *s, int argc, char *argv[])
+{
+	struct topo_flags f = {false, NULL};
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, s->shortopts, s->longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			f.json = true;
+			break;
+		case 'n':
+			f.name = optarg;
+			break;
+		case 'h':
+			return cmd_help(topo_usage);
+		default:
+			return topo_bad(s->syn);
+		}
+	}
+	int n = argc - optind;
+	if (n < s->min || (s->max >= 0 && n > s->max))
+		return topo_bad(s->syn);
+	return s->fn(n, argv + optind, &f);
+}
 
 int topo_main(int argc, char *argv[])
 {
-	if (argc < 2) {
-		fputs(topo_usage, stderr);
-		return EXIT_USAGE;
+	int opt;
+
+	optind = 0;
+	/* '+': the options after the subcommand are the subcommand's */
+	if ((opt = getopt_long(argc, argv, "+h", help_opts, NULL)) != -1)
+		return opt == 'h' ? cmd_help(topo_usage) : cmd_usage_error(topo_usage);
+	if (optind == argc)
+		return cmd_usage_error(topo_usage);
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof(topo_subs) / sizeof(topo_subs[0]); i++) {
+		if (strcmp(topo_subs[i].name, name))
+			continue;
+		char prog[64];
+		snprintf(prog, sizeof(prog), "punchlab topo %s", name);
+		argv[optind] = prog;
+		return topo_run_sub(&topo_subs[i], argc - optind, argv + optind);
 	}
-	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++)
-		if (!strcmp(topo_cmds[i].name, argv[1]))
-			return topo_cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "punchlab topo: no subcommand \"%s\"\n%s", argv[1], topo_usage);
+	fprintf(stderr, "punchlab topo: no subcommand \"%s\"\n%s", name, topo_usage);
 	return EXIT_USAGE;
 }

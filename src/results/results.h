@@ -128,6 +128,8 @@ int rw_trial(struct results_writer *w, json_t *trial, struct perr *err);
  * in a newline) is written as it is, TRIAL only summed up. */
 int rw_trial_line(struct results_writer *w, json_t *trial, const char *line, size_t len,
 		  struct perr *err);
+/* How many trials were written so far, in all. */
+size_t rw_trial_count(struct results_writer *w);
 /* How many trials of cell ID were written so far. */
 unsigned rw_cell_trials(struct results_writer *w, const char *id);
 /* Syncs the trials, writes the summaries with METADATA and SUITE to

@@ -188,6 +188,14 @@ static struct wcell *wcell_of(struct results_writer *w, const char *id)
 	return i ? &w->cells[json_integer_value(i)] : NULL;
 }
 
+size_t rw_trial_count(struct results_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	size_t n = w->ntrials;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
 unsigned rw_cell_trials(struct results_writer *w, const char *id)
 {
 	pthread_mutex_lock(&w->mu);

@@ -228,30 +228,30 @@ static bool is_trials_file(const char *path)
 	return dot && (!strcmp(dot, ".trials.ndjson") || !strcmp(dot, ".trials.ndjson.gz"));
 }
 
-/* The earlier run's trials into R's writer; *FROM gets when it started. */
-static int resume_from(struct runner *r, json_t **from, struct perr *err)
+/*
+ * The earlier run to resume (its RUN.json, or a killed run's trials file):
+ * a run of this very suite? *OLD gets it (NULL for a trials file), *FROM
+ * when it started. Checked before anything of the new run is made.
+ */
+static int resume_check(struct runner *r, struct results **old, json_t **from, struct perr *err)
 {
-	const char *path = r->o->resume, *hash = NULL;
-	struct results *old = NULL;
+	const char *path = r->o->resume, *hash;
 	struct trial_reader *tr = NULL;
 	int rc = is_trials_file(path) ? trials_open_file(path, &tr, err)
-				      : results_load(path, &old, err);
+				      : results_load(path, old, err);
 	if (rc < 0)
 		return rc;
-	json_t *h = tr ? trials_header(tr) : old->metadata;
+	json_t *h = tr ? trials_header(tr) : (*old)->metadata;
 	*from = json_incref(json_object_get(h, "start_utc"));
 	hash = tr ? json_string_value(json_object_get(h, "suite_sha256"))
-		  : json_string_value(json_object_get(old->suite, "sha256"));
+		  : json_string_value(json_object_get((*old)->suite, "sha256"));
 	if (!hash || strcmp(hash, r->s->hash)) {
 		perr_set(err, path, 0, 0, "a run of another suite (or of another version of %s)",
 			 r->s->path);
 		rc = -EINVAL;
 	}
 	trials_close(tr);
-	if (rc == 0)
-		rc = rw_copy_trials(r->w, old, old ? NULL : path, (unsigned)r->trials, err);
-	results_free(old);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 /* ---- the run ---- */
@@ -290,7 +290,7 @@ static int finish(struct runner *r, const char *start, json_t *from, int jobs, c
 static void keep_trials(struct runner *r, struct perr *err)
 {
 	const char *tp = rw_trials_path(r->w);
-	if (r->trials_done == 0 && !r->o->resume) {
+	if (rw_trial_count(r->w) == 0) {
 		unlink(tp);
 		return;
 	}
@@ -317,9 +317,15 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 		r.total_trials = (s->ncells / o->shard_n + (s->ncells % o->shard_n >= o->shard_k)) *
 				 r.trials;
 	r.delay_mech = calloc((size_t)s->ncells + 1, sizeof(char *));
-	int rc = r.delay_mech ? open_results(&r, start, err) : -ENOMEM;
+	struct results *old = NULL;
+	int rc = r.delay_mech ? 0 : -ENOMEM;
 	if (rc == 0 && o->resume)
-		rc = resume_from(&r, &from, err);
+		rc = resume_check(&r, &old, &from, err);
+	if (rc == 0)
+		rc = open_results(&r, start, err);
+	if (rc == 0 && o->resume) /* its trials stay; each cell goes on after them */
+		rc = rw_copy_trials(r.w, old, old ? NULL : o->resume, (unsigned)r.trials, err);
+	results_free(old);
 	if (rc == 0 && (rc = run_workers(&r, jobs)) < 0)
 		*err = r.err;
 	if (o->progress)

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#include "cmdutil.h"
+#include "commands.h"
+#include "table.h"
+#include "util/endpoint.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_help(const char *usage)
+{
+	fputs(usage, stdout);
+	return EXIT_OK;
+}
+
+int cmd_usage_error(const char *usage)
+{
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+int cmd_int_arg(const char *prog, const char *opt, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s must be %d to %d, not \"%s\"\n", prog, opt, lo, hi, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int cmd_u64_arg(const char *prog, const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (end == s || *end || errno) {
+		fprintf(stderr, "%s: %s wants a number, not \"%s\"\n", prog, opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_endpoint_arg(const char *prog, const char *opt, const char *s, bool allow_zero,
+		     struct sockaddr_in *out)
+{
+	if (endpoint_parse(s, out, allow_zero) < 0) {
+		fprintf(stderr, "%s: %s wants ADDR:PORT (A.B.C.D:%s-65535), not \"%s\"\n", prog,
+			opt, allow_zero ? "0" : "1", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* The one call of the results reader in the command layer: when the results
+ * API changes, this is the body to change. */
+int cmd_load_results(const char *path, struct results **out)
+{
+	struct perr err;
+
+	*out = NULL;
+	if (results_load(path, out, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		*out = NULL;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+void cmd_show_results(const struct results *res, const char *path, bool table, const char *lead)
+{
+	struct table_opts o = {.format = TF_TEXT, .layout = TL_SUMMARY};
+	struct perr err;
+	/* the writer's own view of what it wrote: the file is not read again */
+	if (table && res)
+		table_render(res, &o, stdout, &err);
+	fflush(stdout);
+	fprintf(stderr, "%s%s\n", lead, path);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+volatile sig_atomic_t *cmd_stop_on_signal(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &stop;
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The command line's contract, for every command that `punchlab --help` lists
+# (and the hidden delayq), and every subcommand of topo: -h and --help print
+# the usage on stdout and exit 0, the same text as `punchlab help CMD`; an
+# unknown option is a usage error: exit 2, nothing on stdout, the usage on
+# stderr. The unknown option comes before a --help, so a command that ignored
+# it would stop at --help (and fail here) rather than do its work.
+set -u
+PL=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+
+# check WHAT CMD...: "ok N - WHAT" when CMD succeeds, "not ok N - WHAT" when not
+check() {
+	what=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n - $what"
+	else
+		echo "not ok $n - $what"
+	fi
+}
+
+# pl OUT ARGS...: runs punchlab ARGS, stdout in OUT.out, stderr in OUT.err,
+# the exit status in OUT.rc
+pl() {
+	o=$tmp/$1
+	shift
+	rc=0
+	timeout 10 "$PL" "$@" > "$o.out" 2> "$o.err" < /dev/null || rc=$?
+	echo "$rc" > "$o.rc"
+}
+
+rc_is() { [ "$(cat "$tmp/$1.rc")" = "$2" ]; }
+
+# help_ok CMD: --help exits 0 with a line "usage: punchlab CMD ..." on stdout
+help_ok() {
+	pl help "$1" --help
+	rc_is help 0 && grep -Eq "^usage: punchlab $1( |\$)" "$tmp/help.out"
+}
+
+# same_help CMD...: -h, --help and `punchlab help CMD` print the same, exit 0
+same_help() {
+	pl long "$@" --help
+	pl short "$@" -h
+	pl cmd help "$1"
+	rc_is long 0 && rc_is short 0 && rc_is cmd 0 && [ -s "$tmp/long.out" ] &&
+		cmp -s "$tmp/long.out" "$tmp/short.out" && cmp -s "$tmp/long.out" "$tmp/cmd.out"
+}
+
+# bad_option USAGE CMD...: an unknown option exits 2, the usage (a line
+# starting with USAGE) on stderr, nothing on stdout
+bad_option() {
+	want=$1
+	shift
+	pl bad "$@" --no-such-option --help
+	rc_is bad 2 && [ ! -s "$tmp/bad.out" ] && grep -q "^$want" "$tmp/bad.err"
+}
+
+pl list --help
+cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z]*\) .*/\1/p' "$tmp/list.out")
+check "punchlab --help lists the commands" [ -n "$cmds" ]
+for c in $cmds delayq; do
+	check "$c --help: exit 0, usage: punchlab $c on stdout" help_ok "$c"
+	check "$c: -h, --help and punchlab help $c print the same" same_help "$c"
+	check "$c --no-such-option: exit 2, the usage on stderr" bad_option "usage: punchlab $c" "$c"
+done
+
+pl topo topo --help
+subs=$(sed -n 's/^\(usage:\)\{0,1\} *punchlab topo \([a-z]*\) .*/\2/p' "$tmp/topo.out")
+check "punchlab topo --help lists the subcommands" [ -n "$subs" ]
+for s in $subs; do
+	check "topo $s: -h, --help and punchlab help topo print the same" same_help topo "$s"
+	check "topo $s --no-such-option: exit 2, its usage on stderr" \
+		bad_option "usage: punchlab topo $s" topo "$s"
+done
+echo "1..$n"
