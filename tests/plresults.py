@@ -33,3 +33,21 @@ def load(path):
         assert len(trials) == res["trials_count"], (len(trials), res["trials_count"])
         res["trials"] = trials
     return res
+
+
+def validate(path, schema_path):
+    """Validates RUN.json, its trials header and every trial against the
+    schema (docs/results.schema.json); returns the run as load() does."""
+    import jsonschema
+    with open(schema_path) as f:
+        schema = json.load(f)
+    with open(path) as f:
+        jsonschema.validate(json.load(f), schema)
+    res = load(path)
+    if res["version"] >= 2:
+        header, _ = read_trials(trials_path(path, res))
+        defs = {"definitions": schema["definitions"]}
+        jsonschema.validate(header, dict(defs, **{"$ref": "#/definitions/trials_header"}))
+        for t in res["trials"]:
+            jsonschema.validate(t, dict(defs, **{"$ref": "#/definitions/trial"}))
+    return res

@@ -173,7 +173,9 @@ static json_t *delay_mechanisms(struct runner *r)
 {
 	json_t *mechs = json_array();
 	for (int i = 0; i < r->s->ncells; i++) {
-		bool seen = !r->delay_mech[i];
+		if (!r->delay_mech[i]) /* a cell that never ran */
+			continue;
+		bool seen = false;
 		size_t k;
 		json_t *m;
 		json_array_foreach(mechs, k, m) seen |= !strcmp(json_string_value(m), r->delay_mech[i]);

@@ -18,17 +18,28 @@ at_exit 'rm -rf "$out"'
 interrupted_so_far() { # DIR
 	set -- "$1"/smoke-*.json
 	[ $# = 1 ] || { echo "not one results file: $*"; return 1; }
-	python3 - "$1" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
+	python3 - "$1" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+r = load(sys.argv[1])
 assert r["metadata"]["interrupted"] and r["trials"], r["metadata"]
 PY
 }
-# a results file is either whole or absent (a killed run writes none)
+# a results file is either whole or absent (a killed run writes no RUN.json),
+# and its trials file holds whole lines only: at most the trials in flight are lost
 whole_or_absent() { # DIR
 	for f in "$1"/*.json; do
 		[ -e "$f" ] || continue
 		python3 -c "import json, sys; json.load(open(sys.argv[1]))" "$f"
+	done
+	for f in "$1"/*.trials.ndjson; do
+		[ -e "$f" ] || continue
+		python3 -c "
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import read_trials
+read_trials(sys.argv[1])" "$f" "$SRC/tests"
 	done
 }
 

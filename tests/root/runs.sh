@@ -14,16 +14,20 @@ suite=$SRC/experiments/smoke.json
 
 # The results format is read here only.
 interrupted_so_far() { # RESULTS
-	python3 - "$1" <<'PY'
-import json, sys
-a = json.load(open(sys.argv[1]))
+	python3 - "$1" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+a = load(sys.argv[1])
 assert a["metadata"]["interrupted"] and 0 < len(a["trials"]) < 18, (a["metadata"]["interrupted"], len(a["trials"]))
 PY
 }
 resumed_whole() { # FIRST RESUMED
-	python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
+	python3 - "$1" "$2" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import load
+a, b = (load(p) for p in sys.argv[1:3])
 assert not b["metadata"]["interrupted"]
 keys = [(t["cell"], t["trial"]) for t in b["trials"]]
 assert len(keys) == 18 and len(set(keys)) == 18, (len(keys), len(set(keys)))
@@ -32,13 +36,29 @@ assert all(b_t == old[k] for k, b_t in zip(keys, b["trials"]) if k in old), "the
 PY
 }
 merged_equals_whole() { # MERGED WHOLE SCHEMA
-	python3 - "$1" "$2" "$3" <<'PY'
-import json, sys, jsonschema
-m, w, schema = (json.load(open(p)) for p in sys.argv[1:4])
-jsonschema.validate(m, schema)
+	python3 - "$1" "$2" "$3" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[4])
+from plresults import load, validate
+m, w = validate(sys.argv[1], sys.argv[3]), load(sys.argv[2])
 summ = lambda r: sorted((c["id"], c["trials"], c["successes"], sorted(c["failures"].items())) for c in r["cells"])
 assert summ(m) == summ(w), (summ(m), summ(w))
 assert sorted((t["cell"], t["trial"]) for t in m["trials"]) == sorted((t["cell"], t["trial"]) for t in w["trials"])
+PY
+}
+
+# RESUMED holds every trial of the killed run's trials file KILLED, unchanged
+resumed_from_killed() { # KILLED RESUMED
+	python3 - "$1" "$2" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import load, read_trials
+_, killed = read_trials(sys.argv[1])
+b = load(sys.argv[2])
+keys = [(t["cell"], t["trial"]) for t in b["trials"]]
+assert 0 < len(killed) < 18, len(killed)
+assert len(keys) == 18 and len(set(keys)) == 18, (len(keys), len(set(keys)))
+assert b["trials"][:len(killed)] == killed, "the killed run's trials changed"
 PY
 }
 
@@ -59,6 +79,26 @@ resume() {
 	[ $# = 2 ] || { echo "results files: $*"; return 1; }
 }
 
+# SIGKILL leaves a trials file and no RUN.json; --resume takes the trials file
+kill_then_resume() {
+	mkdir "$out/kill"
+	"$PL" run "$suite" --trials 6 -o "$out/kill" --quiet 2>/dev/null &
+	kpid=$!
+	sleep 2.5
+	kill -KILL $kpid
+	wait $kpid || true
+	for l in $(entries /run/punchlab | grep "^r$((kpid % 100000))-" || true); do
+		"$PL" cleanup "$l" >/dev/null
+	done
+	set -- "$out"/kill/smoke-*.json
+	[ ! -e "$1" ] || { echo "a killed run wrote $*"; return 1; }
+	set -- "$out"/kill/smoke-*.trials.ndjson
+	[ $# = 1 ] && [ -f "$1" ] || { echo "trials files: $*"; return 1; }
+	killed=$1
+	"$PL" run "$suite" --trials 6 -o "$out/kill" --resume "$killed" --quiet
+	resumed_from_killed "$killed" "$(only "$out/kill")"
+}
+
 shards_merge_whole() {
 	"$PL" run "$suite" --shard 1/2 -o "$out/shard" --quiet
 	"$PL" run "$suite" --shard 2/2 -o "$out/shard" --quiet
@@ -66,7 +106,7 @@ shards_merge_whole() {
 	"$PL" run "$suite" -o "$out/whole" --quiet
 }
 
-plan 10
+plan 13
 mkdir "$out/int"
 "$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
 pid=$!
@@ -85,6 +125,14 @@ done
 check "--resume completes them, no trial twice, the first run's trials unchanged" \
 	resumed_whole "$first" "$second"
 
+check "SIGKILL, then --resume from the trials file: 18 trials, the killed run's unchanged" \
+	kill_then_resume
+mkdir "$out/other"
+check_refused 1 "--resume refuses another suite's trials, before making anything" \
+	"a run of another suite" \
+	"$PL" run "$SRC/experiments/paper-table1.json" -o "$out/other" --quiet \
+	--resume "$(ls "$out"/kill/*.trials.ndjson | head -n 1)"
+check_absent "the refused --resume made no file" . entries "$out/other"
 check "shard 1/2, shard 2/2, merge and the whole run" shards_merge_whole
 check "shard 1/2 + shard 2/2 + merge equal the whole" \
 	merged_equals_whole "$(only "$out/merged")" "$(only "$out/whole")" "$SRC/docs/results.schema.json"
@@ -92,7 +140,7 @@ check "shard 1/2 + shard 2/2 + merge equal the whole" \
 check_refused 1 "merge refuses a trial present twice" "is in two of the files" \
 	"$PL" merge -o "$out/x" "$out"/shard/smoke-*.json "$out"/shard/smoke-*.json
 check_refused 1 "merge refuses a newer results version with FILE:LINE:COL" \
-	"newer.json:1:43: results format version 2 is newer than this punchlab reads (1)" \
+	"newer.json:1:43: results format version 3 is newer than this punchlab reads (2)" \
 	"$PL" merge -o "$out/x" "$SRC/tests/data/results/newer.json"
 check_refused 1 "merge refuses a malformed results file with FILE:LINE:COL" \
 	"malformed.json:4:2: expected ',' or '}' in object" \

@@ -13,10 +13,11 @@ at_exit 'rm -rf "$out"'
 
 # The results format is read here only.
 results_as_expected() { # RESULTS SCHEMA
-	python3 - "$1" "$2" <<'PY'
-import json, sys, jsonschema
-res, schema = (json.load(open(p)) for p in sys.argv[1:3])
-jsonschema.validate(res, schema)
+	python3 - "$1" "$2" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import validate
+res = validate(sys.argv[1], sys.argv[2])  # RUN.json, its trials header and every trial
 cells = {c["id"]: c for c in res["cells"]}
 assert len(cells) == 3 and len(res["trials"]) == 6, (len(cells), len(res["trials"]))
 xp = [c for c in cells.values() if c["fields"]["os_a"] == "windows-xp"][0]
