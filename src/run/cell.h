@@ -19,7 +19,7 @@ struct cell_job {
 	const char *pcap_dir;	     /* also write the packets there (NULL: no) */
 	volatile sig_atomic_t *stop; /* set: no further trial starts */
 	/* Each finished trial (the callee may keep a reference); non-zero
-	 * stops the cell. */
+	 * stops the cell, and cell_run returns it. */
 	int (*on_trial)(void *ctx, json_t *trial);
 	void *ctx;
 };
@@ -39,5 +39,6 @@ int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err);
  * gets the capture drops and the delay mechanism. Takes NULL. */
 void cell_teardown(struct cell_lab *cl, struct cell_report *rep);
 
-/* The three in a row, every trial handed to J's callback. */
+/* The three in a row, every trial handed to J's callback: 0, -errno with
+ * ERR, or the callback's non-zero return. */
 int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err);

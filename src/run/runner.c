@@ -68,7 +68,7 @@ static int on_trial(void *ctx, json_t *trial)
 	struct perr err;
 	if (rw_trial(r->w, trial, &err) < 0) {
 		fail(r, &err);
-		return -EIO;
+		return 1; /* stops the cell; the run stops on r->failed */
 	}
 	pthread_mutex_lock(&r->mu);
 	r->trials_done++;
@@ -101,7 +101,7 @@ static void run_one(struct runner *r, int ci, int worker)
 	struct cell_report rep = {.capture_drops = 0};
 	struct perr err;
 	int rc = cell_run(&j, &rep, &err);
-	if (rc < 0 && rc != -EIO) /* -EIO from on_trial: already reported */
+	if (rc < 0) /* > 0: on_trial stopped it, and said why */
 		fail(r, &err);
 	pthread_mutex_lock(&r->mu);
 	r->capture_drops += rep.capture_drops;
