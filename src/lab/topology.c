@@ -177,7 +177,7 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		if (!(n->ruleset = strdup(path)))
 			return -ENOMEM;
 		/* the file is the whole behaviour: no profile field applies */
-		snprintf(n->nat.name, sizeof(n->nat.name), "ruleset");
+		n->nat.name = "ruleset";
 		for (int k = 0; k < NAT_TO_COUNT; k++)
 			n->nat.timeouts[k] = -1;
 		const char *fmt;
