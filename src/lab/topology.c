@@ -311,6 +311,73 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	return 0;
 }
 
+static int parse_routes(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	static const char *const rf[] = {"to", "via", NULL};
+	json_t *routes = json_object_get(jn, "routes"), *r;
+	size_t i;
+
+	if (!routes)
+		return 0;
+	if (!json_is_array(routes))
+		FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
+	n->nroutes = (int)json_array_size(routes);
+	if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
+		return -ENOMEM;
+	json_array_foreach(routes, i, r)
+	{
+		if (!json_is_object(r))
+			FAIL(r,
+			     "%s: a route must be an object like {\"to\": \"198.19.0.0/16\", "
+			     "\"via\": \"198.18.0.1\"}",
+			     what);
+		if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
+		    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) < 0 ||
+		    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_sysctls(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	json_t *sys = json_object_get(jn, "sysctl"), *sv;
+	const char *key;
+
+	if (!sys)
+		return 0;
+	if (!json_is_object(sys))
+		FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
+	n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
+	if (!n->sysctls)
+		return -ENOMEM;
+	json_object_foreach(sys, key, sv)
+	{
+		/* only the namespace's own network sysctls; no path games */
+		if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
+		    strlen(key) > 120)
+			FAILM(sys, key,
+			      "%s: sysctl \"%s\": only net.* keys of the node's "
+			      "namespace may be set",
+			      what, key);
+		if (!json_is_string(sv) && !json_is_integer(sv))
+			FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer", what,
+			      key);
+		struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
+		sc->key = strdup(key);
+		if (json_is_string(sv))
+			sc->value = strdup(json_string_value(sv));
+		else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) < 0)
+			sc->value = NULL;
+		if (!sc->key || !sc->value)
+			return -ENOMEM;
+		for (char *p = sc->key; *p; p++)
+			if (*p == '.')
+				*p = '/';
+	}
+	return 0;
+}
+
 static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char *topo_dir)
 {
 	static const char *const fields[] = {"name",   "role",	 "nat", "gateway",
@@ -353,67 +420,8 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 		FAILM(jn, "role", "%s: a NAT node cannot have a role", what);
 	if (json_object_get(jn, "gateway") && parse_addr(tp, jn, "gateway", what, &n->gateway) < 0)
 		return -EINVAL;
-	json_t *routes = json_object_get(jn, "routes");
-	if (routes) {
-		if (!json_is_array(routes))
-			FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
-		n->nroutes = (int)json_array_size(routes);
-		if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
-			return -ENOMEM;
-		size_t i;
-		json_t *r;
-		json_array_foreach(routes, i, r)
-		{
-			static const char *const rf[] = {"to", "via", NULL};
-			if (!json_is_object(r))
-				FAIL(r,
-				     "%s: a route must be an object like {\"to\": "
-				     "\"198.19.0.0/16\", "
-				     "\"via\": \"198.18.0.1\"}",
-				     what);
-			if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
-			    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) <
-				0 ||
-			    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
-				return -EINVAL;
-		}
-	}
-	json_t *sys = json_object_get(jn, "sysctl");
-	if (sys) {
-		if (!json_is_object(sys))
-			FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
-		n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
-		if (!n->sysctls)
-			return -ENOMEM;
-		const char *key;
-		json_t *sv;
-		json_object_foreach(sys, key, sv)
-		{
-			/* only the namespace's own network sysctls; no path games */
-			if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
-			    strlen(key) > 120)
-				FAILM(sys, key,
-				      "%s: sysctl \"%s\": only net.* keys of the node's "
-				      "namespace may be set",
-				      what, key);
-			if (!json_is_string(sv) && !json_is_integer(sv))
-				FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer",
-				      what, key);
-			struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
-			sc->key = strdup(key);
-			if (json_is_string(sv))
-				sc->value = strdup(json_string_value(sv));
-			else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) <
-				 0)
-				sc->value = NULL;
-			if (!sc->key || !sc->value)
-				return -ENOMEM;
-			for (char *p = sc->key; *p; p++)
-				if (*p == '.')
-					*p = '/';
-		}
-	}
-	return 0;
+	int rc = parse_routes(tp, jn, n, what);
+	return rc < 0 ? rc : parse_sysctls(tp, jn, n, what);
 }
 
 static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
@@ -497,8 +505,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	return 0;
 }
 
-/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
-static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+/* Segment names and subnets distinct, no address twice on a segment. */
+static int check_segments(struct tp *tp, json_t *jsegs)
 {
 	struct topology *t = tp->t;
 
@@ -526,80 +534,109 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 					FAILM(jm, "address", "segment \"%s\": address used twice",
 					      t->segs[i].name);
 				}
-	for (int i = 0; i < t->nnodes; i++) {
-		struct topo_node *n = &t->nodes[i];
-		json_t *jn = json_array_get(jnodes, (size_t)i);
-		int nsegs = 0, gwseg = -1;
-		for (int s = 0; s < t->nsegs; s++)
-			if (topo_addr_on(t, i, s)) {
-				nsegs++;
-				if (n->gateway &&
-				    in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
-					gwseg = s;
-			}
-		if (nsegs == 0)
-			FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
-		char a[INET_ADDRSTRLEN];
-		if (n->gateway) {
-			inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
-			if (gwseg < 0)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is not on any segment of "
-				      "the node",
-				      n->name, a);
-			if (topo_addr_on(t, i, gwseg) == n->gateway)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is the node's own address", n->name,
-				      a);
-		}
-		for (int r = 0; r < n->nroutes; r++) {
-			bool ok = false;
-			for (int s = 0; s < t->nsegs; s++)
-				if (topo_addr_on(t, i, s) &&
-				    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
-					ok = true;
-			if (!ok) {
-				inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
-				FAILM(
-				    json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
-				    "node \"%s\": route via %s, which is not on any segment of the "
-				    "node",
-				    n->name, a);
-			}
-		}
-		if (!n->is_nat)
-			continue;
-		json_t *jnat = json_object_get(jn, "nat");
-		const char *out;
-		if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
-			return -EINVAL;
-		if (out) {
-			for (int s = 0; s < t->nsegs; s++)
-				if (!strcmp(t->segs[s].name, out))
-					n->outside = s;
-			if (n->outside < 0)
-				FAILM(jnat, "outside",
-				      "node \"%s\": outside segment \"%s\" does not exist", n->name,
-				      out);
-			if (!topo_addr_on(t, i, n->outside))
-				FAILM(jnat, "outside",
-				      "node \"%s\" is not a member of its outside "
-				      "segment \"%s\"",
-				      n->name, out);
-		} else if (gwseg >= 0) {
-			n->outside = gwseg;
-		} else {
-			FAILM(jnat, NULL,
-			      "node \"%s\": say which segment is outside (\"outside\": "
-			      "\"SEGMENT\"), or give the node a gateway",
-			      n->name);
-		}
-		if (nsegs < 2)
-			FAILM(jn, "nat",
-			      "node \"%s\": a NAT needs an inside segment besides its "
-			      "outside one",
-			      n->name);
+	return 0;
+}
+
+/* Node I's gateway and routes lead through segments it is on. */
+static int check_node_paths(struct tp *tp, int i, json_t *jn, int gwseg)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	char a[INET_ADDRSTRLEN];
+
+	if (n->gateway) {
+		inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
+		if (gwseg < 0)
+			FAILM(jn, "gateway",
+			      "node \"%s\": gateway %s is not on any segment of the node", n->name,
+			      a);
+		if (topo_addr_on(t, i, gwseg) == n->gateway)
+			FAILM(jn, "gateway", "node \"%s\": gateway %s is the node's own address",
+			      n->name, a);
 	}
+	for (int r = 0; r < n->nroutes; r++) {
+		bool ok = false;
+		for (int s = 0; s < t->nsegs; s++)
+			if (topo_addr_on(t, i, s) &&
+			    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
+				ok = true;
+		if (!ok) {
+			inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
+			FAILM(json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
+			      "node \"%s\": route via %s, which is not on any segment of the node",
+			      n->name, a);
+		}
+	}
+	return 0;
+}
+
+/* A NAT node I has an outside segment it is on, and an inside besides. */
+static int check_nat_sides(struct tp *tp, int i, json_t *jn, int nsegs, int gwseg)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	json_t *jnat = json_object_get(jn, "nat");
+	const char *out;
+
+	if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
+		return -EINVAL;
+	if (out) {
+		for (int s = 0; s < t->nsegs; s++)
+			if (!strcmp(t->segs[s].name, out))
+				n->outside = s;
+		if (n->outside < 0)
+			FAILM(jnat, "outside", "node \"%s\": outside segment \"%s\" does not exist",
+			      n->name, out);
+		if (!topo_addr_on(t, i, n->outside))
+			FAILM(jnat, "outside",
+			      "node \"%s\" is not a member of its outside "
+			      "segment \"%s\"",
+			      n->name, out);
+	} else if (gwseg >= 0) {
+		n->outside = gwseg;
+	} else {
+		FAILM(jnat, NULL,
+		      "node \"%s\": say which segment is outside (\"outside\": "
+		      "\"SEGMENT\"), or give the node a gateway",
+		      n->name);
+	}
+	if (nsegs < 2)
+		FAILM(jn, "nat",
+		      "node \"%s\": a NAT needs an inside segment besides its "
+		      "outside one",
+		      n->name);
+	return 0;
+}
+
+static int check_node(struct tp *tp, int i, json_t *jn)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	int nsegs = 0, gwseg = -1;
+
+	for (int s = 0; s < t->nsegs; s++)
+		if (topo_addr_on(t, i, s)) {
+			nsegs++;
+			if (n->gateway && in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
+				gwseg = s;
+		}
+	if (nsegs == 0)
+		FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
+	if (check_node_paths(tp, i, jn, gwseg) < 0)
+		return -EINVAL;
+	return n->is_nat ? check_nat_sides(tp, i, jn, nsegs, gwseg) : 0;
+}
+
+/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
+static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+{
+	struct topology *t = tp->t;
+
+	if (check_segments(tp, jsegs) < 0)
+		return -EINVAL;
+	for (int i = 0; i < t->nnodes; i++)
+		if (check_node(tp, i, json_array_get(jnodes, (size_t)i)) < 0)
+			return -EINVAL;
 	for (int r = ROLE_SERVER; r <= ROLE_PEER_B; r++) {
 		int first = -1;
 		for (int i = 0; i < t->nnodes; i++)
