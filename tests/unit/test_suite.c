@@ -64,6 +64,21 @@ Test(suite, include_exclude_and_defaults)
 	suite_free(s);
 }
 
+Test(suite, keep_conntrack_is_a_setting)
+{
+	const char *m = "\"topology\": \"../topologies/two-nats.json\", \"matrix\": {}, "
+			"\"include\": [{\"os_a\": \"native\"}]";
+	char text[256];
+	snprintf(text, sizeof(text), "{%s, \"keep_conntrack\": true}", m);
+	struct suite *s = parse(text);
+	cr_assert(s->keep_conntrack);
+	suite_free(s);
+	snprintf(text, sizeof(text), "{%s}", m);
+	s = parse(text);
+	cr_assert_not(s->keep_conntrack, "off by default");
+	suite_free(s);
+}
+
 Test(suite, ids_are_stable_and_name_the_combination)
 {
 	struct suite *a = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
