@@ -89,22 +89,6 @@ const struct nat_preset nat_presets[] = {
 	.help = "a new random external port per connection (1024-65535); unsolicited SYN "
 		"answered with RST",
     },
-    {
-	.profile =
-	    {
-		.name = "scratch-nat",
-		.mapping = NAT_MAP_APDM,
-		.port = NAT_PORT_SEQUENTIAL,
-		.delta = 2,
-		.range_lo = 30000,
-		.range_hi = 30999,
-		.unsolicited = NAT_UNSOL_DROP,
-		.filtering = NAT_FILT_APDF,
-		.hairpin = false,
-		.timeouts = NO_TIMEOUTS,
-	    },
-	.help = "scratch: sequential by 2, unsolicited SYN dropped",
-    },
 };
 const size_t nat_presets_count = sizeof(nat_presets) / sizeof(nat_presets[0]);
 

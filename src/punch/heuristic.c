@@ -143,18 +143,6 @@ static const struct heuristic h_random = {
     .predict = random_guess,
 };
 
-static int scratch(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
-{
-	(void)seed;
-	return around((long)o[n - 1].port + 2, k, out);
-}
-
-static const struct heuristic h_scratch = {
-    .name = "scratch-h",
-    .help = "scratch: last + 2, then neighbours",
-    .predict = scratch,
-};
-
 /* The registry, one line each; `punchlab server --heuristic help` lists them
  * in this order. */
 /* clang-format off */
@@ -165,7 +153,6 @@ const struct heuristic *const heuristics[] = {
 	&h_delta_mode,
 	&h_window,
 	&h_random,
-	&h_scratch,
 	NULL,
 };
 /* clang-format on */
