@@ -635,6 +635,57 @@ static int pick_name(const struct topology *t, char *out)
 	return -EEXIST;
 }
 
+/* The lab's name in LAB (LAB_NAME_MAX + 1 bytes): NAME, or a free one. */
+static int name_lab(const struct topology *t, const char *name, char *lab, struct perr *err)
+{
+	char ns[256];
+
+	if (name) {
+		if (!lab_name_ok(name)) {
+			perr_set(err, name, 0, 0, "lab name: use 1 to %d of a-z, 0-9 and '-'",
+				 LAB_NAME_MAX);
+			return -1;
+		}
+		snprintf(lab, LAB_NAME_MAX + 1, "%s", name);
+	} else if (pick_name(t, lab) < 0) {
+		perr_set(err, t->path, 0, 0, "no free lab name; give one with --name");
+		return -1;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		if (lab_ns_name(lab, t->nodes[i].name, ns, sizeof(ns)) < 0) {
+			perr_set(err, t->path, 0, 0, "lab name too long");
+			return -1;
+		}
+	return 0;
+}
+
+/* The namespaces the state lists: the nodes' in order, then the fabric's. */
+static int build_namespaces(struct builder *b)
+{
+	json_t *v;
+	size_t i;
+	const char *step;
+	int rc;
+
+	/* netns_create() would do it, but could not say which step failed */
+	if ((rc = netns_prepare(&step)) < 0)
+		return fail_errno(b, rc, "cannot prepare %s: %s", NETNS_RUN_DIR, step);
+	json_array_foreach(json_object_get(b->st, "namespaces"), i, v)
+	{
+		const char *nsname = json_string_value(v);
+		if ((rc = netns_create(nsname)) < 0)
+			return fail_errno(b, rc, "cannot create namespace %s", nsname);
+		int fd = netns_open(nsname);
+		if (fd < 0)
+			return fail_errno(b, fd, "cannot open namespace %s", nsname);
+		if (i < (size_t)b->t->nnodes)
+			b->nsfd[i] = fd;
+		else
+			b->fabric_fd = fd;
+	}
+	return 0;
+}
+
 static int lab_teardown(const char *lab, json_t *st);
 
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
@@ -643,7 +694,7 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	struct builder b = {.t = t, .fabric_fd = -1, .err = err};
 	struct node_rules *rules = NULL;
 	struct nft_ctx **ctxs = NULL;
-	char dir[PATH_MAX], ns[256];
+	char dir[PATH_MAX];
 	int rc = -1;
 
 	if (!lab_exe[0])
@@ -652,22 +703,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		perr_set(err, LAB_STATE_DIR, 0, 0, "cannot create: %s", strerror(errno));
 		return -1;
 	}
-	if (name) {
-		if (!lab_name_ok(name)) {
-			perr_set(err, name, 0, 0, "lab name: use 1 to %d of a-z, 0-9 and '-'",
-				 LAB_NAME_MAX);
-			return -1;
-		}
-		snprintf(b.lab, sizeof(b.lab), "%s", name);
-	} else if (pick_name(t, b.lab) < 0) {
-		perr_set(err, t->path, 0, 0, "no free lab name; give one with --name");
+	if (name_lab(t, name, b.lab, err) < 0)
 		return -1;
-	}
-	for (int i = 0; i < t->nnodes; i++)
-		if (lab_ns_name(b.lab, t->nodes[i].name, ns, sizeof(ns)) < 0) {
-			perr_set(err, t->path, 0, 0, "lab name too long");
-			return -1;
-		}
 	state_dir(b.lab, dir, sizeof(dir));
 	/* mkdir is the lock: two builders never share a name */
 	if (mkdir(dir, 0755) < 0) {
@@ -677,32 +714,15 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		return -1;
 	}
 	b.nsfd = calloc((size_t)t->nnodes, sizeof(int));
+	/* before any failure: the clean-up closes what is not -1 */
+	for (int n = 0; b.nsfd && n < t->nnodes; n++)
+		b.nsfd[n] = -1;
 	if (!b.nsfd || !(b.st = state_new(&b, owner)) || state_write(b.lab, b.st) < 0) {
 		perr_set(err, dir, 0, 0, "cannot write the lab's state");
 		goto fail;
 	}
-	for (int i = 0; i < t->nnodes; i++)
-		b.nsfd[i] = -1;
-	json_t *nss = json_object_get(b.st, "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach(nss, i, v)
-	{
-		const char *nsname = json_string_value(v);
-		if ((rc = netns_create(nsname)) < 0) {
-			fail_errno(&b, rc, "cannot create namespace %s", nsname);
-			goto fail;
-		}
-		int fd = netns_open(nsname);
-		if (fd < 0) {
-			fail_errno(&b, fd, "cannot open namespace %s", nsname);
-			goto fail;
-		}
-		if (i < (size_t)t->nnodes)
-			b.nsfd[i] = fd;
-		else
-			b.fabric_fd = fd;
-	}
+	if (build_namespaces(&b) < 0)
+		goto fail;
 	rules = calloc((size_t)t->nnodes, sizeof(*rules));
 	ctxs = calloc((size_t)t->nnodes, sizeof(*ctxs));
 	if (!rules || !ctxs) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "natprofile.h"
+#include "util/registry.h"
 #include "util/strbuf.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,54 +13,97 @@ const char *const nat_timeout_names[NAT_TO_COUNT] = {
     "close_wait", "last_ack", "time_wait",   "close",
 };
 
+/* every conntrack timeout at the kernel's default */
 #define NO_TIMEOUTS                                                                                \
 	{                                                                                          \
-		-1, -1, -1, -1, -1, -1, -1, -1                                                     \
+		[0 ... NAT_TO_COUNT - 1] = -1                                                      \
 	}
 
+/* The registry: one entry per preset, in the order error messages list them. */
 const struct nat_preset nat_presets[] = {
-    {"home-2009",
-     "endpoint-independent mapping, source port preserved; the box's own stack "
-     "answers an unsolicited SYN with RST (typical of 2009 home routers)",
-     {"home-2009", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_RST, NAT_FILT_APDF,
-      false, NO_TIMEOUTS}},
-    {"rfc5382",
-     "endpoint-independent mapping, source port preserved; an unsolicited SYN is "
-     "dropped silently (RFC 5382 REQ-4)",
-     {"rfc5382", NAT_MAP_EIM, NAT_PORT_PRESERVE, 1, 1024, 65535, NAT_UNSOL_DROP, NAT_FILT_APDF,
-      false, NO_TIMEOUTS}},
-    {"sequential",
-     "a new external port per connection, one more than the last (40000-41023, then wraps); "
-     "unsolicited SYN answered with RST",
-     {"sequential", NAT_MAP_APDM, NAT_PORT_SEQUENTIAL, 1, 40000, 41023, NAT_UNSOL_RST,
-      NAT_FILT_APDF, false, NO_TIMEOUTS}},
-    {"random",
-     "a new random external port per connection (1024-65535); unsolicited SYN "
-     "answered with RST",
-     {"random", NAT_MAP_APDM, NAT_PORT_RANDOM, 1, 1024, 65535, NAT_UNSOL_RST, NAT_FILT_APDF, false,
-      NO_TIMEOUTS}},
+    {
+	.profile =
+	    {
+		.name = "home-2009",
+		.mapping = NAT_MAP_EIM,
+		.port = NAT_PORT_PRESERVE,
+		.delta = 1,
+		.range_lo = 1024,
+		.range_hi = 65535,
+		.unsolicited = NAT_UNSOL_RST,
+		.filtering = NAT_FILT_APDF,
+		.hairpin = false,
+		.timeouts = NO_TIMEOUTS,
+	    },
+	.help = "endpoint-independent mapping, source port preserved; the box's own stack "
+		"answers an unsolicited SYN with RST (typical of 2009 home routers)",
+    },
+    {
+	.profile =
+	    {
+		.name = "rfc5382",
+		.mapping = NAT_MAP_EIM,
+		.port = NAT_PORT_PRESERVE,
+		.delta = 1,
+		.range_lo = 1024,
+		.range_hi = 65535,
+		.unsolicited = NAT_UNSOL_DROP,
+		.filtering = NAT_FILT_APDF,
+		.hairpin = false,
+		.timeouts = NO_TIMEOUTS,
+	    },
+	.help = "endpoint-independent mapping, source port preserved; an unsolicited SYN is "
+		"dropped silently (RFC 5382 REQ-4)",
+    },
+    {
+	.profile =
+	    {
+		.name = "sequential",
+		.mapping = NAT_MAP_APDM,
+		.port = NAT_PORT_SEQUENTIAL,
+		.delta = 1,
+		.range_lo = 40000,
+		.range_hi = 41023,
+		.unsolicited = NAT_UNSOL_RST,
+		.filtering = NAT_FILT_APDF,
+		.hairpin = false,
+		.timeouts = NO_TIMEOUTS,
+	    },
+	.help = "a new external port per connection, one more than the last (40000-41023, "
+		"then wraps); unsolicited SYN answered with RST",
+    },
+    {
+	.profile =
+	    {
+		.name = "random",
+		.mapping = NAT_MAP_APDM,
+		.port = NAT_PORT_RANDOM,
+		.delta = 1,
+		.range_lo = 1024,
+		.range_hi = 65535,
+		.unsolicited = NAT_UNSOL_RST,
+		.filtering = NAT_FILT_APDF,
+		.hairpin = false,
+		.timeouts = NO_TIMEOUTS,
+	    },
+	.help = "a new random external port per connection (1024-65535); unsolicited SYN "
+		"answered with RST",
+    },
 };
 const size_t nat_presets_count = sizeof(nat_presets) / sizeof(nat_presets[0]);
 
+#define NAT_PRESET_REGISTRY REGISTRY_ARRAY(nat_presets, nat_presets_count)
+
 const struct nat_preset *nat_preset_by_name(const char *name)
 {
-	for (size_t i = 0; i < nat_presets_count; i++)
-		if (!strcmp(nat_presets[i].name, name))
-			return &nat_presets[i];
-	return NULL;
+	return registry_find(NAT_PRESET_REGISTRY, name);
 }
 
 const char *nat_preset_names(void)
 {
-	static char buf[256];
+	static _Thread_local char buf[REGISTRY_NAMES_MAX];
 
-	if (!buf[0]) {
-		size_t n = 0;
-		for (size_t i = 0; i < nat_presets_count; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-					      nat_presets[i].name);
-	}
-	return buf;
+	return registry_names(NAT_PRESET_REGISTRY, buf, sizeof(buf));
 }
 
 static const char *const mapping_names[] = {"endpoint-independent", "address-and-port-dependent"};
@@ -85,21 +129,12 @@ const char *nat_filtering_str(enum nat_filtering f)
 	return filt_names[f];
 }
 
-static int parse_enum(const char *s, const char *const *names, size_t n, int *out)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(s, names[i])) {
-			*out = (int)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 #define PARSER(fn, type, names)                                                                    \
 	int fn(const char *s, type *out)                                                           \
 	{                                                                                          \
-		int v;                                                                             \
-		if (parse_enum(s, names, sizeof(names) / sizeof(names[0]), &v) < 0)                \
+		long v =                                                                           \
+		    registry_index(REGISTRY_ARRAY(names, sizeof(names) / sizeof(names[0])), s);    \
+		if (v < 0)                                                                         \
 			return -EINVAL;                                                            \
 		*out = (type)v;                                                                    \
 		return 0;                                                                          \
@@ -112,6 +147,72 @@ PARSER(nat_filtering_parse, enum nat_filtering, filt_names)
 static const char *ip4(uint32_t a, char *buf)
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* Source NAT: the hairpin's return path, then the port assignment (see
+ * nat_ruleset). */
+static void add_postrouting(struct strbuf *sb, const struct nat_profile *pr,
+			    const struct nat_site *site, const char *out)
+{
+	strbuf_addf(sb, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; "
+			"policy accept;\n");
+	if (pr->hairpin)
+		strbuf_addf(sb,
+			    "\t\tct status dnat ip saddr @inside_nets ip daddr @inside_nets "
+			    "snat ip to %s\n",
+			    out);
+	switch (pr->port) {
+	case NAT_PORT_PRESERVE:
+		break;
+	case NAT_PORT_SEQUENTIAL: {
+		unsigned delta = pr->delta ? pr->delta : 1;
+		unsigned n = ((unsigned)(pr->range_hi - pr->range_lo) + 1) / delta;
+		if (n == 0)
+			n = 1;
+		strbuf_addf(sb,
+			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
+			    "snat ip to numgen inc mod %u map {",
+			    site->outside_if, n);
+		for (unsigned i = 0; i < n; i++)
+			strbuf_addf(sb, "%s%u : %s . %u", i ? ", " : " ", i, out,
+				    pr->range_lo + i * delta);
+		strbuf_addf(sb, " }\n");
+		break;
+	}
+	case NAT_PORT_RANDOM:
+		strbuf_addf(sb,
+			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
+			    "snat ip to %s:%u-%u random\n",
+			    site->outside_if, out, pr->range_lo, pr->range_hi);
+		break;
+	}
+	/* everything else (and TCP under "preserve") keeps its port where it can */
+	strbuf_addf(sb, "\t\toifname \"%s\" ip saddr @inside_nets snat ip to %s\n",
+		    site->outside_if, out);
+	strbuf_addf(sb, "\t}\n");
+}
+
+/* The input hook: SYNs addressed to the NAT itself (see nat_ruleset). */
+static void add_input(struct strbuf *sb, const struct nat_profile *pr, const struct nat_site *site,
+		      const char *out)
+{
+	strbuf_addf(sb, "\tchain input {\n\t\ttype filter hook input priority filter; "
+			"policy accept;\n");
+	if (pr->unsolicited != NAT_UNSOL_RST)
+		strbuf_addf(
+		    sb, "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
+		    site->outside_if,
+		    pr->unsolicited == NAT_UNSOL_DROP ? "drop"
+						      : "reject with icmp type admin-prohibited");
+	/* a hairpin SYN for a port nobody inside owns yet is dropped, not
+	 * answered: the RST's conntrack entry would hold the very tuple the
+	 * other peer's hairpinned SYN needs a moment later */
+	if (pr->hairpin)
+		strbuf_addf(sb,
+			    "\t\tiifname @inside_ifs ip daddr %s tcp flags & (syn | ack) == syn "
+			    "drop\n",
+			    out);
+	strbuf_addf(sb, "\t}\n");
 }
 
 /*
@@ -168,42 +269,7 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	}
 	strbuf_addf(&sb, "\t}\n");
 
-	strbuf_addf(&sb, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; "
-			 "policy accept;\n");
-	if (pr->hairpin)
-		strbuf_addf(&sb,
-			    "\t\tct status dnat ip saddr @inside_nets ip daddr @inside_nets "
-			    "snat ip to %s\n",
-			    out);
-	switch (pr->port) {
-	case NAT_PORT_PRESERVE:
-		break;
-	case NAT_PORT_SEQUENTIAL: {
-		unsigned delta = pr->delta ? pr->delta : 1;
-		unsigned n = ((unsigned)(pr->range_hi - pr->range_lo) + 1) / delta;
-		if (n == 0)
-			n = 1;
-		strbuf_addf(&sb,
-			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
-			    "snat ip to numgen inc mod %u map {",
-			    site->outside_if, n);
-		for (unsigned i = 0; i < n; i++)
-			strbuf_addf(&sb, "%s%u : %s . %u", i ? ", " : " ", i, out,
-				    pr->range_lo + i * delta);
-		strbuf_addf(&sb, " }\n");
-		break;
-	}
-	case NAT_PORT_RANDOM:
-		strbuf_addf(&sb,
-			    "\t\toifname \"%s\" ip saddr @inside_nets meta l4proto tcp "
-			    "snat ip to %s:%u-%u random\n",
-			    site->outside_if, out, pr->range_lo, pr->range_hi);
-		break;
-	}
-	/* everything else (and TCP under "preserve") keeps its port where it can */
-	strbuf_addf(&sb, "\t\toifname \"%s\" ip saddr @inside_nets snat ip to %s\n",
-		    site->outside_if, out);
-	strbuf_addf(&sb, "\t}\n");
+	add_postrouting(&sb, pr, site, out);
 
 	if (pr->hairpin)
 		strbuf_addf(&sb, "\tchain mappings {\n\t\ttype filter hook postrouting priority "
@@ -212,28 +278,8 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 				 "update @owners { tcp sport : ct original ip saddr . "
 				 "ct original proto-src }\n\t}\n");
 
-	if (pr->unsolicited != NAT_UNSOL_RST || pr->hairpin) {
-		strbuf_addf(&sb, "\tchain input {\n\t\ttype filter hook input priority filter; "
-				 "policy accept;\n");
-		if (pr->unsolicited != NAT_UNSOL_RST)
-			strbuf_addf(
-			    &sb,
-			    "\t\tiifname \"%s\" ct state new tcp flags & (syn | ack) == syn %s\n",
-			    site->outside_if,
-			    pr->unsolicited == NAT_UNSOL_DROP
-				? "drop"
-				: "reject with icmp type admin-prohibited");
-		/* a hairpin SYN for a port nobody inside owns yet is dropped, not
-		 * answered: the RST's conntrack entry would hold the very tuple the
-		 * other peer's hairpinned SYN needs a moment later */
-		if (pr->hairpin)
-			strbuf_addf(
-			    &sb,
-			    "\t\tiifname @inside_ifs ip daddr %s tcp flags & (syn | ack) == syn "
-			    "drop\n",
-			    out);
-		strbuf_addf(&sb, "\t}\n");
-	}
+	if (pr->unsolicited != NAT_UNSOL_RST || pr->hairpin)
+		add_input(&sb, pr, site, out);
 	strbuf_addf(&sb, "}\n");
 	if (sb.failed) {
 		strbuf_release(&sb);

@@ -28,7 +28,7 @@ enum {
 extern const char *const nat_timeout_names[NAT_TO_COUNT];
 
 struct nat_profile {
-	char name[32];
+	const char *name; /* the preset it started from; "ruleset" for a ruleset file */
 	enum nat_mapping mapping;
 	enum nat_port port;
 	unsigned delta;		     /* sequential: step between connections */
@@ -39,10 +39,11 @@ struct nat_profile {
 	int timeouts[NAT_TO_COUNT]; /* seconds, -1 = kernel default */
 };
 
+/* A named profile: its name is profile.name, which leads the struct, so
+ * nat_presets[] is a registry (util/registry.h) of one entry per preset. */
 struct nat_preset {
-	const char *name;
-	const char *help;
 	struct nat_profile profile;
+	const char *help;
 };
 
 extern const struct nat_preset nat_presets[];

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "netns.h"
+#include "util/fs.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,29 +24,77 @@ static int netns_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Like iproute2: make /run/netns a shared mount point, so that the bind
- * mounts we put there show up in other mount namespaces (and their removal
- * too). Done once per process.
- */
-static int netns_prepare_dir(void)
-{
-	static int done;
+static pthread_once_t prepare_once = PTHREAD_ONCE_INIT;
+static int prepare_rc;		 /* what preparing gave, for every later call */
+static const char *prepare_step; /* the step that failed */
 
-	if (done)
-		return 0;
-	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
-		if (errno != EINVAL)
-			return -errno;
+/* STEP failed with errno: remember which, return -errno. */
+static int step_failed(const char *step)
+{
+	int rc = -errno;
+
+	prepare_step = step;
+	return rc;
+}
+
+/*
+ * Makes NETNS_RUN_DIR a shared mount point, so that the namespaces bound
+ * there (and their removal) show in other mount namespaces. Where it is not
+ * a mount point yet (EINVAL), it is bound onto itself and made private, then
+ * shared: private first gives it a peer group of its own; joining the one of
+ * a shared /run (systemd's default) would mount every namespace twice, once
+ * more under /run (iproute2 commit 82c8b9fe). The caller holds the lock:
+ * two processes doing this at once can each bind the directory onto itself,
+ * again and again (iproute2 commit 975c4944, Debian bug 949235).
+ */
+static int make_shared_locked(void)
+{
+	bool bound = false;
+
+	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL || bound)
+			return step_failed("mount --make-rshared");
 		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
-			return -errno;
-		if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
-			return -errno;
+			return step_failed("mount --rbind");
+		if (mount("", NETNS_RUN_DIR, "none", MS_PRIVATE | MS_REC, NULL) < 0)
+			return step_failed("mount --make-rprivate");
+		bound = true;
 	}
-	done = 1;
 	return 0;
+}
+
+/* Once per process (pthread_once); across processes, under the flock that
+ * `ip netns add` takes on the directory itself, so punchlab and iproute2
+ * exclude each other too. */
+static void prepare(void)
+{
+	int lock;
+
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+		prepare_rc = step_failed("mkdir");
+		return;
+	}
+	if ((lock = fs_lock_dir(NETNS_RUN_DIR)) < 0) {
+		prepare_rc = lock;
+		prepare_step = "flock";
+		return;
+	}
+	prepare_rc = make_shared_locked();
+	fs_unlock_dir(lock);
+}
+
+int netns_prepare(const char **step)
+{
+	int rc = pthread_once(&prepare_once, prepare);
+
+	if (rc) {
+		if (step)
+			*step = "pthread_once";
+		return -rc;
+	}
+	if (prepare_rc < 0 && step)
+		*step = prepare_step;
+	return prepare_rc;
 }
 
 int netns_create(const char *name)
@@ -52,7 +102,7 @@ int netns_create(const char *name)
 	char path[256];
 	int rc, fd, saved;
 
-	if ((rc = netns_path(name, path, sizeof(path))) < 0 || (rc = netns_prepare_dir()) < 0)
+	if ((rc = netns_path(name, path, sizeof(path))) < 0 || (rc = netns_prepare(NULL)) < 0)
 		return rc;
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -66,25 +116,15 @@ int netns_create(const char *name)
 	}
 	/* unshare() moves only this thread; the bind mount keeps the namespace
 	 * alive after we go back */
-	if (unshare(CLONE_NEWNET) < 0) {
+	rc = 0;
+	if (unshare(CLONE_NEWNET) < 0 ||
+	    mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
 		rc = -errno;
-		goto fail;
-	}
-	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) {
-		rc = -errno;
-		setns(saved, CLONE_NEWNET);
-		goto fail;
-	}
-	if (setns(saved, CLONE_NEWNET) < 0) {
-		/* cannot happen short of a kernel bug; do not go on in the new netns */
-		perror("setns back to the original network namespace");
-		abort();
-	}
-	close(saved);
-	return 0;
-fail:
-	close(saved);
-	unlink(path);
+	/* back whatever happened (a failed mount leaves us in the new namespace);
+	 * netns_leave() aborts rather than let this thread go on elsewhere */
+	netns_leave(saved);
+	if (rc < 0)
+		unlink(path);
 	return rc;
 }
 

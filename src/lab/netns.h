@@ -12,6 +12,16 @@
 
 #define NETNS_RUN_DIR "/run/netns"
 
+/*
+ * Makes NETNS_RUN_DIR a shared mount point in a peer group of its own, as
+ * `ip netns add` does. Once per process (pthread_once), under an flock on
+ * the directory (iproute2's lock), so that threads, concurrent punchlabs and
+ * `ip netns add` never stack mounts there. netns_create() calls it. Returns
+ * 0 or -errno; then *STEP, if STEP, names what failed ("mkdir", "flock",
+ * "mount --make-rshared", ...). A failure is kept: later calls return it.
+ */
+int netns_prepare(const char **step);
+/* Creates NAME under NETNS_RUN_DIR (prepared first); 0 or -errno. */
 int netns_create(const char *name);
 int netns_delete(const char *name);
 bool netns_exists(const char *name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "topology.h"
 #include "util/jdoc.h"
+#include "util/registry.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -149,6 +150,135 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 	return 0;
 }
 
+/* A NAT whose whole behaviour is a ruleset file: no profile field applies. */
+static int parse_nat_ruleset(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
+			     const char *topo_dir, const char *s)
+{
+	const char *fmt;
+	char path[PATH_MAX];
+
+	if (json_object_get(nat, "profile"))
+		FAILM(nat, "ruleset", "%s: give either \"profile\" or \"ruleset\", not both", what);
+	if (s[0] == '/' || !topo_dir)
+		snprintf(path, sizeof(path), "%s", s);
+	else
+		snprintf(path, sizeof(path), "%s/%s", topo_dir, s);
+	if (!(n->ruleset = strdup(path)))
+		return -ENOMEM;
+	n->nat.name = "ruleset";
+	for (int k = 0; k < NAT_TO_COUNT; k++)
+		n->nat.timeouts[k] = -1;
+	if (get_string(tp, nat, "ruleset_format", what, false, &fmt) < 0)
+		return -EINVAL;
+	/* iptables-save output is recognised by name when no format is given */
+	if (fmt ? !strcmp(fmt, "iptables") : ends_with(s, ".save") || ends_with(s, ".iptables"))
+		n->ruleset_fmt = RULESET_IPTABLES;
+	else if (!fmt || !strcmp(fmt, "nft"))
+		n->ruleset_fmt = RULESET_NFT;
+	else
+		FAILM(nat, "ruleset_format",
+		      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what, fmt);
+	return 0;
+}
+
+/* The RFC 4787 axes a NAT may set over its profile's. */
+static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, const char *what)
+{
+	const char *s;
+
+	if (get_string(tp, nat, "mapping", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && nat_mapping_parse(s, &pr->mapping) < 0)
+		FAILM(nat, "mapping",
+		      "%s: unknown mapping \"%s\" (known: endpoint-independent, "
+		      "address-and-port-dependent)",
+		      what, s);
+	if (get_string(tp, nat, "port_assignment", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && nat_port_parse(s, &pr->port) < 0)
+		FAILM(nat, "port_assignment",
+		      "%s: unknown port_assignment \"%s\" (known: preserve, sequential, random)",
+		      what, s);
+	if (get_string(tp, nat, "unsolicited_syn", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && nat_unsolicited_parse(s, &pr->unsolicited) < 0)
+		FAILM(nat, "unsolicited_syn",
+		      "%s: unknown unsolicited_syn \"%s\" (known: rst, drop, icmp)", what, s);
+	if (get_string(tp, nat, "filtering", what, false, &s) < 0)
+		return -EINVAL;
+	if (s) {
+		if (nat_filtering_parse(s, &pr->filtering) < 0)
+			FAILM(nat, "filtering",
+			      "%s: unknown filtering \"%s\" (known: address-and-port-dependent)",
+			      what, s);
+		if (pr->filtering != NAT_FILT_APDF)
+			FAILM(nat, "filtering",
+			      "%s: filtering \"%s\" is not implemented yet (only "
+			      "address-and-port-dependent, conntrack's own)",
+			      what, s);
+	}
+	return 0;
+}
+
+/* hairpin, delta and range over the profile's */
+static int parse_nat_ports(struct tp *tp, json_t *nat, struct nat_profile *pr, const char *what)
+{
+	json_t *v = json_object_get(nat, "hairpin");
+	if (v) {
+		if (!json_is_boolean(v))
+			FAILM(nat, "hairpin", "%s: \"hairpin\" must be true or false", what);
+		pr->hairpin = json_is_true(v);
+	}
+	double d = pr->delta;
+	if (get_number(tp, nat, "delta", what, 1, 1000, &d) < 0)
+		return -EINVAL;
+	if (d != floor(d))
+		FAILM(nat, "delta", "%s: \"delta\" must be a whole number", what);
+	pr->delta = (unsigned)d;
+	v = json_object_get(nat, "range");
+	if (!v)
+		return 0;
+	json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
+	if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(lo) ||
+	    !json_is_integer(hi) || json_integer_value(lo) < 1 || json_integer_value(hi) > 65535 ||
+	    json_integer_value(lo) > json_integer_value(hi))
+		FAILM(nat, "range",
+		      "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
+		      "<= 65535",
+		      what);
+	pr->range_lo = (uint16_t)json_integer_value(lo);
+	pr->range_hi = (uint16_t)json_integer_value(hi);
+	if (pr->port == NAT_PORT_SEQUENTIAL && pr->range_hi - pr->range_lo >= 16384)
+		FAILM(nat, "range", "%s: a sequential range may span at most 16384 ports", what);
+	return 0;
+}
+
+static int parse_nat_timeouts(struct tp *tp, json_t *nat, struct nat_profile *pr, const char *what)
+{
+	const struct registry names = REGISTRY_ARRAY(nat_timeout_names, NAT_TO_COUNT);
+	json_t *v = json_object_get(nat, "timeouts"), *tv;
+	const char *key;
+	char known[REGISTRY_NAMES_MAX];
+
+	if (!v)
+		return 0;
+	if (!json_is_object(v))
+		FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds", what);
+	json_object_foreach(v, key, tv)
+	{
+		long k = registry_index(names, key);
+		if (k < 0)
+			FAILM(v, key, "%s: unknown timeout \"%s\" (known: %s)", what, key,
+			      registry_names(names, known, sizeof(known)));
+		if (!json_is_integer(tv) || json_integer_value(tv) < 1 ||
+		    json_integer_value(tv) > 86400 * 30)
+			FAILM(v, key, "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
+			      what, key);
+		pr->timeouts[k] = (int)json_integer_value(tv);
+	}
+	return 0;
+}
+
 static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
 		     const char *topo_dir)
 {
@@ -165,36 +295,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	n->is_nat = true;
 	if (get_string(tp, nat, "ruleset", what, false, &s) < 0)
 		return -EINVAL;
-	if (s) {
-		if (json_object_get(nat, "profile"))
-			FAILM(nat, "ruleset",
-			      "%s: give either \"profile\" or \"ruleset\", not both", what);
-		char path[PATH_MAX];
-		if (s[0] == '/' || !topo_dir)
-			snprintf(path, sizeof(path), "%s", s);
-		else
-			snprintf(path, sizeof(path), "%s/%s", topo_dir, s);
-		if (!(n->ruleset = strdup(path)))
-			return -ENOMEM;
-		/* the file is the whole behaviour: no profile field applies */
-		snprintf(n->nat.name, sizeof(n->nat.name), "ruleset");
-		for (int k = 0; k < NAT_TO_COUNT; k++)
-			n->nat.timeouts[k] = -1;
-		const char *fmt;
-		if (get_string(tp, nat, "ruleset_format", what, false, &fmt) < 0)
-			return -EINVAL;
-		/* iptables-save output is recognised by name when no format is given */
-		if (fmt ? !strcmp(fmt, "iptables")
-			: ends_with(s, ".save") || ends_with(s, ".iptables"))
-			n->ruleset_fmt = RULESET_IPTABLES;
-		else if (!fmt || !strcmp(fmt, "nft"))
-			n->ruleset_fmt = RULESET_NFT;
-		else
-			FAILM(nat, "ruleset_format",
-			      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what,
-			      fmt);
-		return 0;
-	}
+	if (s)
+		return parse_nat_ruleset(tp, nat, n, what, topo_dir, s);
 	if (get_string(tp, nat, "profile", what, true, &s) < 0)
 		return -EINVAL;
 	const struct nat_preset *pre = nat_preset_by_name(s);
@@ -202,94 +304,76 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 		FAILM(nat, "profile", "%s: unknown NAT profile \"%s\" (known: %s)", what, s,
 		      nat_preset_names());
 	n->nat = pre->profile;
+	if (parse_nat_axes(tp, nat, &n->nat, what) < 0 ||
+	    parse_nat_ports(tp, nat, &n->nat, what) < 0 ||
+	    parse_nat_timeouts(tp, nat, &n->nat, what) < 0)
+		return -EINVAL;
+	return 0;
+}
 
-	if (get_string(tp, nat, "mapping", what, false, &s) < 0)
-		return -EINVAL;
-	if (s && nat_mapping_parse(s, &n->nat.mapping) < 0)
-		FAILM(nat, "mapping",
-		      "%s: unknown mapping \"%s\" (known: endpoint-independent, "
-		      "address-and-port-dependent)",
-		      what, s);
-	if (get_string(tp, nat, "port_assignment", what, false, &s) < 0)
-		return -EINVAL;
-	if (s && nat_port_parse(s, &n->nat.port) < 0)
-		FAILM(nat, "port_assignment",
-		      "%s: unknown port_assignment \"%s\" (known: preserve, sequential, random)",
-		      what, s);
-	if (get_string(tp, nat, "unsolicited_syn", what, false, &s) < 0)
-		return -EINVAL;
-	if (s && nat_unsolicited_parse(s, &n->nat.unsolicited) < 0)
-		FAILM(nat, "unsolicited_syn",
-		      "%s: unknown unsolicited_syn \"%s\" (known: rst, drop, icmp)", what, s);
-	if (get_string(tp, nat, "filtering", what, false, &s) < 0)
-		return -EINVAL;
-	if (s) {
-		if (nat_filtering_parse(s, &n->nat.filtering) < 0)
-			FAILM(nat, "filtering",
-			      "%s: unknown filtering \"%s\" (known: address-and-port-dependent)",
-			      what, s);
-		if (n->nat.filtering != NAT_FILT_APDF)
-			FAILM(nat, "filtering",
-			      "%s: filtering \"%s\" is not implemented yet (only "
-			      "address-and-port-dependent, conntrack's own)",
-			      what, s);
+static int parse_routes(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	static const char *const rf[] = {"to", "via", NULL};
+	json_t *routes = json_object_get(jn, "routes"), *r;
+	size_t i;
+
+	if (!routes)
+		return 0;
+	if (!json_is_array(routes))
+		FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
+	n->nroutes = (int)json_array_size(routes);
+	if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
+		return -ENOMEM;
+	json_array_foreach(routes, i, r)
+	{
+		if (!json_is_object(r))
+			FAIL(r,
+			     "%s: a route must be an object like {\"to\": \"198.19.0.0/16\", "
+			     "\"via\": \"198.18.0.1\"}",
+			     what);
+		if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
+		    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) < 0 ||
+		    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
+			return -EINVAL;
 	}
-	json_t *v = json_object_get(nat, "hairpin");
-	if (v) {
-		if (!json_is_boolean(v))
-			FAILM(nat, "hairpin", "%s: \"hairpin\" must be true or false", what);
-		n->nat.hairpin = json_is_true(v);
-	}
-	double d = n->nat.delta;
-	if (get_number(tp, nat, "delta", what, 1, 1000, &d) < 0)
-		return -EINVAL;
-	if (d != floor(d))
-		FAILM(nat, "delta", "%s: \"delta\" must be a whole number", what);
-	n->nat.delta = (unsigned)d;
-	v = json_object_get(nat, "range");
-	if (v) {
-		json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
-		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(lo) ||
-		    !json_is_integer(hi) || json_integer_value(lo) < 1 ||
-		    json_integer_value(hi) > 65535 ||
-		    json_integer_value(lo) > json_integer_value(hi))
-			FAILM(nat, "range",
-			      "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
-			      "<= 65535",
-			      what);
-		n->nat.range_lo = (uint16_t)json_integer_value(lo);
-		n->nat.range_hi = (uint16_t)json_integer_value(hi);
-		if (n->nat.port == NAT_PORT_SEQUENTIAL &&
-		    n->nat.range_hi - n->nat.range_lo >= 16384)
-			FAILM(nat, "range", "%s: a sequential range may span at most 16384 ports",
-			      what);
-	}
-	v = json_object_get(nat, "timeouts");
-	if (v) {
-		if (!json_is_object(v))
-			FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds",
-			      what);
-		const char *key;
-		json_t *tv;
-		json_object_foreach(v, key, tv)
-		{
-			int k;
-			for (k = 0; k < NAT_TO_COUNT; k++)
-				if (!strcmp(key, nat_timeout_names[k]))
-					break;
-			if (k == NAT_TO_COUNT)
-				FAILM(v, key,
-				      "%s: unknown timeout \"%s\" (known: syn_sent, syn_recv, "
-				      "established, fin_wait, close_wait, last_ack, time_wait, "
-				      "close)",
-				      what, key);
-			if (!json_is_integer(tv) || json_integer_value(tv) < 1 ||
-			    json_integer_value(tv) > 86400 * 30)
-				FAILM(v, key,
-				      "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
-				      what, key);
-			n->nat.timeouts[k] = (int)json_integer_value(tv);
-		}
+	return 0;
+}
+
+static int parse_sysctls(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	json_t *sys = json_object_get(jn, "sysctl"), *sv;
+	const char *key;
+
+	if (!sys)
+		return 0;
+	if (!json_is_object(sys))
+		FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
+	n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
+	if (!n->sysctls)
+		return -ENOMEM;
+	json_object_foreach(sys, key, sv)
+	{
+		/* only the namespace's own network sysctls; no path games */
+		if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
+		    strlen(key) > 120)
+			FAILM(sys, key,
+			      "%s: sysctl \"%s\": only net.* keys of the node's "
+			      "namespace may be set",
+			      what, key);
+		if (!json_is_string(sv) && !json_is_integer(sv))
+			FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer", what,
+			      key);
+		struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
+		sc->key = strdup(key);
+		if (json_is_string(sv))
+			sc->value = strdup(json_string_value(sv));
+		else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) < 0)
+			sc->value = NULL;
+		if (!sc->key || !sc->value)
+			return -ENOMEM;
+		for (char *p = sc->key; *p; p++)
+			if (*p == '.')
+				*p = '/';
 	}
 	return 0;
 }
@@ -336,67 +420,8 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 		FAILM(jn, "role", "%s: a NAT node cannot have a role", what);
 	if (json_object_get(jn, "gateway") && parse_addr(tp, jn, "gateway", what, &n->gateway) < 0)
 		return -EINVAL;
-	json_t *routes = json_object_get(jn, "routes");
-	if (routes) {
-		if (!json_is_array(routes))
-			FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
-		n->nroutes = (int)json_array_size(routes);
-		if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
-			return -ENOMEM;
-		size_t i;
-		json_t *r;
-		json_array_foreach(routes, i, r)
-		{
-			static const char *const rf[] = {"to", "via", NULL};
-			if (!json_is_object(r))
-				FAIL(r,
-				     "%s: a route must be an object like {\"to\": "
-				     "\"198.19.0.0/16\", "
-				     "\"via\": \"198.18.0.1\"}",
-				     what);
-			if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
-			    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) <
-				0 ||
-			    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
-				return -EINVAL;
-		}
-	}
-	json_t *sys = json_object_get(jn, "sysctl");
-	if (sys) {
-		if (!json_is_object(sys))
-			FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
-		n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
-		if (!n->sysctls)
-			return -ENOMEM;
-		const char *key;
-		json_t *sv;
-		json_object_foreach(sys, key, sv)
-		{
-			/* only the namespace's own network sysctls; no path games */
-			if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
-			    strlen(key) > 120)
-				FAILM(sys, key,
-				      "%s: sysctl \"%s\": only net.* keys of the node's "
-				      "namespace may be set",
-				      what, key);
-			if (!json_is_string(sv) && !json_is_integer(sv))
-				FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer",
-				      what, key);
-			struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
-			sc->key = strdup(key);
-			if (json_is_string(sv))
-				sc->value = strdup(json_string_value(sv));
-			else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) <
-				 0)
-				sc->value = NULL;
-			if (!sc->key || !sc->value)
-				return -ENOMEM;
-			for (char *p = sc->key; *p; p++)
-				if (*p == '.')
-					*p = '/';
-		}
-	}
-	return 0;
+	int rc = parse_routes(tp, jn, n, what);
+	return rc < 0 ? rc : parse_sysctls(tp, jn, n, what);
 }
 
 static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
@@ -480,8 +505,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	return 0;
 }
 
-/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
-static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+/* Segment names and subnets distinct, no address twice on a segment. */
+static int check_segments(struct tp *tp, json_t *jsegs)
 {
 	struct topology *t = tp->t;
 
@@ -509,80 +534,109 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 					FAILM(jm, "address", "segment \"%s\": address used twice",
 					      t->segs[i].name);
 				}
-	for (int i = 0; i < t->nnodes; i++) {
-		struct topo_node *n = &t->nodes[i];
-		json_t *jn = json_array_get(jnodes, (size_t)i);
-		int nsegs = 0, gwseg = -1;
-		for (int s = 0; s < t->nsegs; s++)
-			if (topo_addr_on(t, i, s)) {
-				nsegs++;
-				if (n->gateway &&
-				    in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
-					gwseg = s;
-			}
-		if (nsegs == 0)
-			FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
-		char a[INET_ADDRSTRLEN];
-		if (n->gateway) {
-			inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
-			if (gwseg < 0)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is not on any segment of "
-				      "the node",
-				      n->name, a);
-			if (topo_addr_on(t, i, gwseg) == n->gateway)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is the node's own address", n->name,
-				      a);
-		}
-		for (int r = 0; r < n->nroutes; r++) {
-			bool ok = false;
-			for (int s = 0; s < t->nsegs; s++)
-				if (topo_addr_on(t, i, s) &&
-				    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
-					ok = true;
-			if (!ok) {
-				inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
-				FAILM(
-				    json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
-				    "node \"%s\": route via %s, which is not on any segment of the "
-				    "node",
-				    n->name, a);
-			}
-		}
-		if (!n->is_nat)
-			continue;
-		json_t *jnat = json_object_get(jn, "nat");
-		const char *out;
-		if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
-			return -EINVAL;
-		if (out) {
-			for (int s = 0; s < t->nsegs; s++)
-				if (!strcmp(t->segs[s].name, out))
-					n->outside = s;
-			if (n->outside < 0)
-				FAILM(jnat, "outside",
-				      "node \"%s\": outside segment \"%s\" does not exist", n->name,
-				      out);
-			if (!topo_addr_on(t, i, n->outside))
-				FAILM(jnat, "outside",
-				      "node \"%s\" is not a member of its outside "
-				      "segment \"%s\"",
-				      n->name, out);
-		} else if (gwseg >= 0) {
-			n->outside = gwseg;
-		} else {
-			FAILM(jnat, NULL,
-			      "node \"%s\": say which segment is outside (\"outside\": "
-			      "\"SEGMENT\"), or give the node a gateway",
-			      n->name);
-		}
-		if (nsegs < 2)
-			FAILM(jn, "nat",
-			      "node \"%s\": a NAT needs an inside segment besides its "
-			      "outside one",
-			      n->name);
+	return 0;
+}
+
+/* Node I's gateway and routes lead through segments it is on. */
+static int check_node_paths(struct tp *tp, int i, json_t *jn, int gwseg)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	char a[INET_ADDRSTRLEN];
+
+	if (n->gateway) {
+		inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
+		if (gwseg < 0)
+			FAILM(jn, "gateway",
+			      "node \"%s\": gateway %s is not on any segment of the node", n->name,
+			      a);
+		if (topo_addr_on(t, i, gwseg) == n->gateway)
+			FAILM(jn, "gateway", "node \"%s\": gateway %s is the node's own address",
+			      n->name, a);
 	}
+	for (int r = 0; r < n->nroutes; r++) {
+		bool ok = false;
+		for (int s = 0; s < t->nsegs; s++)
+			if (topo_addr_on(t, i, s) &&
+			    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
+				ok = true;
+		if (!ok) {
+			inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
+			FAILM(json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
+			      "node \"%s\": route via %s, which is not on any segment of the node",
+			      n->name, a);
+		}
+	}
+	return 0;
+}
+
+/* A NAT node I has an outside segment it is on, and an inside besides. */
+static int check_nat_sides(struct tp *tp, int i, json_t *jn, int nsegs, int gwseg)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	json_t *jnat = json_object_get(jn, "nat");
+	const char *out;
+
+	if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
+		return -EINVAL;
+	if (out) {
+		for (int s = 0; s < t->nsegs; s++)
+			if (!strcmp(t->segs[s].name, out))
+				n->outside = s;
+		if (n->outside < 0)
+			FAILM(jnat, "outside", "node \"%s\": outside segment \"%s\" does not exist",
+			      n->name, out);
+		if (!topo_addr_on(t, i, n->outside))
+			FAILM(jnat, "outside",
+			      "node \"%s\" is not a member of its outside "
+			      "segment \"%s\"",
+			      n->name, out);
+	} else if (gwseg >= 0) {
+		n->outside = gwseg;
+	} else {
+		FAILM(jnat, NULL,
+		      "node \"%s\": say which segment is outside (\"outside\": "
+		      "\"SEGMENT\"), or give the node a gateway",
+		      n->name);
+	}
+	if (nsegs < 2)
+		FAILM(jn, "nat",
+		      "node \"%s\": a NAT needs an inside segment besides its "
+		      "outside one",
+		      n->name);
+	return 0;
+}
+
+static int check_node(struct tp *tp, int i, json_t *jn)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	int nsegs = 0, gwseg = -1;
+
+	for (int s = 0; s < t->nsegs; s++)
+		if (topo_addr_on(t, i, s)) {
+			nsegs++;
+			if (n->gateway && in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
+				gwseg = s;
+		}
+	if (nsegs == 0)
+		FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
+	if (check_node_paths(tp, i, jn, gwseg) < 0)
+		return -EINVAL;
+	return n->is_nat ? check_nat_sides(tp, i, jn, nsegs, gwseg) : 0;
+}
+
+/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
+static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+{
+	struct topology *t = tp->t;
+
+	if (check_segments(tp, jsegs) < 0)
+		return -EINVAL;
+	for (int i = 0; i < t->nnodes; i++)
+		if (check_node(tp, i, json_array_get(jnodes, (size_t)i)) < 0)
+			return -EINVAL;
 	for (int r = ROLE_SERVER; r <= ROLE_PEER_B; r++) {
 		int first = -1;
 		for (int i = 0; i < t->nnodes; i++)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "heuristic.h"
+#include "util/registry.h"
 #include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 
 /* Appends P (mod the port space, 0 skipped) unless already there. */
 static void add(uint16_t *out, int *m, int k, long p)
@@ -49,11 +48,23 @@ static int preserve(const struct heur_obs *o, int n, int k, uint64_t seed, uint1
 	return m;
 }
 
+static const struct heuristic h_preserve = {
+    .name = "preserve",
+    .help = "the ports seen, latest first (a NAT that keeps one mapping)",
+    .predict = preserve,
+};
+
 static int last(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
 {
 	(void)seed;
 	return around((long)o[n - 1].port + 1, k, out);
 }
+
+static const struct heuristic h_last = {
+    .name = "last",
+    .help = "the port after the last one seen, then its neighbours",
+    .predict = last,
+};
 
 static int delta(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
 {
@@ -61,6 +72,12 @@ static int delta(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t
 	long d = n >= 2 ? diff(o[n - 2].port, o[n - 1].port) : 1;
 	return around((long)o[n - 1].port + d, k, out);
 }
+
+static const struct heuristic h_delta = {
+    .name = "delta",
+    .help = "last + the last difference (the STUNT client's rule), then neighbours",
+    .predict = delta,
+};
 
 static int delta_mode(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
 {
@@ -81,6 +98,12 @@ static int delta_mode(const struct heur_obs *o, int n, int k, uint64_t seed, uin
 	return around((long)o[n - 1].port + best, k, out);
 }
 
+static const struct heuristic h_delta_mode = {
+    .name = "delta-mode",
+    .help = "last + the most frequent difference, then neighbours",
+    .predict = delta_mode,
+};
+
 static int window(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
 {
 	(void)seed;
@@ -93,6 +116,12 @@ static int window(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_
 		add(out, &m, k, (long)o[n - 1].port + d * i);
 	return m;
 }
+
+static const struct heuristic h_window = {
+    .name = "window",
+    .help = "the next k ports along the last difference",
+    .predict = window,
+};
 
 static int random_guess(const struct heur_obs *o, int n, int k, uint64_t seed, uint16_t *out)
 {
@@ -108,38 +137,36 @@ static int random_guess(const struct heur_obs *o, int n, int k, uint64_t seed, u
 	return m;
 }
 
-static const struct heuristic h_preserve = {
-    "preserve", "the ports seen, latest first (a NAT that keeps one mapping)", preserve};
-static const struct heuristic h_last = {
-    "last", "the port after the last one seen, then its neighbours", last};
-static const struct heuristic h_delta = {
-    "delta", "last + the last difference (the STUNT client's rule), then neighbours", delta};
-static const struct heuristic h_delta_mode = {
-    "delta-mode", "last + the most frequent difference, then neighbours", delta_mode};
-static const struct heuristic h_window = {"window", "the next k ports along the last difference",
-					  window};
-static const struct heuristic h_random = {"random", "k random ports (a baseline)", random_guess};
-
-const struct heuristic *const heuristics[] = {
-    &h_preserve, &h_last, &h_delta, &h_delta_mode, &h_window, &h_random, NULL,
+static const struct heuristic h_random = {
+    .name = "random",
+    .help = "k random ports (a baseline)",
+    .predict = random_guess,
 };
+
+/* The registry, one line each; `punchlab server --heuristic help` lists them
+ * in this order. */
+/* clang-format off */
+const struct heuristic *const heuristics[] = {
+	&h_preserve,
+	&h_last,
+	&h_delta,
+	&h_delta_mode,
+	&h_window,
+	&h_random,
+	NULL,
+};
+/* clang-format on */
+
+#define HEURISTIC_REGISTRY REGISTRY_POINTERS(heuristics)
 
 const struct heuristic *heuristic_by_name(const char *name)
 {
-	for (size_t i = 0; heuristics[i]; i++)
-		if (!strcmp(heuristics[i]->name, name))
-			return heuristics[i];
-	return NULL;
+	return registry_find(HEURISTIC_REGISTRY, name);
 }
 
 const char *heuristic_names(void)
 {
-	static char buf[256];
-	if (!buf[0]) {
-		size_t n = 0;
-		for (size_t i = 0; heuristics[i]; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-					      heuristics[i]->name);
-	}
-	return buf;
+	static _Thread_local char buf[REGISTRY_NAMES_MAX];
+
+	return registry_names(HEURISTIC_REGISTRY, buf, sizeof(buf));
 }

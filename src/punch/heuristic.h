@@ -2,8 +2,9 @@
 /*
  * Port prediction heuristics: pure functions from the external ports S saw
  * (oldest first, with the times it saw them) to an ordered list of
- * candidates for the peer's next external port. Each is a const struct in
- * heuristic.c and a line in its registry.
+ * candidates for the peer's next external port. Each is a function and its
+ * const struct in heuristic.c, and a line in the registry heuristics[] there
+ * (docs/extending.md).
  */
 #pragma once
 #include <stddef.h>

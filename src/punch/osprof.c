@@ -1,33 +1,33 @@
 // SPDX-License-Identifier: MIT
 #include "osprof.h"
+#include "util/registry.h"
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+
+/* one declaration and one registry entry per line of os/profiles.def */
+#define OS_PROFILE(id) extern const struct os_ops os_##id;
+#include "os/profiles.def"
+#undef OS_PROFILE
 
 const struct os_ops *const os_profiles[] = {
-    &os_windows_xp, &os_windows_7, &os_macosx_10_5, &os_linux_2_6, &os_linux_4_6,
-    &os_linux_5_12, &os_freebsd,   &os_openbsd,	    &os_native,	   NULL,
+#define OS_PROFILE(id) &os_##id,
+#include "os/profiles.def"
+#undef OS_PROFILE
+    NULL,
 };
+
+#define OS_REGISTRY REGISTRY_POINTERS(os_profiles)
 
 const struct os_ops *os_by_name(const char *name)
 {
-	for (size_t i = 0; os_profiles[i]; i++)
-		if (!strcmp(os_profiles[i]->name, name))
-			return os_profiles[i];
-	return NULL;
+	return registry_find(OS_REGISTRY, name);
 }
 
 const char *os_names(void)
 {
-	static char buf[256];
-	if (!buf[0]) {
-		size_t n = 0;
-		for (size_t i = 0; os_profiles[i]; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-					      os_profiles[i]->name);
-	}
-	return buf;
+	static _Thread_local char buf[REGISTRY_NAMES_MAX];
+
+	return registry_names(OS_REGISTRY, buf, sizeof(buf));
 }
 
 uint64_t os_rng_next(struct os_rng *r)

@@ -4,7 +4,8 @@
  * All peers run on this one Linux kernel, so an OS is modelled by its port
  * allocator, in user space: the peer bind()s the port the allocator chose and
  * then connect()s. A profile is one file in src/punch/os/ and one line in the
- * registry (osprof.c). Profiles keep state across connections, as a host does.
+ * registry, src/punch/os/profiles.def (docs/extending.md). Profiles keep state
+ * across connections, as a host does.
  */
 #pragma once
 #include <stdbool.h>
@@ -84,7 +85,3 @@ void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask);
 uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
 		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
 		      os_in_use_fn in_use, void *arg);
-
-/* the profiles, one file each in src/punch/os/ */
-extern const struct os_ops os_windows_xp, os_windows_7, os_macosx_10_5, os_linux_2_6, os_linux_4_6,
-    os_linux_5_12, os_freebsd, os_openbsd, os_native;

@@ -4,6 +4,7 @@
 #include "punch/heuristic.h"
 #include "punch/osprof.h"
 #include "util/jdoc.h"
+#include "util/registry.h"
 #include "util/sha256.h"
 #include <errno.h>
 #include <limits.h>
@@ -16,25 +17,25 @@
 
 enum ftype { F_STR, F_BOOL, F_INT, F_NUM };
 
-/* The fields a cell has, in the order cells are crossed. */
+/* The fields a cell has, in the order cells are crossed: a registry. */
 static const struct field {
 	const char *name;
 	enum ftype type;
 	double lo, hi; /* numbers */
 } fields[] = {
-    {"topology", F_STR, 0, 0},
-    {"nat", F_STR, 0, 0},
-    {"hairpin", F_BOOL, 0, 0},
-    {"os_a", F_STR, 0, 0},
-    {"os_b", F_STR, 0, 0},
-    {"proxy_a", F_BOOL, 0, 0},
-    {"proxy_b", F_BOOL, 0, 0},
-    {"heuristic", F_STR, 0, 0},
-    {"guesses", F_INT, 1, 16},
-    {"delay_ms", F_NUM, 0, 10000},
-    {"skew_ms", F_NUM, 0, 10000},
-    {"background_a", F_NUM, 0, 100000},
-    {"background_b", F_NUM, 0, 100000},
+    {.name = "topology", .type = F_STR},
+    {.name = "nat", .type = F_STR},
+    {.name = "hairpin", .type = F_BOOL},
+    {.name = "os_a", .type = F_STR},
+    {.name = "os_b", .type = F_STR},
+    {.name = "proxy_a", .type = F_BOOL},
+    {.name = "proxy_b", .type = F_BOOL},
+    {.name = "heuristic", .type = F_STR},
+    {.name = "guesses", .type = F_INT, .lo = 1, .hi = 16},
+    {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
+    {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -115,24 +116,18 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 	return 0;
 }
 
+#define FIELD_REGISTRY REGISTRY_ARRAY(fields, NFIELDS)
+
 static const struct field *field_by_name(const char *name)
 {
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (!strcmp(fields[i].name, name))
-			return &fields[i];
-	return NULL;
+	return registry_find(FIELD_REGISTRY, name);
 }
 
 static const char *field_names(void)
 {
-	static char buf[512];
-	if (!buf[0]) {
-		size_t n = 0;
-		for (size_t i = 0; i < NFIELDS; i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-					      fields[i].name);
-	}
-	return buf;
+	static _Thread_local char buf[REGISTRY_NAMES_MAX];
+
+	return registry_names(FIELD_REGISTRY, buf, sizeof(buf));
 }
 
 /* A cell (object) whose every member is a known field with a valid value. */
@@ -284,24 +279,15 @@ static int get_int(struct sp *sp, json_t *root, const char *key, long lo, long h
 	return 0;
 }
 
-static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
+/* The suite's own settings: description, trials, rounds, probes, seed, keep_conntrack. */
+static int parse_settings(struct sp *sp, json_t *root, struct suite *s)
 {
-	static const char *const top[] = {"description", "topology", "defaults", "matrix",
-					  "include",	 "exclude",  "trials",	 "rounds",
-					  "probes",	 "seed",     NULL};
-	struct sp sp = {doc, err, dir};
-	json_t *root = jdoc_root(doc), *v;
-	int rc = -EINVAL;
+	json_t *v;
+	int seed = 1;
 
-	if (!json_is_object(root)) {
-		jdoc_err(doc, err, root, "a suite must be a JSON object with a \"matrix\"");
-		return -EINVAL;
-	}
-	if (jdoc_check_fields(doc, err, root, "suite", top) < 0)
-		return -EINVAL;
 	if ((v = json_object_get(root, "description"))) {
 		if (!json_is_string(v)) {
-			jdoc_err(doc, err, v, "suite: \"description\" must be a string");
+			jdoc_err(sp->doc, sp->err, v, "suite: \"description\" must be a string");
 			return -EINVAL;
 		}
 		s->description = strdup(json_string_value(v));
@@ -309,85 +295,107 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	s->trials = 10;
 	s->rounds = 3;
 	s->probes = 3;
-	s->seed = 1;
-	int seed = 1;
-	if (get_int(&sp, root, "trials", 1, 1000000, &s->trials) < 0 ||
-	    get_int(&sp, root, "rounds", 1, 100, &s->rounds) < 0 ||
-	    get_int(&sp, root, "probes", 1, 32, &s->probes) < 0 ||
-	    get_int(&sp, root, "seed", 0, INT_MAX, &seed) < 0)
+	if (get_int(sp, root, "trials", 1, 1000000, &s->trials) < 0 ||
+	    get_int(sp, root, "rounds", 1, 100, &s->rounds) < 0 ||
+	    get_int(sp, root, "probes", 1, 32, &s->probes) < 0 ||
+	    get_int(sp, root, "seed", 0, INT_MAX, &seed) < 0)
 		return -EINVAL;
 	s->seed = (uint64_t)seed;
 	if ((v = json_object_get(root, "keep_conntrack"))) {
 		if (!json_is_boolean(v)) {
-			jdoc_err(doc, err, v, "suite: \"keep_conntrack\" must be true or false");
+			jdoc_err(sp->doc, sp->err, v,
+				 "suite: \"keep_conntrack\" must be true or false");
 			return -EINVAL;
 		}
 		s->keep_conntrack = json_is_true(v);
 	}
+	return 0;
+}
 
-	json_t *matrix = json_object_get(root, "matrix");
+/* The matrix as field -> [values], every value checked; a scalar is a
+ * one-value list. A new object in *OUT. */
+static int parse_matrix(struct sp *sp, json_t *root, json_t **out)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *v;
+	const char *k;
+
 	if (!matrix) {
-		jdoc_err(doc, err, root, "suite: missing field \"matrix\"");
+		jdoc_err(sp->doc, sp->err, root, "suite: missing field \"matrix\"");
 		return -EINVAL;
 	}
 	if (!json_is_object(matrix)) {
-		jdoc_err(doc, err, matrix,
+		jdoc_err(sp->doc, sp->err, matrix,
 			 "suite: \"matrix\" must be an object of field: [values]");
 		return -EINVAL;
 	}
-	/* a scalar in the matrix is a one-value list; the suite's "topology" is a default */
 	json_t *m = json_object();
-	const char *k;
 	json_object_foreach(matrix, k, v)
 	{
 		const struct field *f = field_by_name(k);
 		if (!f) {
-			jdoc_err_member(doc, err, matrix, k,
+			jdoc_err_member(sp->doc, sp->err, matrix, k,
 					"matrix: unknown field \"%s\" (known: %s)", k,
 					field_names());
-			goto out;
+			json_decref(m);
+			return -EINVAL;
 		}
 		json_t *arr = json_is_array(v) ? json_incref(v) : json_pack("[O]", v);
+		json_object_set_new(m, k, arr);
 		if (json_array_size(arr) == 0) {
-			jdoc_err(doc, err, v, "matrix: \"%s\" has no values", k);
-			json_decref(arr);
-			goto out;
+			jdoc_err(sp->doc, sp->err, v, "matrix: \"%s\" has no values", k);
+			json_decref(m);
+			return -EINVAL;
 		}
 		size_t i;
 		json_t *e;
 		char where[64];
 		snprintf(where, sizeof(where), "matrix.%s", k);
-		json_array_foreach(arr, i, e) if (check_value(&sp, f, e, where) < 0)
+		json_array_foreach(arr, i, e) if (check_value(sp, f, e, where) < 0)
 		{
-			json_decref(arr);
-			goto out;
+			json_decref(m);
+			return -EINVAL;
 		}
-		json_object_set_new(m, k, arr);
 	}
+	*out = m;
+	return 0;
+}
+
+/* The suite's topology, its defaults, and its exclude and include cells. */
+static int check_cell_lists(struct sp *sp, json_t *root)
+{
 	json_t *topo = json_object_get(root, "topology");
-	if (topo) {
-		if (check_value(&sp, field_by_name("topology"), topo, "suite") < 0)
-			goto out;
-	}
 	json_t *defaults = json_object_get(root, "defaults");
-	if (defaults && check_cell_object(&sp, defaults, "defaults") < 0)
-		goto out;
-	json_t *excl = json_object_get(root, "exclude"), *incl = json_object_get(root, "include");
+
+	if (topo && check_value(sp, field_by_name("topology"), topo, "suite") < 0)
+		return -EINVAL;
+	if (defaults && check_cell_object(sp, defaults, "defaults") < 0)
+		return -EINVAL;
 	for (int pass = 0; pass < 2; pass++) {
-		json_t *list = pass ? incl : excl;
+		const char *key = pass ? "include" : "exclude";
+		json_t *list = json_object_get(root, key), *e;
+		size_t i;
 		if (!list)
 			continue;
 		if (!json_is_array(list)) {
-			jdoc_err(doc, err, list, "suite: \"%s\" must be an array of cells",
-				 pass ? "include" : "exclude");
-			goto out;
+			jdoc_err(sp->doc, sp->err, list, "suite: \"%s\" must be an array of cells",
+				 key);
+			return -EINVAL;
 		}
-		size_t i;
-		json_t *e;
 		json_array_foreach(list, i,
-				   e) if (check_cell_object(&sp, e, pass ? "include" : "exclude") <
-					  0) goto out;
+				   e) if (check_cell_object(sp, e, key) < 0) return -EINVAL;
 	}
+	return 0;
+}
+
+/* The cells' field objects: the matrix M crossed over the defaults (the
+ * suite's topology among them) less exclude, then include. A new array in
+ * *OUT. */
+static int expand_cells(struct sp *sp, json_t *root, json_t *m, json_t **out)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *topo = json_object_get(root, "topology");
+	json_t *defaults = json_object_get(root, "defaults"), *e;
+	size_t i;
+
 	/* the suite's topology is a default like the others */
 	json_t *defs = defaults ? json_deep_copy(defaults) : json_object();
 	if (topo && !json_object_get(defs, "topology"))
@@ -395,67 +403,91 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	json_object_del(m, "topology");
 	if (json_object_get(matrix, "topology"))
 		json_object_set(m, "topology", json_object_get(matrix, "topology"));
-	struct expand x = {&sp, m, excl, json_array()};
+	struct expand x = {sp, m, json_object_get(root, "exclude"), json_array()};
 	/* an empty matrix crosses nothing: the cells are the include list */
 	json_t *cur = json_deep_copy(defs);
-	rc = json_object_size(m) ? cross(&x, 0, cur) : 0;
+	int rc = json_object_size(m) ? cross(&x, 0, cur) : 0;
 	json_decref(cur);
 	if (rc < 0) {
-		jdoc_err(doc, err, matrix, "matrix: more than %d cells", SUITE_MAX_CELLS);
+		jdoc_err(sp->doc, sp->err, matrix, "matrix: more than %d cells", SUITE_MAX_CELLS);
 		json_decref(x.cells);
-		goto out;
+		json_decref(defs);
+		return rc;
 	}
 	/* include: the matrix's single values, then the entry's own fields */
-	size_t i;
-	json_t *e;
-	json_array_foreach(incl, i, e)
+	json_array_foreach(json_object_get(root, "include"), i, e)
 	{
 		json_t *c = json_deep_copy(defs);
 		json_object_update(c, e);
 		json_array_append_new(x.cells, c);
 	}
 	json_decref(defs);
-	s->ncells = (int)json_array_size(x.cells);
+	*out = x.cells;
+	return 0;
+}
+
+/* S's cells from their field objects CELLS: each with a topology, none twice. */
+static int fill_cells(struct sp *sp, json_t *root, json_t *cells, struct suite *s)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *incl = json_object_get(root, "include");
+	json_t *e;
+	size_t i;
+
+	s->ncells = (int)json_array_size(cells);
 	s->cells = calloc((size_t)s->ncells + 1, sizeof(*s->cells));
-	if (!s->cells) {
-		json_decref(x.cells);
-		rc = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(x.cells, i, e)
+	if (!s->cells)
+		return -ENOMEM;
+	json_array_foreach(cells, i, e)
 	{
 		if (!json_object_get(e, "topology")) {
-			jdoc_err(doc, err, root,
+			jdoc_err(sp->doc, sp->err, root,
 				 "suite: say which topology (\"topology\": FILE at the top, "
 				 "in \"defaults\", in the matrix, or in each include entry)");
-			json_decref(x.cells);
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
-		cell_from_fields(&s->cells[i], e, dir);
+		cell_from_fields(&s->cells[i], e, sp->dir);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->cells[j].id, s->cells[i].id)) {
 				size_t from =
-				    i >= json_array_size(x.cells) - json_array_size(incl)
-					? i - (json_array_size(x.cells) - json_array_size(incl))
+				    i >= json_array_size(cells) - json_array_size(incl)
+					? i - (json_array_size(cells) - json_array_size(incl))
 					: 0;
-				jdoc_err(doc, err, incl ? json_array_get(incl, from) : matrix,
+				jdoc_err(sp->doc, sp->err,
+					 incl ? json_array_get(incl, from) : matrix,
 					 "suite: the same cell twice (%s)", s->cells[i].id);
-				json_decref(x.cells);
-				rc = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 	}
-	json_decref(x.cells);
 	if (s->ncells == 0) {
-		jdoc_err(doc, err, matrix,
+		jdoc_err(sp->doc, sp->err, matrix,
 			 "suite: no cells (an empty matrix and no include, or "
 			 "exclude removed them all)");
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
+{
+	static const char *const top[] = {"description", "topology", "defaults",       "matrix",
+					  "include",	 "exclude",  "trials",	       "rounds",
+					  "probes",	 "seed",     "keep_conntrack", NULL};
+	struct sp sp = {doc, err, dir};
+	json_t *root = jdoc_root(doc), *m = NULL, *cells = NULL;
+	int rc;
+
+	if (!json_is_object(root)) {
+		jdoc_err(doc, err, root, "a suite must be a JSON object with a \"matrix\"");
+		return -EINVAL;
+	}
+	if (jdoc_check_fields(doc, err, root, "suite", top) < 0)
+		return -EINVAL;
+	if ((rc = parse_settings(&sp, root, s)) < 0 || (rc = parse_matrix(&sp, root, &m)) < 0)
+		return rc;
+	if ((rc = check_cell_lists(&sp, root)) == 0 &&
+	    (rc = expand_cells(&sp, root, m, &cells)) == 0)
+		rc = fill_cells(&sp, root, cells, s);
+	json_decref(cells);
 	json_decref(m);
 	return rc;
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "fs.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int mkdir_p(const char *path)
 {
@@ -21,4 +24,33 @@ int mkdir_p(const char *path)
 			*p = '/';
 		}
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int fs_lock_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -errno;
+	/* a signal may interrupt the wait; it is not a reason to go unlocked */
+	while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+void fs_unlock_dir(int fd)
+{
+	if (fd < 0)
+		return;
+	/* LOCK_UN first: a child fork()ed meanwhile shares the open file until it
+	 * execs, and would otherwise hold the lock that long. Should it fail,
+	 * close() drops the lock with our last reference; a read-only directory
+	 * has nothing close() could fail to write. */
+	flock(fd, LOCK_UN);
+	close(fd);
 }

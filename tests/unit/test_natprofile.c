@@ -22,7 +22,12 @@ static char *ruleset_for(const char *preset, bool hairpin)
 
 Test(natprofile, presets_exist)
 {
-	cr_assert_str_eq(nat_preset_names(), "home-2009, rfc5382, sequential, random");
+	/* the shipped presets in this order; a new one may go anywhere */
+	static const char *const shipped[] = {"home-2009", "rfc5382", "sequential", "random"};
+	size_t k = 0, n = sizeof(shipped) / sizeof(shipped[0]);
+	for (size_t i = 0; i < nat_presets_count && k < n; i++)
+		k += !strcmp(nat_presets[i].profile.name, shipped[k]);
+	cr_assert_eq(k, n, "not the shipped presets in order: %s", nat_preset_names());
 	cr_assert_null(nat_preset_by_name("fullcone"));
 	cr_assert_eq(nat_preset_by_name("home-2009")->profile.unsolicited, NAT_UNSOL_RST);
 	cr_assert_eq(nat_preset_by_name("rfc5382")->profile.unsolicited, NAT_UNSOL_DROP);

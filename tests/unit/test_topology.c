@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "lab/topology.h"
+#include "known.h"
 
 static char *slurp(const char *path)
 {
@@ -35,7 +36,9 @@ Test(topology, bad_corpus)
 			continue;
 		char exp[300];
 		snprintf(exp, sizeof(exp), "%.*s.expected", (int)(l - 5), de->d_name);
-		char *want = slurp(exp);
+		char *raw = slurp(exp), *want = known_expand(raw);
+		free(raw);
+		cr_assert_not_null(want);
 		struct topology *t = NULL;
 		struct perr err = {{0}};
 		cr_expect_lt(topo_load(de->d_name, &t, &err), 0, "%s was accepted", de->d_name);
@@ -58,26 +61,37 @@ static struct topology *load_shipped(const char *name)
 	return t;
 }
 
-/* Shipped topologies: valid, described, in 198.18.0.0/15, with the paper's node names. */
+/* Shipped topologies, every file in topologies/: valid, described, in
+ * 198.18.0.0/15, with the paper's node names. */
 Test(topology, shipped)
 {
-	static const char *const files[] = {"public.json", "one-nat.json", "two-nats.json",
-					    "same-nat.json", "double-nat.json"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct topology *t = load_shipped(files[i]);
-		cr_assert_not_null(t->description, "%s has no description", files[i]);
-		cr_assert_geq(topo_node_by_role(t, ROLE_SERVER), 0);
-		cr_assert_geq(topo_node_by_role(t, ROLE_PEER_A), 0);
-		cr_assert_geq(topo_node_by_role(t, ROLE_PEER_B), 0);
-		cr_assert_eq(topo_node_by_name(t, "server"), topo_node_by_role(t, ROLE_SERVER));
+	DIR *d = opendir(SOURCE_ROOT "/topologies");
+	struct dirent *de;
+	int n = 0;
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		const char *file = de->d_name;
+		size_t l = strlen(file);
+		if (l < 6 || strcmp(file + l - 5, ".json"))
+			continue;
+		struct topology *t = load_shipped(file);
+		cr_assert_not_null(t->description, "%s has no description", file);
+		cr_assert_geq(topo_node_by_role(t, ROLE_SERVER), 0, "%s", file);
+		cr_assert_geq(topo_node_by_role(t, ROLE_PEER_A), 0, "%s", file);
+		cr_assert_geq(topo_node_by_role(t, ROLE_PEER_B), 0, "%s", file);
+		cr_assert_eq(topo_node_by_name(t, "server"), topo_node_by_role(t, ROLE_SERVER),
+			     "%s", file);
 		for (int s = 0; s < t->nsegs; s++) {
 			uint32_t net = ntohl(t->segs[s].net);
 			cr_assert_eq(net & 0xfffe0000u, 0xc6120000u, "%s: %s outside 198.18.0.0/15",
-				     files[i], t->segs[s].name);
+				     file, t->segs[s].name);
 			cr_assert_geq(t->segs[s].plen, 15);
 		}
 		topo_free(t);
+		n++;
 	}
+	closedir(d);
+	cr_assert_geq(n, 5, "only %d topologies in topologies/", n);
 }
 
 Test(topology, nat_sides_and_defaults)
