@@ -149,59 +149,43 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 	return 0;
 }
 
-static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
-		     const char *topo_dir)
+/* A NAT whose whole behaviour is the ruleset file S (relative to the topology). */
+static int topo_parse_ruleset(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
+			      const char *topo_dir, const char *s)
 {
-	static const char *const fields[] = {
-	    "profile", "outside",	  "mapping", "port_assignment", "delta",
-	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
-	    "ruleset", "ruleset_format",  NULL};
-	const char *s;
+	char path[PATH_MAX];
+	const char *fmt;
 
-	if (!json_is_object(nat))
-		FAIL(nat, "%s: \"nat\" must be an object like {\"profile\": \"home-2009\"}", what);
-	if (jdoc_check_fields(tp->doc, tp->err, nat, what, fields) < 0)
+	if (json_object_get(nat, "profile"))
+		FAILM(nat, "ruleset", "%s: give either \"profile\" or \"ruleset\", not both", what);
+	if (s[0] == '/' || !topo_dir)
+		snprintf(path, sizeof(path), "%s", s);
+	else
+		snprintf(path, sizeof(path), "%s/%s", topo_dir, s);
+	if (!(n->ruleset = strdup(path)))
+		return -ENOMEM;
+	/* the file is the whole behaviour: no profile field applies */
+	snprintf(n->nat.name, sizeof(n->nat.name), "ruleset");
+	for (int k = 0; k < NAT_TO_COUNT; k++)
+		n->nat.timeouts[k] = -1;
+	if (get_string(tp, nat, "ruleset_format", what, false, &fmt) < 0)
 		return -EINVAL;
-	n->is_nat = true;
-	if (get_string(tp, nat, "ruleset", what, false, &s) < 0)
-		return -EINVAL;
-	if (s) {
-		if (json_object_get(nat, "profile"))
-			FAILM(nat, "ruleset",
-			      "%s: give either \"profile\" or \"ruleset\", not both", what);
-		char path[PATH_MAX];
-		if (s[0] == '/' || !topo_dir)
-			snprintf(path, sizeof(path), "%s", s);
-		else
-			snprintf(path, sizeof(path), "%s/%s", topo_dir, s);
-		if (!(n->ruleset = strdup(path)))
-			return -ENOMEM;
-		/* the file is the whole behaviour: no profile field applies */
-		snprintf(n->nat.name, sizeof(n->nat.name), "ruleset");
-		for (int k = 0; k < NAT_TO_COUNT; k++)
-			n->nat.timeouts[k] = -1;
-		const char *fmt;
-		if (get_string(tp, nat, "ruleset_format", what, false, &fmt) < 0)
-			return -EINVAL;
-		/* iptables-save output is recognised by name when no format is given */
-		if (fmt ? !strcmp(fmt, "iptables")
-			: ends_with(s, ".save") || ends_with(s, ".iptables"))
-			n->ruleset_fmt = RULESET_IPTABLES;
-		else if (!fmt || !strcmp(fmt, "nft"))
-			n->ruleset_fmt = RULESET_NFT;
-		else
-			FAILM(nat, "ruleset_format",
-			      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what,
-			      fmt);
-		return 0;
-	}
-	if (get_string(tp, nat, "profile", what, true, &s) < 0)
-		return -EINVAL;
-	const struct nat_preset *pre = nat_preset_by_name(s);
-	if (!pre)
-		FAILM(nat, "profile", "%s: unknown NAT profile \"%s\" (known: %s)", what, s,
-		      nat_preset_names());
-	n->nat = pre->profile;
+	/* iptables-save output is recognised by name when no format is given */
+	if (fmt ? !strcmp(fmt, "iptables") : ends_with(s, ".save") || ends_with(s, ".iptables"))
+		n->ruleset_fmt = RULESET_IPTABLES;
+	else if (!fmt || !strcmp(fmt, "nft"))
+		n->ruleset_fmt = RULESET_NFT;
+	else
+		FAILM(nat, "ruleset_format",
+		      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what, fmt);
+	return 0;
+}
+
+/* The profile's behaviours a NAT overrides: mapping, port assignment,
+ * unsolicited SYNs, filtering, hairpin. */
+static int topo_parse_behaviour(struct tp *tp, json_t *nat, struct topo_node *n, const char *what)
+{
+	const char *s;
 
 	if (get_string(tp, nat, "mapping", what, false, &s) < 0)
 		return -EINVAL;
@@ -240,56 +224,188 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 			FAILM(nat, "hairpin", "%s: \"hairpin\" must be true or false", what);
 		n->nat.hairpin = json_is_true(v);
 	}
+	return 0;
+}
+
+/* The NAT's port allocation: the sequential step and the port range. */
+static int topo_parse_ports(struct tp *tp, json_t *nat, struct topo_node *n, const char *what)
+{
 	double d = n->nat.delta;
+
 	if (get_number(tp, nat, "delta", what, 1, 1000, &d) < 0)
 		return -EINVAL;
 	if (d != floor(d))
 		FAILM(nat, "delta", "%s: \"delta\" must be a whole number", what);
 	n->nat.delta = (unsigned)d;
-	v = json_object_get(nat, "range");
-	if (v) {
-		json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
-		if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(lo) ||
-		    !json_is_integer(hi) || json_integer_value(lo) < 1 ||
-		    json_integer_value(hi) > 65535 ||
-		    json_integer_value(lo) > json_integer_value(hi))
-			FAILM(nat, "range",
-			      "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
-			      "<= 65535",
-			      what);
-		n->nat.range_lo = (uint16_t)json_integer_value(lo);
-		n->nat.range_hi = (uint16_t)json_integer_value(hi);
-		if (n->nat.port == NAT_PORT_SEQUENTIAL &&
-		    n->nat.range_hi - n->nat.range_lo >= 16384)
-			FAILM(nat, "range", "%s: a sequential range may span at most 16384 ports",
-			      what);
+	json_t *v = json_object_get(nat, "range");
+	if (!v)
+		return 0;
+	json_t *lo = json_array_get(v, 0), *hi = json_array_get(v, 1);
+	if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(lo) ||
+	    !json_is_integer(hi) || json_integer_value(lo) < 1 || json_integer_value(hi) > 65535 ||
+	    json_integer_value(lo) > json_integer_value(hi))
+		FAILM(nat, "range",
+		      "%s: \"range\" must be [LOW, HIGH] with 1 <= LOW <= HIGH "
+		      "<= 65535",
+		      what);
+	n->nat.range_lo = (uint16_t)json_integer_value(lo);
+	n->nat.range_hi = (uint16_t)json_integer_value(hi);
+	if (n->nat.port == NAT_PORT_SEQUENTIAL && n->nat.range_hi - n->nat.range_lo >= 16384)
+		FAILM(nat, "range", "%s: a sequential range may span at most 16384 ports", what);
+	return 0;
+}
+
+/* The NAT's conntrack timeouts, in seconds, by TCP state. */
+static int topo_parse_timeouts(struct tp *tp, json_t *nat, struct topo_node *n, const char *what)
+{
+	json_t *v = json_object_get(nat, "timeouts");
+	const char *key;
+	json_t *tv;
+
+	if (!v)
+		return 0;
+	if (!json_is_object(v))
+		FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds", what);
+	json_object_foreach(v, key, tv)
+	{
+		int k;
+		for (k = 0; k < NAT_TO_COUNT; k++)
+			if (!strcmp(key, nat_timeout_names[k]))
+				break;
+		if (k == NAT_TO_COUNT)
+			FAILM(v, key,
+			      "%s: unknown timeout \"%s\" (known: syn_sent, syn_recv, "
+			      "established, fin_wait, close_wait, last_ack, time_wait, "
+			      "close)",
+			      what, key);
+		if (!json_is_integer(tv) || json_integer_value(tv) < 1 ||
+		    json_integer_value(tv) > 86400 * 30)
+			FAILM(v, key, "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
+			      what, key);
+		n->nat.timeouts[k] = (int)json_integer_value(tv);
 	}
-	v = json_object_get(nat, "timeouts");
-	if (v) {
-		if (!json_is_object(v))
-			FAILM(nat, "timeouts", "%s: \"timeouts\" must be an object of seconds",
-			      what);
-		const char *key;
-		json_t *tv;
-		json_object_foreach(v, key, tv)
-		{
-			int k;
-			for (k = 0; k < NAT_TO_COUNT; k++)
-				if (!strcmp(key, nat_timeout_names[k]))
-					break;
-			if (k == NAT_TO_COUNT)
-				FAILM(v, key,
-				      "%s: unknown timeout \"%s\" (known: syn_sent, syn_recv, "
-				      "established, fin_wait, close_wait, last_ack, time_wait, "
-				      "close)",
-				      what, key);
-			if (!json_is_integer(tv) || json_integer_value(tv) < 1 ||
-			    json_integer_value(tv) > 86400 * 30)
-				FAILM(v, key,
-				      "%s: timeout \"%s\" must be whole seconds, 1 to 2592000",
-				      what, key);
-			n->nat.timeouts[k] = (int)json_integer_value(tv);
-		}
+	return 0;
+}
+
+static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
+		     const char *topo_dir)
+{
+	static const char *const fields[] = {
+	    "profile", "outside",	  "mapping", "port_assignment", "delta",
+	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
+	    "ruleset", "ruleset_format",  NULL};
+	const char *s;
+
+	if (!json_is_object(nat))
+		FAIL(nat, "%s: \"nat\" must be an object like {\"profile\": \"home-2009\"}", what);
+	if (jdoc_check_fields(tp->doc, tp->err, nat, what, fields) < 0)
+		return -EINVAL;
+	n->is_nat = true;
+	if (get_string(tp, nat, "ruleset", what, false, &s) < 0)
+		return -EINVAL;
+	if (s)
+		return topo_parse_ruleset(tp, nat, n, what, topo_dir, s);
+	if (get_string(tp, nat, "profile", what, true, &s) < 0)
+		return -EINVAL;
+	const struct nat_preset *pre = nat_preset_by_name(s);
+	if (!pre)
+		FAILM(nat, "profile", "%s: unknown NAT profile \"%s\" (known: %s)", what, s,
+		      nat_preset_names());
+	n->nat = pre->profile;
+	if (topo_parse_behaviour(tp, nat, n, what) < 0 || topo_parse_ports(tp, nat, n, what) < 0 ||
+	    topo_parse_timeouts(tp, nat, n, what) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* The node's role, one of role_names past "none". */
+static int topo_parse_role(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	const char *s;
+	int r;
+
+	if (get_string(tp, jn, "role", what, false, &s) < 0)
+		return -EINVAL;
+	if (!s)
+		return 0;
+	for (r = 1; r < 4; r++)
+		if (!strcmp(s, role_names[r]))
+			break;
+	if (r == 4)
+		FAILM(jn, "role", "%s: unknown role \"%s\" (known: server, peer-a, peer-b)", what,
+		      s);
+	n->role = (enum topo_role)r;
+	return 0;
+}
+
+/* The node's static routes, each {"to": PREFIX, "via": ADDRESS}. */
+static int topo_parse_routes(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	json_t *routes = json_object_get(jn, "routes");
+	size_t i;
+	json_t *r;
+
+	if (!routes)
+		return 0;
+	if (!json_is_array(routes))
+		FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
+	n->nroutes = (int)json_array_size(routes);
+	if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
+		return -ENOMEM;
+	json_array_foreach(routes, i, r)
+	{
+		static const char *const rf[] = {"to", "via", NULL};
+		if (!json_is_object(r))
+			FAIL(r,
+			     "%s: a route must be an object like {\"to\": "
+			     "\"198.19.0.0/16\", "
+			     "\"via\": \"198.18.0.1\"}",
+			     what);
+		if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
+		    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) < 0 ||
+		    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The node's sysctls, kept as paths under /proc/sys/ (net.a.b is net/a/b). */
+static int topo_parse_sysctls(struct tp *tp, json_t *jn, struct topo_node *n, const char *what)
+{
+	json_t *sys = json_object_get(jn, "sysctl");
+	const char *key;
+	json_t *sv;
+
+	if (!sys)
+		return 0;
+	if (!json_is_object(sys))
+		FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
+	n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
+	if (!n->sysctls)
+		return -ENOMEM;
+	json_object_foreach(sys, key, sv)
+	{
+		/* only the namespace's own network sysctls; no path games */
+		if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
+		    strlen(key) > 120)
+			FAILM(sys, key,
+			      "%s: sysctl \"%s\": only net.* keys of the node's "
+			      "namespace may be set",
+			      what, key);
+		if (!json_is_string(sv) && !json_is_integer(sv))
+			FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer", what,
+			      key);
+		struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
+		sc->key = strdup(key);
+		if (json_is_string(sv))
+			sc->value = strdup(json_string_value(sv));
+		else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) < 0)
+			sc->value = NULL;
+		if (!sc->key || !sc->value)
+			return -ENOMEM;
+		for (char *p = sc->key; *p; p++)
+			if (*p == '.')
+				*p = '/';
 	}
 	return 0;
 }
@@ -300,6 +416,7 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 					     "routes", "sysctl", NULL};
 	const char *s;
 	char what[64];
+	int rc;
 
 	if (!json_is_object(jn))
 		FAIL(jn, "a node must be an object like {\"name\": \"peer-a\"}");
@@ -317,18 +434,8 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 	if (jdoc_check_fields(tp->doc, tp->err, jn, what, fields) < 0)
 		return -EINVAL;
 	n->outside = -1;
-	if (get_string(tp, jn, "role", what, false, &s) < 0)
+	if (topo_parse_role(tp, jn, n, what) < 0)
 		return -EINVAL;
-	if (s) {
-		int r;
-		for (r = 1; r < 4; r++)
-			if (!strcmp(s, role_names[r]))
-				break;
-		if (r == 4)
-			FAILM(jn, "role", "%s: unknown role \"%s\" (known: server, peer-a, peer-b)",
-			      what, s);
-		n->role = (enum topo_role)r;
-	}
 	json_t *nat = json_object_get(jn, "nat");
 	if (nat && parse_nat(tp, nat, n, what, topo_dir) < 0)
 		return -EINVAL;
@@ -336,67 +443,9 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 		FAILM(jn, "role", "%s: a NAT node cannot have a role", what);
 	if (json_object_get(jn, "gateway") && parse_addr(tp, jn, "gateway", what, &n->gateway) < 0)
 		return -EINVAL;
-	json_t *routes = json_object_get(jn, "routes");
-	if (routes) {
-		if (!json_is_array(routes))
-			FAILM(jn, "routes", "%s: \"routes\" must be an array", what);
-		n->nroutes = (int)json_array_size(routes);
-		if (!(n->routes = calloc((size_t)n->nroutes + 1, sizeof(*n->routes))))
-			return -ENOMEM;
-		size_t i;
-		json_t *r;
-		json_array_foreach(routes, i, r)
-		{
-			static const char *const rf[] = {"to", "via", NULL};
-			if (!json_is_object(r))
-				FAIL(r,
-				     "%s: a route must be an object like {\"to\": "
-				     "\"198.19.0.0/16\", "
-				     "\"via\": \"198.18.0.1\"}",
-				     what);
-			if (jdoc_check_fields(tp->doc, tp->err, r, what, rf) < 0 ||
-			    parse_prefix(tp, r, "to", what, &n->routes[i].dst, &n->routes[i].plen) <
-				0 ||
-			    parse_addr(tp, r, "via", what, &n->routes[i].via) < 0)
-				return -EINVAL;
-		}
-	}
-	json_t *sys = json_object_get(jn, "sysctl");
-	if (sys) {
-		if (!json_is_object(sys))
-			FAILM(jn, "sysctl", "%s: \"sysctl\" must be an object", what);
-		n->sysctls = calloc(json_object_size(sys) + 1, sizeof(*n->sysctls));
-		if (!n->sysctls)
-			return -ENOMEM;
-		const char *key;
-		json_t *sv;
-		json_object_foreach(sys, key, sv)
-		{
-			/* only the namespace's own network sysctls; no path games */
-			if (strncmp(key, "net.", 4) || strstr(key, "..") || strchr(key, '/') ||
-			    strlen(key) > 120)
-				FAILM(sys, key,
-				      "%s: sysctl \"%s\": only net.* keys of the node's "
-				      "namespace may be set",
-				      what, key);
-			if (!json_is_string(sv) && !json_is_integer(sv))
-				FAILM(sys, key, "%s: sysctl \"%s\" must be a string or an integer",
-				      what, key);
-			struct topo_sysctl *sc = &n->sysctls[n->nsysctls++];
-			sc->key = strdup(key);
-			if (json_is_string(sv))
-				sc->value = strdup(json_string_value(sv));
-			else if (asprintf(&sc->value, "%lld", (long long)json_integer_value(sv)) <
-				 0)
-				sc->value = NULL;
-			if (!sc->key || !sc->value)
-				return -ENOMEM;
-			for (char *p = sc->key; *p; p++)
-				if (*p == '.')
-					*p = '/';
-		}
-	}
-	return 0;
+	if ((rc = topo_parse_routes(tp, jn, n, what)) < 0)
+		return rc;
+	return topo_parse_sysctls(tp, jn, n, what);
 }
 
 static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
@@ -480,8 +529,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	return 0;
 }
 
-/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
-static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+/* Segments: names unique, subnets disjoint, no address twice on one. */
+static int topo_check_segments(struct tp *tp, json_t *jsegs)
 {
 	struct topology *t = tp->t;
 
@@ -509,80 +558,111 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 					FAILM(jm, "address", "segment \"%s\": address used twice",
 					      t->segs[i].name);
 				}
-	for (int i = 0; i < t->nnodes; i++) {
-		struct topo_node *n = &t->nodes[i];
-		json_t *jn = json_array_get(jnodes, (size_t)i);
-		int nsegs = 0, gwseg = -1;
+	return 0;
+}
+
+/* Node I's routes: each via an address on one of the node's segments. */
+static int topo_check_routes(struct tp *tp, int i, json_t *jn)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	char a[INET_ADDRSTRLEN];
+
+	for (int r = 0; r < n->nroutes; r++) {
+		bool ok = false;
 		for (int s = 0; s < t->nsegs; s++)
-			if (topo_addr_on(t, i, s)) {
-				nsegs++;
-				if (n->gateway &&
-				    in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
-					gwseg = s;
-			}
-		if (nsegs == 0)
-			FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
-		char a[INET_ADDRSTRLEN];
-		if (n->gateway) {
-			inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
-			if (gwseg < 0)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is not on any segment of "
-				      "the node",
-				      n->name, a);
-			if (topo_addr_on(t, i, gwseg) == n->gateway)
-				FAILM(jn, "gateway",
-				      "node \"%s\": gateway %s is the node's own address", n->name,
-				      a);
+			if (topo_addr_on(t, i, s) &&
+			    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
+				ok = true;
+		if (!ok) {
+			inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
+			FAILM(json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
+			      "node \"%s\": route via %s, which is not on any segment of the "
+			      "node",
+			      n->name, a);
 		}
-		for (int r = 0; r < n->nroutes; r++) {
-			bool ok = false;
-			for (int s = 0; s < t->nsegs; s++)
-				if (topo_addr_on(t, i, s) &&
-				    in_subnet(n->routes[r].via, t->segs[s].net, t->segs[s].plen))
-					ok = true;
-			if (!ok) {
-				inet_ntop(AF_INET, &n->routes[r].via, a, sizeof(a));
-				FAILM(
-				    json_array_get(json_object_get(jn, "routes"), (size_t)r), "via",
-				    "node \"%s\": route via %s, which is not on any segment of the "
-				    "node",
-				    n->name, a);
-			}
-		}
-		if (!n->is_nat)
-			continue;
-		json_t *jnat = json_object_get(jn, "nat");
-		const char *out;
-		if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
-			return -EINVAL;
-		if (out) {
-			for (int s = 0; s < t->nsegs; s++)
-				if (!strcmp(t->segs[s].name, out))
-					n->outside = s;
-			if (n->outside < 0)
-				FAILM(jnat, "outside",
-				      "node \"%s\": outside segment \"%s\" does not exist", n->name,
-				      out);
-			if (!topo_addr_on(t, i, n->outside))
-				FAILM(jnat, "outside",
-				      "node \"%s\" is not a member of its outside "
-				      "segment \"%s\"",
-				      n->name, out);
-		} else if (gwseg >= 0) {
-			n->outside = gwseg;
-		} else {
-			FAILM(jnat, NULL,
-			      "node \"%s\": say which segment is outside (\"outside\": "
-			      "\"SEGMENT\"), or give the node a gateway",
-			      n->name);
-		}
-		if (nsegs < 2)
-			FAILM(jn, "nat",
-			      "node \"%s\": a NAT needs an inside segment besides its "
-			      "outside one",
-			      n->name);
 	}
+	return 0;
+}
+
+/* NAT node I's outside segment: the one it names, else its gateway's (GWSEG);
+ * and an inside one besides (the node is on NSEGS segments). */
+static int topo_check_outside(struct tp *tp, int i, json_t *jn, int nsegs, int gwseg)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	json_t *jnat = json_object_get(jn, "nat");
+	const char *out;
+
+	if (get_string(tp, jnat, "outside", "nat", false, &out) < 0)
+		return -EINVAL;
+	if (out) {
+		for (int s = 0; s < t->nsegs; s++)
+			if (!strcmp(t->segs[s].name, out))
+				n->outside = s;
+		if (n->outside < 0)
+			FAILM(jnat, "outside", "node \"%s\": outside segment \"%s\" does not exist",
+			      n->name, out);
+		if (!topo_addr_on(t, i, n->outside))
+			FAILM(jnat, "outside",
+			      "node \"%s\" is not a member of its outside "
+			      "segment \"%s\"",
+			      n->name, out);
+	} else if (gwseg >= 0) {
+		n->outside = gwseg;
+	} else {
+		FAILM(jnat, NULL,
+		      "node \"%s\": say which segment is outside (\"outside\": "
+		      "\"SEGMENT\"), or give the node a gateway",
+		      n->name);
+	}
+	if (nsegs < 2)
+		FAILM(jn, "nat",
+		      "node \"%s\": a NAT needs an inside segment besides its "
+		      "outside one",
+		      n->name);
+	return 0;
+}
+
+/* Node I: on some segment, its gateway on one of them, its routes, a NAT's sides. */
+static int topo_check_node(struct tp *tp, int i, json_t *jn)
+{
+	struct topology *t = tp->t;
+	struct topo_node *n = &t->nodes[i];
+	int nsegs = 0, gwseg = -1;
+
+	for (int s = 0; s < t->nsegs; s++)
+		if (topo_addr_on(t, i, s)) {
+			nsegs++;
+			if (n->gateway && in_subnet(n->gateway, t->segs[s].net, t->segs[s].plen))
+				gwseg = s;
+		}
+	if (nsegs == 0)
+		FAILM(jn, "name", "node \"%s\" is not a member of any segment", n->name);
+	if (n->gateway) {
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &n->gateway, a, sizeof(a));
+		if (gwseg < 0)
+			FAILM(jn, "gateway",
+			      "node \"%s\": gateway %s is not on any segment of "
+			      "the node",
+			      n->name, a);
+		if (topo_addr_on(t, i, gwseg) == n->gateway)
+			FAILM(jn, "gateway", "node \"%s\": gateway %s is the node's own address",
+			      n->name, a);
+	}
+	if (topo_check_routes(tp, i, jn) < 0)
+		return -EINVAL;
+	if (!n->is_nat)
+		return 0;
+	return topo_check_outside(tp, i, jn, nsegs, gwseg);
+}
+
+/* Each role on at most one node. */
+static int topo_check_roles(struct tp *tp, json_t *jnodes)
+{
+	struct topology *t = tp->t;
+
 	for (int r = ROLE_SERVER; r <= ROLE_PEER_B; r++) {
 		int first = -1;
 		for (int i = 0; i < t->nnodes; i++)
@@ -597,6 +677,19 @@ static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
 			}
 	}
 	return 0;
+}
+
+/* Checks that need the whole file: roles, addresses, routes, NAT sides. */
+static int topo_check_whole(struct tp *tp, json_t *jnodes, json_t *jsegs)
+{
+	struct topology *t = tp->t;
+
+	if (topo_check_segments(tp, jsegs) < 0)
+		return -EINVAL;
+	for (int i = 0; i < t->nnodes; i++)
+		if (topo_check_node(tp, i, json_array_get(jnodes, (size_t)i)) < 0)
+			return -EINVAL;
+	return topo_check_roles(tp, jnodes);
 }
 
 static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology *t,
