@@ -284,24 +284,15 @@ static int get_int(struct sp *sp, json_t *root, const char *key, long lo, long h
 	return 0;
 }
 
-static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
+/* The suite's settings: description, trials, rounds, probes, seed, keep_conntrack. */
+static int suite_settings(struct sp *sp, json_t *root, struct suite *s)
 {
-	static const char *const top[] = {"description", "topology", "defaults", "matrix",
-					  "include",	 "exclude",  "trials",	 "rounds",
-					  "probes",	 "seed",     NULL};
-	struct sp sp = {doc, err, dir};
-	json_t *root = jdoc_root(doc), *v;
-	int rc = -EINVAL;
+	json_t *v;
+	int seed = 1;
 
-	if (!json_is_object(root)) {
-		jdoc_err(doc, err, root, "a suite must be a JSON object with a \"matrix\"");
-		return -EINVAL;
-	}
-	if (jdoc_check_fields(doc, err, root, "suite", top) < 0)
-		return -EINVAL;
 	if ((v = json_object_get(root, "description"))) {
 		if (!json_is_string(v)) {
-			jdoc_err(doc, err, v, "suite: \"description\" must be a string");
+			jdoc_err(sp->doc, sp->err, v, "suite: \"description\" must be a string");
 			return -EINVAL;
 		}
 		s->description = strdup(json_string_value(v));
@@ -310,84 +301,111 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	s->rounds = 3;
 	s->probes = 3;
 	s->seed = 1;
-	int seed = 1;
-	if (get_int(&sp, root, "trials", 1, 1000000, &s->trials) < 0 ||
-	    get_int(&sp, root, "rounds", 1, 100, &s->rounds) < 0 ||
-	    get_int(&sp, root, "probes", 1, 32, &s->probes) < 0 ||
-	    get_int(&sp, root, "seed", 0, INT_MAX, &seed) < 0)
+	if (get_int(sp, root, "trials", 1, 1000000, &s->trials) < 0 ||
+	    get_int(sp, root, "rounds", 1, 100, &s->rounds) < 0 ||
+	    get_int(sp, root, "probes", 1, 32, &s->probes) < 0 ||
+	    get_int(sp, root, "seed", 0, INT_MAX, &seed) < 0)
 		return -EINVAL;
 	s->seed = (uint64_t)seed;
 	if ((v = json_object_get(root, "keep_conntrack"))) {
 		if (!json_is_boolean(v)) {
-			jdoc_err(doc, err, v, "suite: \"keep_conntrack\" must be true or false");
+			jdoc_err(sp->doc, sp->err, v,
+				 "suite: \"keep_conntrack\" must be true or false");
 			return -EINVAL;
 		}
 		s->keep_conntrack = json_is_true(v);
 	}
+	return 0;
+}
 
-	json_t *matrix = json_object_get(root, "matrix");
+/* The matrix, checked, as *MP: every field's values as an array (the caller
+ * releases *MP, also on error). */
+static int suite_matrix(struct sp *sp, json_t *root, json_t **mp)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *v;
+	const char *k;
+
 	if (!matrix) {
-		jdoc_err(doc, err, root, "suite: missing field \"matrix\"");
+		jdoc_err(sp->doc, sp->err, root, "suite: missing field \"matrix\"");
 		return -EINVAL;
 	}
 	if (!json_is_object(matrix)) {
-		jdoc_err(doc, err, matrix,
+		jdoc_err(sp->doc, sp->err, matrix,
 			 "suite: \"matrix\" must be an object of field: [values]");
 		return -EINVAL;
 	}
 	/* a scalar in the matrix is a one-value list; the suite's "topology" is a default */
-	json_t *m = json_object();
-	const char *k;
+	json_t *m = *mp = json_object();
 	json_object_foreach(matrix, k, v)
 	{
 		const struct field *f = field_by_name(k);
 		if (!f) {
-			jdoc_err_member(doc, err, matrix, k,
+			jdoc_err_member(sp->doc, sp->err, matrix, k,
 					"matrix: unknown field \"%s\" (known: %s)", k,
 					field_names());
-			goto out;
+			return -EINVAL;
 		}
 		json_t *arr = json_is_array(v) ? json_incref(v) : json_pack("[O]", v);
 		if (json_array_size(arr) == 0) {
-			jdoc_err(doc, err, v, "matrix: \"%s\" has no values", k);
+			jdoc_err(sp->doc, sp->err, v, "matrix: \"%s\" has no values", k);
 			json_decref(arr);
-			goto out;
+			return -EINVAL;
 		}
 		size_t i;
 		json_t *e;
 		char where[64];
 		snprintf(where, sizeof(where), "matrix.%s", k);
-		json_array_foreach(arr, i, e) if (check_value(&sp, f, e, where) < 0)
+		json_array_foreach(arr, i, e)
 		{
-			json_decref(arr);
-			goto out;
+			if (check_value(sp, f, e, where) < 0) {
+				json_decref(arr);
+				return -EINVAL;
+			}
 		}
 		json_object_set_new(m, k, arr);
 	}
+	return 0;
+}
+
+/* The suite's own topology, its defaults, and its exclude and include cells. */
+static int suite_check_cells(struct sp *sp, json_t *root)
+{
 	json_t *topo = json_object_get(root, "topology");
-	if (topo) {
-		if (check_value(&sp, field_by_name("topology"), topo, "suite") < 0)
-			goto out;
-	}
 	json_t *defaults = json_object_get(root, "defaults");
-	if (defaults && check_cell_object(&sp, defaults, "defaults") < 0)
-		goto out;
 	json_t *excl = json_object_get(root, "exclude"), *incl = json_object_get(root, "include");
+
+	if (topo && check_value(sp, field_by_name("topology"), topo, "suite") < 0)
+		return -EINVAL;
+	if (defaults && check_cell_object(sp, defaults, "defaults") < 0)
+		return -EINVAL;
 	for (int pass = 0; pass < 2; pass++) {
 		json_t *list = pass ? incl : excl;
 		if (!list)
 			continue;
 		if (!json_is_array(list)) {
-			jdoc_err(doc, err, list, "suite: \"%s\" must be an array of cells",
+			jdoc_err(sp->doc, sp->err, list, "suite: \"%s\" must be an array of cells",
 				 pass ? "include" : "exclude");
-			goto out;
+			return -EINVAL;
 		}
 		size_t i;
 		json_t *e;
-		json_array_foreach(list, i,
-				   e) if (check_cell_object(&sp, e, pass ? "include" : "exclude") <
-					  0) goto out;
+		json_array_foreach(list, i, e)
+		{
+			if (check_cell_object(sp, e, pass ? "include" : "exclude") < 0)
+				return -EINVAL;
+		}
 	}
+	return 0;
+}
+
+/* The cells' field objects as *CELLS: the matrix M crossed over the defaults,
+ * less the excluded ones, then the include entries over the defaults. */
+static int suite_expand(struct sp *sp, json_t *root, json_t *m, json_t **cells)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *topo = json_object_get(root, "topology");
+	json_t *defaults = json_object_get(root, "defaults");
+	json_t *excl = json_object_get(root, "exclude"), *incl = json_object_get(root, "include");
+
 	/* the suite's topology is a default like the others */
 	json_t *defs = defaults ? json_deep_copy(defaults) : json_object();
 	if (topo && !json_object_get(defs, "topology"))
@@ -395,15 +413,15 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 	json_object_del(m, "topology");
 	if (json_object_get(matrix, "topology"))
 		json_object_set(m, "topology", json_object_get(matrix, "topology"));
-	struct expand x = {&sp, m, excl, json_array()};
+	struct expand x = {sp, m, excl, json_array()};
 	/* an empty matrix crosses nothing: the cells are the include list */
 	json_t *cur = json_deep_copy(defs);
-	rc = json_object_size(m) ? cross(&x, 0, cur) : 0;
+	int rc = json_object_size(m) ? cross(&x, 0, cur) : 0;
 	json_decref(cur);
 	if (rc < 0) {
-		jdoc_err(doc, err, matrix, "matrix: more than %d cells", SUITE_MAX_CELLS);
+		jdoc_err(sp->doc, sp->err, matrix, "matrix: more than %d cells", SUITE_MAX_CELLS);
 		json_decref(x.cells);
-		goto out;
+		return rc;
 	}
 	/* include: the matrix's single values, then the entry's own fields */
 	size_t i;
@@ -415,47 +433,74 @@ static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, st
 		json_array_append_new(x.cells, c);
 	}
 	json_decref(defs);
-	s->ncells = (int)json_array_size(x.cells);
+	*cells = x.cells;
+	return 0;
+}
+
+/* S's cells from their field objects CELLS: each names a topology, none twice. */
+static int suite_cells(struct sp *sp, json_t *root, json_t *cells, struct suite *s)
+{
+	json_t *matrix = json_object_get(root, "matrix"), *incl = json_object_get(root, "include");
+	size_t i;
+	json_t *e;
+
+	s->ncells = (int)json_array_size(cells);
 	s->cells = calloc((size_t)s->ncells + 1, sizeof(*s->cells));
-	if (!s->cells) {
-		json_decref(x.cells);
-		rc = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(x.cells, i, e)
+	if (!s->cells)
+		return -ENOMEM;
+	json_array_foreach(cells, i, e)
 	{
 		if (!json_object_get(e, "topology")) {
-			jdoc_err(doc, err, root,
+			jdoc_err(sp->doc, sp->err, root,
 				 "suite: say which topology (\"topology\": FILE at the top, "
 				 "in \"defaults\", in the matrix, or in each include entry)");
-			json_decref(x.cells);
-			rc = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
-		cell_from_fields(&s->cells[i], e, dir);
+		cell_from_fields(&s->cells[i], e, sp->dir);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->cells[j].id, s->cells[i].id)) {
 				size_t from =
-				    i >= json_array_size(x.cells) - json_array_size(incl)
-					? i - (json_array_size(x.cells) - json_array_size(incl))
+				    i >= json_array_size(cells) - json_array_size(incl)
+					? i - (json_array_size(cells) - json_array_size(incl))
 					: 0;
-				jdoc_err(doc, err, incl ? json_array_get(incl, from) : matrix,
+				jdoc_err(sp->doc, sp->err,
+					 incl ? json_array_get(incl, from) : matrix,
 					 "suite: the same cell twice (%s)", s->cells[i].id);
-				json_decref(x.cells);
-				rc = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 	}
-	json_decref(x.cells);
 	if (s->ncells == 0) {
-		jdoc_err(doc, err, matrix,
+		jdoc_err(sp->doc, sp->err, matrix,
 			 "suite: no cells (an empty matrix and no include, or "
 			 "exclude removed them all)");
-		rc = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
+{
+	static const char *const top[] = {"description", "topology", "defaults", "matrix",
+					  "include",	 "exclude",  "trials",	 "rounds",
+					  "probes",	 "seed",     NULL};
+	struct sp sp = {doc, err, dir};
+	json_t *root = jdoc_root(doc), *m = NULL, *cells = NULL;
+	int rc;
+
+	if (!json_is_object(root)) {
+		jdoc_err(doc, err, root, "a suite must be a JSON object with a \"matrix\"");
+		return -EINVAL;
+	}
+	if (jdoc_check_fields(doc, err, root, "suite", top) < 0 || suite_settings(&sp, root, s) < 0)
+		return -EINVAL;
+	rc = suite_matrix(&sp, root, &m);
+	if (rc == 0)
+		rc = suite_check_cells(&sp, root);
+	if (rc == 0)
+		rc = suite_expand(&sp, root, m, &cells);
+	if (rc == 0)
+		rc = suite_cells(&sp, root, cells, s);
+	json_decref(cells);
 	json_decref(m);
 	return rc;
 }
