@@ -421,6 +421,7 @@ static int suite_expand(struct sp *sp, json_t *root, json_t *m, json_t **cells)
 	if (rc < 0) {
 		jdoc_err(sp->doc, sp->err, matrix, "matrix: more than %d cells", SUITE_MAX_CELLS);
 		json_decref(x.cells);
+		json_decref(defs);
 		return rc;
 	}
 	/* include: the matrix's single values, then the entry's own fields */
