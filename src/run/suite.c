@@ -481,9 +481,9 @@ static int suite_cells(struct sp *sp, json_t *root, json_t *cells, struct suite 
 
 static int suite_from_doc(struct jdoc *doc, const char *dir, struct suite *s, struct perr *err)
 {
-	static const char *const top[] = {"description", "topology", "defaults", "matrix",
-					  "include",	 "exclude",  "trials",	 "rounds",
-					  "probes",	 "seed",     NULL};
+	static const char *const top[] = {"description", "topology", "defaults",       "matrix",
+					  "include",	 "exclude",  "trials",	       "rounds",
+					  "probes",	 "seed",     "keep_conntrack", NULL};
 	struct sp sp = {doc, err, dir};
 	json_t *root = jdoc_root(doc), *m = NULL, *cells = NULL;
 	int rc;

@@ -64,6 +64,19 @@ Test(suite, include_exclude_and_defaults)
 	suite_free(s);
 }
 
+Test(suite, keep_conntrack)
+{
+	/* docs/suite.md documents it: the suite's list of fields must know it */
+	struct suite *a = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
+				"\"os_a\": [\"linux-2.6\"]}, \"keep_conntrack\": true}");
+	struct suite *b = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
+				"\"os_a\": [\"linux-2.6\"]}}");
+	cr_assert(a->keep_conntrack);
+	cr_assert_not(b->keep_conntrack);
+	suite_free(a);
+	suite_free(b);
+}
+
 Test(suite, ids_are_stable_and_name_the_combination)
 {
 	struct suite *a = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {"
