@@ -471,7 +471,7 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	}
 	struct pmsg pr = {.type = PM_PROBE, .seq = i, .local_port = lp}, sn;
 	memcpy(pr.token, w->token, PROTO_TOKEN_LEN);
-	char buf[PROTO_MAX_LINE + 1], e[160];
+	char buf[PROTO_MAX_LINE + 1], e[160] = "cannot send the probe";
 	size_t len = 0;
 	int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
 	close(fd);
