@@ -714,6 +714,7 @@ int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *er
 	struct pmsg m = {.type = PM_OPEN}, r;
 	char buf[PROTO_MAX_LINE + 1];
 	size_t len = 0;
+	snprintf(err, errlen, "cannot send to the server");
 	int rc = send_msg(fd, &m) < 0 ? -1 : recv_msg(fd, buf, &len, &r, 5000, err, errlen);
 	close(fd);
 	if (rc < 0)
