@@ -637,13 +637,117 @@ static int pick_name(const struct topology *t, char *out)
 
 static int lab_teardown(const char *lab, json_t *st);
 
+/* B's lab name: NAME when given, else a free one after the topology file;
+ * every node's namespace name must fit. */
+static int lab_up_name(struct builder *b, const char *name)
+{
+	const struct topology *t = b->t;
+	char ns[256];
+
+	if (name) {
+		if (!lab_name_ok(name)) {
+			perr_set(b->err, name, 0, 0, "lab name: use 1 to %d of a-z, 0-9 and '-'",
+				 LAB_NAME_MAX);
+			return -1;
+		}
+		snprintf(b->lab, sizeof(b->lab), "%s", name);
+	} else if (pick_name(t, b->lab) < 0) {
+		perr_set(b->err, t->path, 0, 0, "no free lab name; give one with --name");
+		return -1;
+	}
+	for (int i = 0; i < t->nnodes; i++)
+		if (lab_ns_name(b->lab, t->nodes[i].name, ns, sizeof(ns)) < 0) {
+			perr_set(b->err, t->path, 0, 0, "lab name too long");
+			return -1;
+		}
+	return 0;
+}
+
+/* Creates and opens the namespaces the state lists: the nodes' in their
+ * order, then the fabric's when there is one. */
+static int lab_up_namespaces(struct builder *b)
+{
+	json_t *nss = json_object_get(b->st, "namespaces");
+	size_t i;
+	json_t *v;
+	int rc;
+
+	json_array_foreach(nss, i, v)
+	{
+		const char *nsname = json_string_value(v);
+		if ((rc = netns_create(nsname)) < 0)
+			return fail_errno(b, rc, "cannot create namespace %s", nsname);
+		int fd = netns_open(nsname);
+		if (fd < 0)
+			return fail_errno(b, fd, "cannot open namespace %s", nsname);
+		if (i < (size_t)b->t->nnodes)
+			b->nsfd[i] = fd;
+		else
+			b->fabric_fd = fd;
+	}
+	return 0;
+}
+
+/* The phases of building, once the namespaces exist: rules, delay helpers,
+ * links, nodes, then the NFQUEUE rules of the nodes with delay. */
+static int lab_up_build(struct builder *b, struct node_rules *rules, struct nft_ctx **ctxs)
+{
+	const struct topology *t = b->t;
+
+	for (int n = 0; n < t->nnodes; n++)
+		if (build_rules(b, n, &rules[n], &ctxs[n]) < 0)
+			return -1;
+	/* delay helpers start now and get ready while the links are built */
+	for (int n = 0; n < t->nnodes; n++) {
+		if (rules[n].nlinks &&
+		    spawn_delayq(b, n, rules[n].nlinks, rules[n].links, &rules[n].ready_fd) < 0)
+			return -1;
+		b->any_delay |= rules[n].nlinks > 0;
+	}
+	if (build_links(b) < 0)
+		return -1;
+	for (int n = 0; n < t->nnodes; n++)
+		if (build_node(b, n, &rules[n]) < 0)
+			return -1;
+	for (int n = 0; n < t->nnodes; n++)
+		if (rules[n].nlinks && delayq_rules_start(b, n, &rules[n]) < 0)
+			return -1;
+	for (int n = 0; n < t->nnodes; n++)
+		if (rules[n].ipt_pid > 0 && delayq_rules_finish(b, n, &rules[n]) < 0)
+			return -1;
+	return 0;
+}
+
+/* What building holds, up or not: the rules and nft contexts, the
+ * namespace fds, the state. */
+static void lab_up_release(struct builder *b, struct node_rules *rules, struct nft_ctx **ctxs)
+{
+	const struct topology *t = b->t;
+
+	for (int n = 0; n < t->nnodes; n++) {
+		if (rules)
+			node_rules_release(&rules[n]);
+		if (ctxs)
+			nft_release(ctxs[n]);
+	}
+	free(rules);
+	free(ctxs);
+	for (int n = 0; b->nsfd && n < t->nnodes; n++)
+		if (b->nsfd[n] >= 0)
+			close(b->nsfd[n]);
+	if (b->fabric_fd >= 0)
+		close(b->fabric_fd);
+	free(b->nsfd);
+	json_decref(b->st);
+}
+
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err)
 {
 	struct builder b = {.t = t, .fabric_fd = -1, .err = err};
 	struct node_rules *rules = NULL;
 	struct nft_ctx **ctxs = NULL;
-	char dir[PATH_MAX], ns[256];
+	char dir[PATH_MAX];
 	int rc = -1;
 
 	if (!lab_exe[0])
@@ -652,22 +756,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		perr_set(err, LAB_STATE_DIR, 0, 0, "cannot create: %s", strerror(errno));
 		return -1;
 	}
-	if (name) {
-		if (!lab_name_ok(name)) {
-			perr_set(err, name, 0, 0, "lab name: use 1 to %d of a-z, 0-9 and '-'",
-				 LAB_NAME_MAX);
-			return -1;
-		}
-		snprintf(b.lab, sizeof(b.lab), "%s", name);
-	} else if (pick_name(t, b.lab) < 0) {
-		perr_set(err, t->path, 0, 0, "no free lab name; give one with --name");
+	if (lab_up_name(&b, name) < 0)
 		return -1;
-	}
-	for (int i = 0; i < t->nnodes; i++)
-		if (lab_ns_name(b.lab, t->nodes[i].name, ns, sizeof(ns)) < 0) {
-			perr_set(err, t->path, 0, 0, "lab name too long");
-			return -1;
-		}
 	state_dir(b.lab, dir, sizeof(dir));
 	/* mkdir is the lock: two builders never share a name */
 	if (mkdir(dir, 0755) < 0) {
@@ -679,87 +769,34 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	b.nsfd = calloc((size_t)t->nnodes, sizeof(int));
 	if (!b.nsfd || !(b.st = state_new(&b, owner)) || state_write(b.lab, b.st) < 0) {
 		perr_set(err, dir, 0, 0, "cannot write the lab's state");
-		goto fail;
+		goto out;
 	}
 	for (int i = 0; i < t->nnodes; i++)
 		b.nsfd[i] = -1;
-	json_t *nss = json_object_get(b.st, "namespaces");
-	size_t i;
-	json_t *v;
-	json_array_foreach(nss, i, v)
-	{
-		const char *nsname = json_string_value(v);
-		if ((rc = netns_create(nsname)) < 0) {
-			fail_errno(&b, rc, "cannot create namespace %s", nsname);
-			goto fail;
-		}
-		int fd = netns_open(nsname);
-		if (fd < 0) {
-			fail_errno(&b, fd, "cannot open namespace %s", nsname);
-			goto fail;
-		}
-		if (i < (size_t)t->nnodes)
-			b.nsfd[i] = fd;
-		else
-			b.fabric_fd = fd;
-	}
+	if (lab_up_namespaces(&b) < 0)
+		goto out;
 	rules = calloc((size_t)t->nnodes, sizeof(*rules));
 	ctxs = calloc((size_t)t->nnodes, sizeof(*ctxs));
 	if (!rules || !ctxs) {
 		perr_set(err, t->path, 0, 0, "out of memory");
-		goto fail;
+		goto out;
 	}
-	for (int n = 0; n < t->nnodes; n++)
-		if (build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
-			goto fail;
-	/* delay helpers start now and get ready while the links are built */
-	for (int n = 0; n < t->nnodes; n++) {
-		if (rules[n].nlinks &&
-		    spawn_delayq(&b, n, rules[n].nlinks, rules[n].links, &rules[n].ready_fd) < 0)
-			goto fail;
-		b.any_delay |= rules[n].nlinks > 0;
-	}
-	if (build_links(&b) < 0)
-		goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (build_node(&b, n, &rules[n]) < 0)
-			goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (rules[n].nlinks && delayq_rules_start(&b, n, &rules[n]) < 0)
-			goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (rules[n].ipt_pid > 0 && delayq_rules_finish(&b, n, &rules[n]) < 0)
-			goto fail;
+	if (lab_up_build(&b, rules, ctxs) < 0)
+		goto out;
 	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
 	json_object_set_new(b.st, "status", json_string("up"));
 	json_object_del(b.st, "builder");
 	if (state_write(b.lab, b.st) < 0) {
 		perr_set(err, dir, 0, 0, "cannot write the lab's state");
-		goto fail;
+		goto out;
 	}
 	rc = 0;
 	if (name_out)
 		snprintf(name_out, LAB_NAME_MAX + 1, "%s", b.lab);
-	goto out;
-fail:
-	rc = -1;
-	lab_teardown(b.lab, b.st);
 out:
-	for (int n = 0; n < t->nnodes; n++) {
-		if (rules)
-			node_rules_release(&rules[n]);
-		if (ctxs)
-			nft_release(ctxs[n]);
-	}
-	free(rules);
-	free(ctxs);
-	for (int n = 0; b.nsfd && n < t->nnodes; n++)
-		if (b.nsfd[n] >= 0)
-			close(b.nsfd[n]);
-	if (b.fabric_fd >= 0)
-		close(b.fabric_fd);
-	free(b.nsfd);
-	json_decref(b.st);
+	if (rc < 0)
+		lab_teardown(b.lab, b.st);
+	lab_up_release(&b, rules, ctxs);
 	return rc;
 }
 
