@@ -767,12 +767,12 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		return -1;
 	}
 	b.nsfd = calloc((size_t)t->nnodes, sizeof(int));
+	for (int i = 0; b.nsfd && i < t->nnodes; i++)
+		b.nsfd[i] = -1;
 	if (!b.nsfd || !(b.st = state_new(&b, owner)) || state_write(b.lab, b.st) < 0) {
 		perr_set(err, dir, 0, 0, "cannot write the lab's state");
 		goto out;
 	}
-	for (int i = 0; i < t->nnodes; i++)
-		b.nsfd[i] = -1;
 	if (lab_up_namespaces(&b) < 0)
 		goto out;
 	rules = calloc((size_t)t->nnodes, sizeof(*rules));
