@@ -40,6 +40,11 @@ struct peer {
 	/* what goes into the result */
 	json_t *seen, *predicted, *attempts;
 	char server_error[400];
+	bool connected;
+	int rounds;
+	char reason[24]; /* outlives the round's messages */
+	double connect_ms;
+	char local[32], remote[32];
 };
 
 /* ---- one outgoing connection ---- */
@@ -413,202 +418,284 @@ static const char *endpoint(uint32_t addr, uint16_t port, char *buf)
 	return buf;
 }
 
-int peer_run(const struct peer_config *c, json_t **result)
+/* The emulated host's port allocator, the control connection, hello, and
+ * S's welcome into W. */
+static int peer_hello(struct peer *p, struct pmsg *w)
 {
-	struct peer p = {.c = c, .ctl = -1};
-	double t0 = now_ms();
-	bool connected = false;
-	int rounds = 0, err = 0;
-	char reason[24] = "server-error"; /* outlives the round's messages */
-	double connect_ms = 0;
-	char local[32] = "", remote[32] = "";
+	const struct peer_config *c = p->c;
+	double ms;
+	int err = 0;
 
-	p.seen = json_array();
-	p.predicted = json_array();
 	if (c->host) {
-		p.host = c->host;
+		p->host = c->host;
 	} else if (c->os && c->os->next) {
-		p.host = os_host_new(c->os, c->seed, c->background_rate);
-		if (!p.host) {
-			snprintf(p.server_error, sizeof(p.server_error), "out of memory");
-			goto out;
+		p->host = os_host_new(c->os, c->seed, c->background_rate);
+		if (!p->host) {
+			snprintf(p->server_error, sizeof(p->server_error), "out of memory");
+			return -1;
 		}
 	}
-	double ms;
-	p.ctl = out_connect(&p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL,
-			    &ms, &err);
-	if (p.ctl < 0) {
-		snprintf(p.server_error, sizeof(p.server_error), "cannot reach the server: %s",
+	p->ctl = out_connect(p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL,
+			     &ms, &err);
+	if (p->ctl < 0) {
+		snprintf(p->server_error, sizeof(p->server_error), "cannot reach the server: %s",
 			 strerror(err));
-		goto out;
+		return -1;
 	}
 	struct pmsg m = {
 	    .type = PM_HELLO, .role = c->role, .probes = c->probes, .rounds = c->rounds};
 	memcpy(m.session, c->session, PROTO_TOKEN_LEN);
-	struct pmsg w;
-	if (send_msg(p.ctl, &m) < 0 || ctl_recv(&p, &w, c->wait_timeout_ms) < 0)
-		goto out;
-	if (w.type != PM_WELCOME) {
-		snprintf(p.server_error, sizeof(p.server_error), "expected welcome, got %s",
-			 proto_type_name(w.type));
-		goto out;
+	if (send_msg(p->ctl, &m) < 0 || ctl_recv(p, w, c->wait_timeout_ms) < 0)
+		return -1;
+	if (w->type != PM_WELCOME) {
+		snprintf(p->server_error, sizeof(p->server_error), "expected welcome, got %s",
+			 proto_type_name(w->type));
+		return -1;
 	}
-	for (rounds = 1; rounds <= c->rounds; rounds++) {
-		/* probes: each a fresh connection, as the next punch will be */
-		uint16_t seen[PROTO_MAX_PROBES];
-		double rtts[PROTO_MAX_PROBES];
-		int nseen = 0;
-		for (int i = 0; i < c->probes; i++) {
-			uint16_t lp = 0;
-			int fd = out_connect(&p, c->server.sin_addr.s_addr,
-					     ntohs(c->server.sin_port), 5000, &lp, &rtts[i], &err);
-			if (fd < 0) {
-				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
-					 strerror(err));
-				goto out;
-			}
-			struct pmsg pr = {.type = PM_PROBE, .seq = i, .local_port = lp}, sn;
-			memcpy(pr.token, w.token, PROTO_TOKEN_LEN);
-			char buf[PROTO_MAX_LINE + 1], e[160];
-			size_t len = 0;
-			int rc = send_msg(fd, &pr) < 0
-				     ? -1
-				     : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
-			close(fd);
-			if (rc < 0 || sn.type != PM_SEEN) {
-				snprintf(p.server_error, sizeof(p.server_error), "probe %d: %s", i,
-					 rc < 0		       ? e
-					 : sn.type == PM_ERROR ? sn.code
-							       : "unexpected reply");
-				goto out;
-			}
-			seen[nseen++] = sn.port;
+	return 0;
+}
+
+/* Probe I with W's probe token: the port S saw into *SEEN, the connect time into *RTT. */
+static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t *seen, double *rtt)
+{
+	const struct peer_config *c = p->c;
+	uint16_t lp = 0;
+	int err = 0;
+
+	int fd = out_connect(p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, &lp,
+			     rtt, &err);
+	if (fd < 0) {
+		snprintf(p->server_error, sizeof(p->server_error), "probe %d: %s", i,
+			 strerror(err));
+		return -1;
+	}
+	struct pmsg pr = {.type = PM_PROBE, .seq = i, .local_port = lp}, sn;
+	memcpy(pr.token, w->token, PROTO_TOKEN_LEN);
+	char buf[PROTO_MAX_LINE + 1], e[160] = "cannot send the probe";
+	size_t len = 0;
+	int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
+	close(fd);
+	if (rc < 0 || sn.type != PM_SEEN) {
+		snprintf(p->server_error, sizeof(p->server_error), "probe %d: %s", i,
+			 rc < 0		       ? e
+			 : sn.type == PM_ERROR ? sn.code
+					       : "unexpected reply");
+		return -1;
+	}
+	*seen = sn.port;
+	return 0;
+}
+
+/* A round's probes, each a fresh connection as the next punch will be; the
+ * ports S saw go into the result, their median connect time into *RTT_MS. */
+static int peer_probe(struct peer *p, const struct pmsg *w, double *rtt_ms)
+{
+	const struct peer_config *c = p->c;
+	uint16_t seen[PROTO_MAX_PROBES];
+	double rtts[PROTO_MAX_PROBES];
+	int nseen = 0;
+
+	for (int i = 0; i < c->probes; i++) {
+		if (peer_probe_one(p, w, i, &seen[nseen], &rtts[i]) < 0)
+			return -1;
+		nseen++;
+	}
+	json_array_append_new(p->seen, ports_json(seen, nseen));
+	/* the median connect time is our round trip to S */
+	for (int i = 1; i < c->probes; i++)
+		for (int j = i; j > 0 && rtts[j - 1] > rtts[j]; j--) {
+			double t = rtts[j];
+			rtts[j] = rtts[j - 1];
+			rtts[j - 1] = t;
 		}
-		json_array_append_new(p.seen, ports_json(seen, nseen));
-		/* the median connect time is our round trip to S */
-		for (int i = 1; i < c->probes; i++)
-			for (int j = i; j > 0 && rtts[j - 1] > rtts[j]; j--) {
-				double t = rtts[j];
-				rtts[j] = rtts[j - 1];
-				rtts[j - 1] = t;
-			}
-		struct pmsg rd = {.type = PM_READY, .rtt_ms = rtts[c->probes / 2]}, pu;
-		if (send_msg(p.ctl, &rd) < 0 || ctl_recv(&p, &pu, c->wait_timeout_ms) < 0)
-			goto out;
-		if (pu.type != PM_PUNCH) {
-			snprintf(p.server_error, sizeof(p.server_error), "expected punch, got %s",
-				 proto_type_name(pu.type));
-			goto out;
-		}
-		json_array_append_new(p.predicted, ports_json(pu.ports, pu.nports));
-		/* go: one connect() per candidate, all at once */
-		double go = now_ms() + pu.go_ms + c->skew_ms;
-		while (now_ms() < go) {
-			double left = go - now_ms();
-			struct timespec ts = {0, (long)(left * 1e6)};
-			if (left >= 1000)
-				ts = (struct timespec){1, 0};
-			nanosleep(&ts, NULL);
-		}
-		struct outconn o[PROTO_MAX_PORTS];
-		double ta = now_ms();
-		for (int i = 0; i < pu.nports; i++)
-			out_start(&p, &o[i], pu.addr, pu.ports[i]);
-		/* auto: eight round trips and 30 ms, at least 50 ms; the procedure
-		 * does not wait for TCP's one-second SYN retransmission: its next
-		 * round is the retry */
-		int attempt = c->attempt_timeout_ms;
-		if (attempt <= 0) {
-			attempt = (int)(8 * rd.rtt_ms) + 30;
-			if (attempt < 50)
-				attempt = 50;
-		}
-		int up = out_wait(&p, o, pu.nports, attempt, true);
-		connect_ms = now_ms() - ta;
-		struct pmsg res = {.type = PM_RESULT};
-		char why[160] = "";
-		if (up >= 0) {
-			struct sockaddr_in me, them;
-			socklen_t l1 = sizeof(me), l2 = sizeof(them);
-			getsockname(o[up].fd, (struct sockaddr *)&me, &l1);
-			getpeername(o[up].fd, (struct sockaddr *)&them, &l2);
-			if (c->use_proxy)
-				endpoint(pu.addr, pu.ports[up], remote);
-			else
-				endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), remote);
-			endpoint(c->use_proxy ? o[up].bnd_addr : me.sin_addr.s_addr,
-				 o[up].local_port, local);
-			int fl = fcntl(o[up].fd, F_GETFL);
-			fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
-			res.ok =
-			    verify_and_exchange(&p, o[up].fd, pu.nonce, c->bytes, why, sizeof(why));
-			res.local_port = o[up].local_port;
-			if (!res.ok)
-				snprintf(res.reason, sizeof(res.reason), "verify-failed");
-		} else {
-			bool refused = false, proxy = false;
-			for (int i = 0; i < pu.nports; i++) {
-				refused |= o[i].err == ECONNREFUSED;
-				proxy |= c->use_proxy && o[i].err == EPROTO;
-			}
-			snprintf(res.reason, sizeof(res.reason), "%s",
-				 proxy	   ? "proxy-error"
-				 : refused ? "rst"
-					   : "timeout");
-			res.local_port = o[0].local_port;
-			endpoint(pu.addr, pu.ports[0], remote);
-			if (o[0].local_port)
-				endpoint(c->use_proxy ? o[0].bnd_addr : p.local_addr,
-					 o[0].local_port, local);
-		}
-		res.connect_ms = connect_ms;
-		for (int i = 0; i < pu.nports; i++)
-			out_close(&o[i]);
-		struct pmsg next;
-		if (send_msg(p.ctl, &res) < 0 || ctl_recv(&p, &next, c->wait_timeout_ms) < 0)
-			goto out;
-		if (next.type == PM_DONE) {
-			connected = next.ok && res.ok;
-			snprintf(reason, sizeof(reason), "%s",
-				 next.reason[0] ? next.reason : res.reason);
+	*rtt_ms = rtts[c->probes / 2];
+	return 0;
+}
+
+/* Sleeps until GO (a now_ms() time), at most a second at a time. */
+static void peer_sleep_until(double go)
+{
+	while (now_ms() < go) {
+		double left = go - now_ms();
+		struct timespec ts = {0, (long)(left * 1e6)};
+		if (left >= 1000)
+			ts = (struct timespec){1, 0};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Connection UP of O came up: its endpoints, then verify and data on it. */
+static void peer_attempt_up(struct peer *p, const struct pmsg *pu, struct outconn *o, int up,
+			    struct pmsg *res)
+{
+	const struct peer_config *c = p->c;
+	struct sockaddr_in me, them;
+	socklen_t l1 = sizeof(me), l2 = sizeof(them);
+	char why[160] = "";
+
+	getsockname(o[up].fd, (struct sockaddr *)&me, &l1);
+	getpeername(o[up].fd, (struct sockaddr *)&them, &l2);
+	if (c->use_proxy)
+		endpoint(pu->addr, pu->ports[up], p->remote);
+	else
+		endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), p->remote);
+	endpoint(c->use_proxy ? o[up].bnd_addr : me.sin_addr.s_addr, o[up].local_port, p->local);
+	int fl = fcntl(o[up].fd, F_GETFL);
+	fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
+	res->ok = verify_and_exchange(p, o[up].fd, pu->nonce, c->bytes, why, sizeof(why));
+	res->local_port = o[up].local_port;
+	if (!res->ok)
+		snprintf(res->reason, sizeof(res->reason), "verify-failed");
+}
+
+/* None of O came up: why not, from their errors; the first candidate's endpoints. */
+static void peer_attempt_failed(struct peer *p, const struct pmsg *pu, const struct outconn *o,
+				struct pmsg *res)
+{
+	const struct peer_config *c = p->c;
+	bool refused = false, proxy = false;
+
+	for (int i = 0; i < pu->nports; i++) {
+		refused |= o[i].err == ECONNREFUSED;
+		proxy |= c->use_proxy && o[i].err == EPROTO;
+	}
+	snprintf(res->reason, sizeof(res->reason), "%s",
+		 proxy	   ? "proxy-error"
+		 : refused ? "rst"
+			   : "timeout");
+	res->local_port = o[0].local_port;
+	endpoint(pu->addr, pu->ports[0], p->remote);
+	if (o[0].local_port)
+		endpoint(c->use_proxy ? o[0].bnd_addr : p->local_addr, o[0].local_port, p->local);
+}
+
+/* The attempt S's punch PU asks for: at its go time one connect() per
+ * candidate, all at once; how it went into RES. RTT_MS: our round trip to S. */
+static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, struct pmsg *res)
+{
+	const struct peer_config *c = p->c;
+	struct outconn o[PROTO_MAX_PORTS];
+
+	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms);
+	double ta = now_ms();
+	for (int i = 0; i < pu->nports; i++)
+		out_start(p, &o[i], pu->addr, pu->ports[i]);
+	/* auto: eight round trips and 30 ms, at least 50 ms; the procedure
+	 * does not wait for TCP's one-second SYN retransmission: its next
+	 * round is the retry */
+	int attempt = c->attempt_timeout_ms;
+	if (attempt <= 0) {
+		attempt = (int)(8 * rtt_ms) + 30;
+		if (attempt < 50)
+			attempt = 50;
+	}
+	int up = out_wait(p, o, pu->nports, attempt, true);
+	p->connect_ms = now_ms() - ta;
+	if (up >= 0)
+		peer_attempt_up(p, pu, o, up, res);
+	else
+		peer_attempt_failed(p, pu, o, res);
+	res->connect_ms = p->connect_ms;
+	for (int i = 0; i < pu->nports; i++)
+		out_close(&o[i]);
+}
+
+/* One round after S's welcome W: probes, ready, the punch, the attempt and
+ * its result. Returns 1 when S says done, 0 when it says retry, -1 on an
+ * error (p->server_error says which). */
+static int peer_round(struct peer *p, const struct pmsg *w)
+{
+	const struct peer_config *c = p->c;
+	struct pmsg rd = {.type = PM_READY}, pu, res = {.type = PM_RESULT}, next;
+
+	if (peer_probe(p, w, &rd.rtt_ms) < 0)
+		return -1;
+	if (send_msg(p->ctl, &rd) < 0 || ctl_recv(p, &pu, c->wait_timeout_ms) < 0)
+		return -1;
+	if (pu.type != PM_PUNCH) {
+		snprintf(p->server_error, sizeof(p->server_error), "expected punch, got %s",
+			 proto_type_name(pu.type));
+		return -1;
+	}
+	json_array_append_new(p->predicted, ports_json(pu.ports, pu.nports));
+	peer_attempt(p, &pu, rd.rtt_ms, &res);
+	if (send_msg(p->ctl, &res) < 0 || ctl_recv(p, &next, c->wait_timeout_ms) < 0)
+		return -1;
+	if (next.type == PM_DONE) {
+		p->connected = next.ok && res.ok;
+		snprintf(p->reason, sizeof(p->reason), "%s",
+			 next.reason[0] ? next.reason : res.reason);
+		return 1;
+	}
+	if (next.type != PM_RETRY) {
+		snprintf(p->server_error, sizeof(p->server_error), "expected retry or done, got %s",
+			 proto_type_name(next.type));
+		return -1;
+	}
+	snprintf(p->reason, sizeof(p->reason), "%s", res.reason[0] ? res.reason : "timeout");
+	return 0;
+}
+
+/* Rounds until S says done or the configured ones are over; p->rounds
+ * counts them (on an error, the round it happened in). */
+static int peer_rounds(struct peer *p, const struct pmsg *w)
+{
+	for (p->rounds = 1; p->rounds <= p->c->rounds; p->rounds++) {
+		int rc = peer_round(p, w);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
 			break;
-		}
-		if (next.type != PM_RETRY) {
-			snprintf(p.server_error, sizeof(p.server_error),
-				 "expected retry or done, got %s", proto_type_name(next.type));
-			goto out;
-		}
-		snprintf(reason, sizeof(reason), "%s", res.reason[0] ? res.reason : "timeout");
 	}
-	if (rounds > c->rounds)
-		rounds = c->rounds;
-	p.server_error[0] = 0;
-out:;
-	json_t *r =
-	    json_pack("{s:s, s:s, s:b, s:b, s:i, s:o, s:o, s:i}", "role",
-		      c->role == 'a' ? "a" : "b", "os", c->os ? c->os->name : "native", "proxy",
-		      c->use_proxy, "connected", connected, "rounds", rounds, "ports_seen", p.seen,
-		      "ports_predicted", p.predicted, "bytes", connected ? c->bytes : 0);
+	if (p->rounds > p->c->rounds)
+		p->rounds = p->c->rounds;
+	return 0;
+}
+
+/* The result object of the run that started at T0. */
+static json_t *peer_result(struct peer *p, double t0)
+{
+	const struct peer_config *c = p->c;
+	json_t *r = json_pack("{s:s, s:s, s:b, s:b, s:i, s:o, s:o, s:i}", "role",
+			      c->role == 'a' ? "a" : "b", "os", c->os ? c->os->name : "native",
+			      "proxy", c->use_proxy, "connected", p->connected, "rounds", p->rounds,
+			      "ports_seen", p->seen, "ports_predicted", p->predicted, "bytes",
+			      p->connected ? c->bytes : 0);
+
 	json_object_set_new(r, "reason",
-			    connected ? json_null()
-				      : json_string(p.server_error[0] ? "server-error" : reason));
+			    p->connected
+				? json_null()
+				: json_string(p->server_error[0] ? "server-error" : p->reason));
 	json_object_set_new(r, "time_to_connect_ms",
-			    connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
-				      : json_null());
-	json_object_set_new(r, "connect_ms", json_real(round(connect_ms * 1000) / 1000));
-	json_object_set_new(r, "local", local[0] ? json_string(local) : json_null());
-	json_object_set_new(r, "remote", remote[0] ? json_string(remote) : json_null());
-	if (p.server_error[0])
-		json_object_set_new(r, "error", json_string(p.server_error));
-	if (p.host)
+			    p->connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
+					 : json_null());
+	json_object_set_new(r, "connect_ms", json_real(round(p->connect_ms * 1000) / 1000));
+	json_object_set_new(r, "local", p->local[0] ? json_string(p->local) : json_null());
+	json_object_set_new(r, "remote", p->remote[0] ? json_string(p->remote) : json_null());
+	if (p->server_error[0])
+		json_object_set_new(r, "error", json_string(p->server_error));
+	if (p->host)
 		json_object_set_new(r, "background_ports",
-				    json_integer((json_int_t)p.host->background_taken));
-	*result = r;
+				    json_integer((json_int_t)p->host->background_taken));
+	return r;
+}
+
+int peer_run(const struct peer_config *c, json_t **result)
+{
+	struct peer p = {.c = c, .ctl = -1, .reason = "server-error"};
+	double t0 = now_ms();
+	struct pmsg w;
+
+	p.seen = json_array();
+	p.predicted = json_array();
+	if (peer_hello(&p, &w) == 0 && peer_rounds(&p, &w) == 0)
+		p.server_error[0] = 0;
+	*result = peer_result(&p, t0);
 	if (p.ctl >= 0)
 		close(p.ctl);
 	if (p.host != c->host)
 		os_host_free(p.host);
-	return connected ? 0 : 1;
+	return p.connected ? 0 : 1;
 }
 
 int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *err, size_t errlen)
@@ -627,6 +714,7 @@ int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *er
 	struct pmsg m = {.type = PM_OPEN}, r;
 	char buf[PROTO_MAX_LINE + 1];
 	size_t len = 0;
+	snprintf(err, errlen, "cannot send to the server");
 	int rc = send_msg(fd, &m) < 0 ? -1 : recv_msg(fd, buf, &len, &r, 5000, err, errlen);
 	close(fd);
 	if (rc < 0)

@@ -148,6 +148,131 @@ static int get_role(struct pctx *c, char *out)
 	return 0;
 }
 
+/* The version and the type, into m->type. */
+static int proto_parse_head(struct pctx *c, struct pmsg *m)
+{
+	int v = 0, type;
+
+	if (!json_is_object(c->o)) {
+		snprintf(c->err, c->errlen, "not a JSON object");
+		return -1;
+	}
+	if (get_int(c, "v", 0, 1000000, true, &v) < 0)
+		return -1;
+	if (v != PROTO_VERSION) {
+		snprintf(c->err, c->errlen, "protocol version %d, this speaks %d", v,
+			 PROTO_VERSION);
+		return -1;
+	}
+	json_t *t = json_object_get(c->o, "type");
+	if (!json_is_string(t)) {
+		snprintf(c->err, c->errlen, "missing field \"type\"");
+		return -1;
+	}
+	for (type = 0; type < PM_TYPE_COUNT; type++)
+		if (!strcmp(json_string_value(t), type_names[type]))
+			break;
+	if (type == PM_TYPE_COUNT) {
+		snprintf(c->err, c->errlen, "unknown message type");
+		return -1;
+	}
+	m->type = (enum pmsg_type)type;
+	return 0;
+}
+
+/* A punch's candidate ports: 1 to PROTO_MAX_PORTS of them. */
+static int proto_parse_ports(struct pctx *c, struct pmsg *m)
+{
+	json_t *ports = json_object_get(c->o, "ports");
+	size_t i;
+	json_t *p;
+
+	if (!json_is_array(ports) || json_array_size(ports) < 1 ||
+	    json_array_size(ports) > PROTO_MAX_PORTS) {
+		snprintf(c->err, c->errlen, "\"ports\" must be an array of 1 to %d ports",
+			 PROTO_MAX_PORTS);
+		return -1;
+	}
+	json_array_foreach(ports, i, p)
+	{
+		if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+		    json_integer_value(p) > 65535) {
+			snprintf(c->err, c->errlen, "\"ports\" must hold ports 1 to 65535");
+			return -1;
+		}
+		m->ports[m->nports++] = (uint16_t)json_integer_value(p);
+	}
+	return 0;
+}
+
+/* The fields of m->type's message. */
+static int proto_parse_fields(struct pctx *c, struct pmsg *m)
+{
+	switch (m->type) {
+	case PM_OPEN:
+		return 0;
+	case PM_OPENED:
+		return get_token(c, "session", m->session);
+	case PM_HELLO:
+		if (get_token(c, "session", m->session) < 0 || get_role(c, &m->role) < 0 ||
+		    get_int(c, "probes", 1, PROTO_MAX_PROBES, true, &m->probes) < 0 ||
+		    get_int(c, "rounds", 1, 1000, false, &m->rounds) < 0)
+			return -1;
+		return 0;
+	case PM_WELCOME:
+		if (get_token(c, "token", m->token) < 0 ||
+		    get_int(c, "round", 1, 1000, true, &m->round) < 0)
+			return -1;
+		return 0;
+	case PM_PROBE:
+		if (get_token(c, "token", m->token) < 0 ||
+		    get_int(c, "seq", 0, PROTO_MAX_PROBES - 1, true, &m->seq) < 0 ||
+		    get_port(c, "local_port", false, &m->local_port) < 0)
+			return -1;
+		return 0;
+	case PM_SEEN:
+		if (get_addr(c, "addr", &m->addr) < 0 || get_port(c, "port", true, &m->port) < 0 ||
+		    get_int(c, "seq", 0, PROTO_MAX_PROBES - 1, true, &m->seq) < 0)
+			return -1;
+		return 0;
+	case PM_READY:
+		return get_num(c, "rtt_ms", &m->rtt_ms);
+	case PM_PUNCH:
+		if (get_addr(c, "addr", &m->addr) < 0 || get_token(c, "nonce", m->nonce) < 0 ||
+		    get_int(c, "go_ms", 0, 60000, true, &m->go_ms) < 0 ||
+		    get_int(c, "round", 1, 1000, true, &m->round) < 0)
+			return -1;
+		return proto_parse_ports(c, m);
+	case PM_VERIFY:
+		if (get_token(c, "nonce", m->nonce) < 0 || get_role(c, &m->role) < 0)
+			return -1;
+		return 0;
+	case PM_RESULT:
+		if (get_bool(c, "ok", &m->ok) < 0 ||
+		    get_str(c, "reason", false, m->reason, sizeof(m->reason)) < 0 ||
+		    get_port(c, "local_port", false, &m->local_port) < 0 ||
+		    get_num(c, "connect_ms", &m->connect_ms) < 0)
+			return -1;
+		return 0;
+	case PM_RETRY:
+		return get_int(c, "round", 1, 1000, true, &m->round);
+	case PM_DONE:
+		if (get_bool(c, "ok", &m->ok) < 0 ||
+		    get_int(c, "round", 0, 1000, true, &m->round) < 0 ||
+		    get_str(c, "reason", false, m->reason, sizeof(m->reason)) < 0)
+			return -1;
+		return 0;
+	case PM_ERROR:
+		if (get_str(c, "code", true, m->code, sizeof(m->code)) < 0 ||
+		    get_str(c, "text", false, m->text, sizeof(m->text)) < 0)
+			return -1;
+		return 0;
+	case PM_TYPE_COUNT:
+		break;
+	}
+	return -1;
+}
+
 int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t errlen)
 {
 	json_error_t jerr;
@@ -172,121 +297,8 @@ int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t 
 		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
 		return -1;
 	}
-	if (!json_is_object(c.o)) {
-		snprintf(err, errlen, "not a JSON object");
-		goto out;
-	}
-	int v = 0;
-	if (get_int(&c, "v", 0, 1000000, true, &v) < 0)
-		goto out;
-	if (v != PROTO_VERSION) {
-		snprintf(err, errlen, "protocol version %d, this speaks %d", v, PROTO_VERSION);
-		goto out;
-	}
-	json_t *t = json_object_get(c.o, "type");
-	if (!json_is_string(t)) {
-		snprintf(err, errlen, "missing field \"type\"");
-		goto out;
-	}
-	int type;
-	for (type = 0; type < PM_TYPE_COUNT; type++)
-		if (!strcmp(json_string_value(t), type_names[type]))
-			break;
-	if (type == PM_TYPE_COUNT) {
-		snprintf(err, errlen, "unknown message type");
-		goto out;
-	}
-	m->type = (enum pmsg_type)type;
-	switch (m->type) {
-	case PM_OPEN:
-		break;
-	case PM_OPENED:
-		if (get_token(&c, "session", m->session) < 0)
-			goto out;
-		break;
-	case PM_HELLO:
-		if (get_token(&c, "session", m->session) < 0 || get_role(&c, &m->role) < 0 ||
-		    get_int(&c, "probes", 1, PROTO_MAX_PROBES, true, &m->probes) < 0 ||
-		    get_int(&c, "rounds", 1, 1000, false, &m->rounds) < 0)
-			goto out;
-		break;
-	case PM_WELCOME:
-		if (get_token(&c, "token", m->token) < 0 ||
-		    get_int(&c, "round", 1, 1000, true, &m->round) < 0)
-			goto out;
-		break;
-	case PM_PROBE:
-		if (get_token(&c, "token", m->token) < 0 ||
-		    get_int(&c, "seq", 0, PROTO_MAX_PROBES - 1, true, &m->seq) < 0 ||
-		    get_port(&c, "local_port", false, &m->local_port) < 0)
-			goto out;
-		break;
-	case PM_SEEN:
-		if (get_addr(&c, "addr", &m->addr) < 0 ||
-		    get_port(&c, "port", true, &m->port) < 0 ||
-		    get_int(&c, "seq", 0, PROTO_MAX_PROBES - 1, true, &m->seq) < 0)
-			goto out;
-		break;
-	case PM_READY:
-		if (get_num(&c, "rtt_ms", &m->rtt_ms) < 0)
-			goto out;
-		break;
-	case PM_PUNCH: {
-		json_t *ports = json_object_get(c.o, "ports");
-		if (get_addr(&c, "addr", &m->addr) < 0 || get_token(&c, "nonce", m->nonce) < 0 ||
-		    get_int(&c, "go_ms", 0, 60000, true, &m->go_ms) < 0 ||
-		    get_int(&c, "round", 1, 1000, true, &m->round) < 0)
-			goto out;
-		if (!json_is_array(ports) || json_array_size(ports) < 1 ||
-		    json_array_size(ports) > PROTO_MAX_PORTS) {
-			snprintf(err, errlen, "\"ports\" must be an array of 1 to %d ports",
-				 PROTO_MAX_PORTS);
-			goto out;
-		}
-		size_t i;
-		json_t *p;
-		json_array_foreach(ports, i, p)
-		{
-			if (!json_is_integer(p) || json_integer_value(p) < 1 ||
-			    json_integer_value(p) > 65535) {
-				snprintf(err, errlen, "\"ports\" must hold ports 1 to 65535");
-				goto out;
-			}
-			m->ports[m->nports++] = (uint16_t)json_integer_value(p);
-		}
-		break;
-	}
-	case PM_VERIFY:
-		if (get_token(&c, "nonce", m->nonce) < 0 || get_role(&c, &m->role) < 0)
-			goto out;
-		break;
-	case PM_RESULT:
-		if (get_bool(&c, "ok", &m->ok) < 0 ||
-		    get_str(&c, "reason", false, m->reason, sizeof(m->reason)) < 0 ||
-		    get_port(&c, "local_port", false, &m->local_port) < 0 ||
-		    get_num(&c, "connect_ms", &m->connect_ms) < 0)
-			goto out;
-		break;
-	case PM_RETRY:
-		if (get_int(&c, "round", 1, 1000, true, &m->round) < 0)
-			goto out;
-		break;
-	case PM_DONE:
-		if (get_bool(&c, "ok", &m->ok) < 0 ||
-		    get_int(&c, "round", 0, 1000, true, &m->round) < 0 ||
-		    get_str(&c, "reason", false, m->reason, sizeof(m->reason)) < 0)
-			goto out;
-		break;
-	case PM_ERROR:
-		if (get_str(&c, "code", true, m->code, sizeof(m->code)) < 0 ||
-		    get_str(&c, "text", false, m->text, sizeof(m->text)) < 0)
-			goto out;
-		break;
-	case PM_TYPE_COUNT:
-		goto out;
-	}
-	rc = 0;
-out:
+	if (proto_parse_head(&c, m) == 0 && proto_parse_fields(&c, m) == 0)
+		rc = 0;
 	json_decref(c.o);
 	return rc;
 }

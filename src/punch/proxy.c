@@ -95,6 +95,9 @@ struct px {
 	int ep, lfd;
 	uint32_t next_port; /* offset from port_base */
 	int nclients;
+	/* every connection, for timeouts and shutdown */
+	struct pconn **all;
+	size_t nall, capall;
 };
 
 static int64_t mono_ms(void)
@@ -316,6 +319,101 @@ static int pump(int from, int to, char **buf, size_t *len, size_t *off, bool *eo
 	return 0;
 }
 
+/* Accepts every waiting client; NOW starts its handshake deadline. */
+static void px_accept(struct px *x, int64_t now)
+{
+	for (;;) {
+		int fd = accept4(x->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		struct pconn *p = x->nclients < x->c->max_clients ? calloc(1, sizeof(*p)) : NULL;
+		if (!p || (x->nall == x->capall &&
+			   !(x->all = realloc(x->all, (x->capall = x->capall ? x->capall * 2 : 64) *
+							  sizeof(*x->all))))) {
+			free(p);
+			close(fd);
+			continue;
+		}
+		p->cfd = fd;
+		p->ofd = -1;
+		p->deadline = now + 10000; /* the handshake must come quickly */
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag(p, 0)};
+		epoll_ctl(x->ep, EPOLL_CTL_ADD, fd, &ev);
+		x->all[x->nall++] = p;
+		x->nclients++;
+	}
+}
+
+/* P's outside connection is up or failed: the SOCKS reply, then relaying. */
+static void px_connected(struct px *x, struct pconn *p)
+{
+	int err = 0;
+	socklen_t l = sizeof(err);
+
+	getsockopt(p->ofd, SOL_SOCKET, SO_ERROR, &err, &l);
+	if (err) {
+		fail(p, errno_to_rep(err));
+		return;
+	}
+	reply(p, 0);
+	if (p->state == PX_DEAD)
+		return;
+	p->state = PX_RELAY;
+	p->deadline = INT64_MAX;
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag(p, 0)};
+	epoll_ctl(x->ep, EPOLL_CTL_MOD, p->cfd, &ev);
+	set_events(x, p);
+}
+
+/* Relays what P's sides have for each other; EVENTS are epoll's. */
+static void px_relay(struct px *x, struct pconn *p, uint32_t events)
+{
+	if (pump(p->cfd, p->ofd, &p->c2o, &p->c2o_len, &p->c2o_off, &p->c_eof, &p->o_shut) < 0 ||
+	    pump(p->ofd, p->cfd, &p->o2c, &p->o2c_len, &p->o2c_off, &p->o_eof, &p->c_shut) < 0 ||
+	    (events & EPOLLERR)) {
+		p->state = PX_DEAD;
+		return;
+	}
+	/* both directions finished: done */
+	if (p->c_eof && p->o_eof && !p->c2o_len && !p->o2c_len)
+		p->state = PX_DEAD;
+	else
+		set_events(x, p);
+}
+
+/* One epoll event on a connection's client or outside side. */
+static void px_event(struct px *x, const struct epoll_event *ev)
+{
+	struct pconn *p = (struct pconn *)((uintptr_t)ev->data.ptr & ~(uintptr_t)1);
+	int outside = (int)((uintptr_t)ev->data.ptr & 1);
+
+	if (p->state == PX_DEAD)
+		return;
+	if (!outside && (p->state == PX_GREETING || p->state == PX_REQUEST))
+		on_client_handshake(x, p);
+	else if (outside && p->state == PX_CONNECTING)
+		px_connected(x, p);
+	else if (p->state == PX_RELAY)
+		px_relay(x, p, ev->events);
+}
+
+/* Fails the connections past their deadline at NOW, and frees the dead. */
+static void px_sweep(struct px *x, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < x->nall; i++) {
+		struct pconn *p = x->all[i];
+		if (p->state != PX_DEAD && now > p->deadline)
+			fail(p, p->state == PX_CONNECTING ? 4 : 1);
+		if (p->state == PX_DEAD)
+			px_free(x, p);
+		else
+			x->all[k++] = p;
+	}
+	x->nall = k;
+}
+
 int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_t *listening)
 {
 	struct px x = {.c = c, .ep = -1};
@@ -331,103 +429,22 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
 	epoll_ctl(x.ep, EPOLL_CTL_ADD, x.lfd, &lev);
 
-	/* every connection, for timeouts and shutdown */
-	struct pconn **all = NULL;
-	size_t nall = 0, capall = 0;
-
 	while (!*stop) {
 		struct epoll_event evs[64];
 		int n = epoll_wait(x.ep, evs, 64, 50);
 		int64_t now = mono_ms();
 		for (int i = 0; i < n; i++) {
-			if (!evs[i].data.ptr) {
-				for (;;) {
-					int fd = accept4(x.lfd, NULL, NULL,
-							 SOCK_NONBLOCK | SOCK_CLOEXEC);
-					if (fd < 0)
-						break;
-					struct pconn *p = x.nclients < c->max_clients
-							      ? calloc(1, sizeof(*p))
-							      : NULL;
-					if (!p || (nall == capall &&
-						   !(all = realloc(
-							 all, (capall = capall ? capall * 2 : 64) *
-								  sizeof(*all))))) {
-						free(p);
-						close(fd);
-						continue;
-					}
-					p->cfd = fd;
-					p->ofd = -1;
-					p->deadline =
-					    now + 10000; /* the handshake must come quickly */
-					struct epoll_event ev = {.events = EPOLLIN,
-								 .data.ptr = tag(p, 0)};
-					epoll_ctl(x.ep, EPOLL_CTL_ADD, fd, &ev);
-					all[nall++] = p;
-					x.nclients++;
-				}
-				continue;
-			}
-			struct pconn *p =
-			    (struct pconn *)((uintptr_t)evs[i].data.ptr & ~(uintptr_t)1);
-			int outside = (int)((uintptr_t)evs[i].data.ptr & 1);
-			if (p->state == PX_DEAD)
-				continue;
-			if (!outside && (p->state == PX_GREETING || p->state == PX_REQUEST)) {
-				on_client_handshake(&x, p);
-				continue;
-			}
-			if (outside && p->state == PX_CONNECTING) {
-				int err = 0;
-				socklen_t l = sizeof(err);
-				getsockopt(p->ofd, SOL_SOCKET, SO_ERROR, &err, &l);
-				if (err) {
-					fail(p, errno_to_rep(err));
-					continue;
-				}
-				reply(p, 0);
-				if (p->state == PX_DEAD)
-					continue;
-				p->state = PX_RELAY;
-				p->deadline = INT64_MAX;
-				struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag(p, 0)};
-				epoll_ctl(x.ep, EPOLL_CTL_MOD, p->cfd, &ev);
-				set_events(&x, p);
-				continue;
-			}
-			if (p->state == PX_RELAY) {
-				if (pump(p->cfd, p->ofd, &p->c2o, &p->c2o_len, &p->c2o_off,
-					 &p->c_eof, &p->o_shut) < 0 ||
-				    pump(p->ofd, p->cfd, &p->o2c, &p->o2c_len, &p->o2c_off,
-					 &p->o_eof, &p->c_shut) < 0 ||
-				    (evs[i].events & EPOLLERR)) {
-					p->state = PX_DEAD;
-					continue;
-				}
-				/* both directions finished: done */
-				if (p->c_eof && p->o_eof && !p->c2o_len && !p->o2c_len)
-					p->state = PX_DEAD;
-				else
-					set_events(&x, p);
-			}
+			if (!evs[i].data.ptr)
+				px_accept(&x, now);
+			else
+				px_event(&x, &evs[i]);
 		}
 		/* timeouts, and freeing the dead */
-		size_t k = 0;
-		for (size_t i = 0; i < nall; i++) {
-			struct pconn *p = all[i];
-			if (p->state != PX_DEAD && now > p->deadline)
-				fail(p, p->state == PX_CONNECTING ? 4 : 1);
-			if (p->state == PX_DEAD)
-				px_free(&x, p);
-			else
-				all[k++] = p;
-		}
-		nall = k;
+		px_sweep(&x, now);
 	}
-	for (size_t i = 0; i < nall; i++)
-		px_free(&x, all[i]);
-	free(all);
+	for (size_t i = 0; i < x.nall; i++)
+		px_free(&x, x.all[i]);
+	free(x.all);
 	close(x.ep);
 	close(x.lfd);
 	return rc;

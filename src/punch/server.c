@@ -522,139 +522,182 @@ static void session_free(struct srv *v, struct session *s)
 	free(s);
 }
 
+/* The srv_on_* handlers each take one message on C; false: the message is
+ * not expected on C now (the caller refuses it). */
+
+/* A client asks for a new session: its token, then the connection closes. */
+static bool srv_on_open(struct srv *v, struct conn *c)
+{
+	if (c->kind != CK_NEW)
+		return false;
+	if (v->nsessions >= v->c->max_sessions) {
+		send_error(v, c, "busy", "too many sessions; try later");
+		return true;
+	}
+	struct session *ns = calloc(1, sizeof(*ns));
+	if (!ns) {
+		send_error(v, c, "busy", "out of memory");
+		return true;
+	}
+	random_bytes(v, ns->token, sizeof(ns->token));
+	ns->created_ms = ns->last_ms = v->now;
+	ns->round = 1;
+	ns->max_rounds = (uint16_t)v->c->max_rounds;
+	if (table_put(&v->sessions, ns->token, ns, 0) < 0) {
+		free(ns);
+		send_error(v, c, "busy", "out of memory");
+		return true;
+	}
+	v->nsessions++;
+	struct pmsg r = {.type = PM_OPENED};
+	memcpy(r.session, ns->token, sizeof(r.session));
+	conn_send(v, c, &r);
+	logev(v, "open", ns, 0, c, NULL);
+	c->kind = CK_CLOSING;
+	return true;
+}
+
+/* A peer's hello makes C the control connection of its side of a session. */
+static bool srv_on_hello(struct srv *v, struct conn *c, const struct pmsg *m)
+{
+	if (c->kind != CK_NEW)
+		return false;
+	struct slot *e = table_get(&v->sessions, m->session);
+	if (!e || e->s->done) {
+		send_error(v, c, "unknown-session", "no such session (or it is over)");
+		return true;
+	}
+	struct session *s = e->s;
+	struct side *me = &s->side[m->role == 'b'];
+	if (me->ctl) {
+		send_error(v, c, "role-taken", "that role of the session is connected already");
+		return true;
+	}
+	if (!me->hello) {
+		random_bytes(v, me->probe_token, sizeof(me->probe_token));
+		if (table_put(&v->probes, me->probe_token, s, m->role) < 0) {
+			send_error(v, c, "busy", "out of memory");
+			return true;
+		}
+		me->hello = 1;
+	}
+	me->probes = (uint8_t)m->probes;
+	/* the session ends when the more impatient peer gives up */
+	if (m->rounds && m->rounds < s->max_rounds)
+		s->max_rounds = (uint16_t)m->rounds;
+	me->ctl = c;
+	c->kind = CK_CONTROL;
+	c->s = s;
+	c->role = m->role;
+	s->last_ms = v->now;
+	struct pmsg r = {.type = PM_WELCOME, .round = s->round};
+	memcpy(r.token, me->probe_token, sizeof(r.token));
+	conn_send(v, c, &r);
+	logev(v, "hello", s, m->role, c, "\"probes\":%d", m->probes);
+	return true;
+}
+
+/* A probe: S answers with the address and port it came from, then closes. */
+static bool srv_on_probe(struct srv *v, struct conn *c, const struct pmsg *m)
+{
+	if (c->kind != CK_NEW)
+		return false;
+	struct slot *e = table_get(&v->probes, m->token);
+	if (!e || e->s->done) {
+		send_error(v, c, "unknown-token", "no such probe token");
+		return true;
+	}
+	struct session *s = e->s;
+	struct side *me = &s->side[e->role == 'b'];
+	if (m->seq != me->seen || me->seen >= me->probes || me->ready) {
+		send_error(v, c, "unexpected", "probe out of sequence");
+		return true;
+	}
+	me->seen_port[me->seen] = c->port;
+	me->local_port[me->seen] = m->local_port;
+	me->seen_t[me->seen] = (float)((v->now - s->created_ms) / 1000.0);
+	me->seen++;
+	me->ext_addr = c->addr;
+	s->last_ms = v->now;
+	struct pmsg r = {.type = PM_SEEN, .addr = c->addr, .port = c->port, .seq = m->seq};
+	conn_send(v, c, &r);
+	logev(v, "probe", s, e->role, c, "\"seq\":%d,\"local_port\":%u", m->seq, m->local_port);
+	c->kind = CK_CLOSING;
+	return true;
+}
+
+/* A side has probed: once both have, the punch goes out. */
+static bool srv_on_ready(struct srv *v, struct conn *c, const struct pmsg *m)
+{
+	struct session *s = c->s;
+
+	if (c->kind != CK_CONTROL || !s)
+		return false;
+	struct side *me = &s->side[c->role == 'b'];
+	if (me->ready || me->seen < me->probes)
+		return false;
+	me->ready = 1;
+	me->rtt_ms = (float)m->rtt_ms;
+	s->last_ms = v->now;
+	if (s->side[0].ready && s->side[1].ready)
+		send_punch(v, s);
+	return true;
+}
+
+/* A side's attempt is over: once both are, the verdict. */
+static bool srv_on_result(struct srv *v, struct conn *c, const struct pmsg *m)
+{
+	struct session *s = c->s;
+
+	if (c->kind != CK_CONTROL || !s)
+		return false;
+	struct side *me = &s->side[c->role == 'b'];
+	if (!me->ready || me->has_result)
+		return false;
+	me->has_result = 1;
+	me->result_ok = m->ok;
+	me->result_local = m->local_port;
+	snprintf(me->result_reason, sizeof(me->result_reason), "%s", m->reason);
+	s->last_ms = v->now;
+	logev(v, "result", s, c->role, NULL, "\"ok\":%s,\"reason\":\"%s\",\"local_port\":%u",
+	      m->ok ? "true" : "false", me->result_reason, m->local_port);
+	if (s->side[0].has_result && s->side[1].has_result)
+		on_results(v, s);
+	return true;
+}
+
 static void handle(struct srv *v, struct conn *c, const char *line, size_t len)
 {
 	struct pmsg m;
 	char err[128];
+	bool expected;
 
 	if (proto_parse(line, len, &m, err, sizeof(err)) < 0) {
 		send_error(v, c, "bad-message", err);
 		return;
 	}
-	struct session *s = c->s;
-	struct side *me = s ? &s->side[c->role == 'b'] : NULL;
 	switch (m.type) {
-	case PM_OPEN: {
-		if (c->kind != CK_NEW)
-			break;
-		if (v->nsessions >= v->c->max_sessions) {
-			send_error(v, c, "busy", "too many sessions; try later");
-			return;
-		}
-		struct session *ns = calloc(1, sizeof(*ns));
-		if (!ns) {
-			send_error(v, c, "busy", "out of memory");
-			return;
-		}
-		random_bytes(v, ns->token, sizeof(ns->token));
-		ns->created_ms = ns->last_ms = v->now;
-		ns->round = 1;
-		ns->max_rounds = (uint16_t)v->c->max_rounds;
-		if (table_put(&v->sessions, ns->token, ns, 0) < 0) {
-			free(ns);
-			send_error(v, c, "busy", "out of memory");
-			return;
-		}
-		v->nsessions++;
-		struct pmsg r = {.type = PM_OPENED};
-		memcpy(r.session, ns->token, sizeof(r.session));
-		conn_send(v, c, &r);
-		logev(v, "open", ns, 0, c, NULL);
-		c->kind = CK_CLOSING;
-		return;
-	}
-	case PM_HELLO: {
-		if (c->kind != CK_NEW)
-			break;
-		struct slot *e = table_get(&v->sessions, m.session);
-		if (!e || e->s->done) {
-			send_error(v, c, "unknown-session", "no such session (or it is over)");
-			return;
-		}
-		s = e->s;
-		me = &s->side[m.role == 'b'];
-		if (me->ctl) {
-			send_error(v, c, "role-taken",
-				   "that role of the session is connected already");
-			return;
-		}
-		if (!me->hello) {
-			random_bytes(v, me->probe_token, sizeof(me->probe_token));
-			if (table_put(&v->probes, me->probe_token, s, m.role) < 0) {
-				send_error(v, c, "busy", "out of memory");
-				return;
-			}
-			me->hello = 1;
-		}
-		me->probes = (uint8_t)m.probes;
-		/* the session ends when the more impatient peer gives up */
-		if (m.rounds && m.rounds < s->max_rounds)
-			s->max_rounds = (uint16_t)m.rounds;
-		me->ctl = c;
-		c->kind = CK_CONTROL;
-		c->s = s;
-		c->role = m.role;
-		s->last_ms = v->now;
-		struct pmsg r = {.type = PM_WELCOME, .round = s->round};
-		memcpy(r.token, me->probe_token, sizeof(r.token));
-		conn_send(v, c, &r);
-		logev(v, "hello", s, m.role, c, "\"probes\":%d", m.probes);
-		return;
-	}
-	case PM_PROBE: {
-		if (c->kind != CK_NEW)
-			break;
-		struct slot *e = table_get(&v->probes, m.token);
-		if (!e || e->s->done) {
-			send_error(v, c, "unknown-token", "no such probe token");
-			return;
-		}
-		s = e->s;
-		me = &s->side[e->role == 'b'];
-		if (m.seq != me->seen || me->seen >= me->probes || me->ready) {
-			send_error(v, c, "unexpected", "probe out of sequence");
-			return;
-		}
-		me->seen_port[me->seen] = c->port;
-		me->local_port[me->seen] = m.local_port;
-		me->seen_t[me->seen] = (float)((v->now - s->created_ms) / 1000.0);
-		me->seen++;
-		me->ext_addr = c->addr;
-		s->last_ms = v->now;
-		struct pmsg r = {.type = PM_SEEN, .addr = c->addr, .port = c->port, .seq = m.seq};
-		conn_send(v, c, &r);
-		logev(v, "probe", s, e->role, c, "\"seq\":%d,\"local_port\":%u", m.seq,
-		      m.local_port);
-		c->kind = CK_CLOSING;
-		return;
-	}
+	case PM_OPEN:
+		expected = srv_on_open(v, c);
+		break;
+	case PM_HELLO:
+		expected = srv_on_hello(v, c, &m);
+		break;
+	case PM_PROBE:
+		expected = srv_on_probe(v, c, &m);
+		break;
 	case PM_READY:
-		if (c->kind != CK_CONTROL || !s || me->ready || me->seen < me->probes)
-			break;
-		me->ready = 1;
-		me->rtt_ms = (float)m.rtt_ms;
-		s->last_ms = v->now;
-		if (s->side[0].ready && s->side[1].ready)
-			send_punch(v, s);
-		return;
+		expected = srv_on_ready(v, c, &m);
+		break;
 	case PM_RESULT:
-		if (c->kind != CK_CONTROL || !s || !me->ready || me->has_result)
-			break;
-		me->has_result = 1;
-		me->result_ok = m.ok;
-		me->result_local = m.local_port;
-		snprintf(me->result_reason, sizeof(me->result_reason), "%s", m.reason);
-		s->last_ms = v->now;
-		logev(v, "result", s, c->role, NULL,
-		      "\"ok\":%s,\"reason\":\"%s\",\"local_port\":%u", m.ok ? "true" : "false",
-		      me->result_reason, m.local_port);
-		if (s->side[0].has_result && s->side[1].has_result)
-			on_results(v, s);
-		return;
+		expected = srv_on_result(v, c, &m);
+		break;
 	default:
+		expected = false;
 		break;
 	}
-	send_error(v, c, "unexpected", "message not expected here");
+	if (!expected)
+		send_error(v, c, "unexpected", "message not expected here");
 }
 
 /* Reads what is there; handles every complete line. */

@@ -176,29 +176,98 @@ static void utf8_put(char *buf, size_t *n, unsigned cp)
 	}
 }
 
+/* Decodes the 4 hex digits of a \u escape at jp->p, and the low half that
+ * must follow a high surrogate, into the code point *CP. */
+static int jp_uescape(struct jparser *jp, unsigned *cp)
+{
+	unsigned lo;
+
+	if (jp_hex4(jp, cp) < 0)
+		return -EINVAL;
+	if (*cp >= 0xd800 && *cp < 0xdc00) {
+		if (jp->end - jp->p < 2 || jp->p[0] != '\\' || jp->p[1] != 'u')
+			return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
+		jp_adv(jp);
+		jp_adv(jp);
+		if (jp_hex4(jp, &lo) < 0)
+			return -EINVAL;
+		if (lo < 0xdc00 || lo > 0xdfff)
+			return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
+		*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	} else if (*cp >= 0xdc00 && *cp < 0xe000) {
+		return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
+	}
+	if (*cp == 0)
+		return jp_fail(jp, "\\u0000 is not allowed in strings");
+	return 0;
+}
+
+/* Decodes the escape at jp->p (just past its backslash) onto BUF at *N. */
+static int jp_escape(struct jparser *jp, char *buf, size_t *n)
+{
+	unsigned cp;
+
+	if (jp->p >= jp->end)
+		return jp_fail(jp, "unterminated string");
+	char e = *jp->p;
+	switch (e) {
+	case '"':
+	case '\\':
+	case '/':
+		buf[(*n)++] = e;
+		break;
+	case 'b':
+		buf[(*n)++] = '\b';
+		break;
+	case 'f':
+		buf[(*n)++] = '\f';
+		break;
+	case 'n':
+		buf[(*n)++] = '\n';
+		break;
+	case 'r':
+		buf[(*n)++] = '\r';
+		break;
+	case 't':
+		buf[(*n)++] = '\t';
+		break;
+	case 'u':
+		jp_adv(jp);
+		if (jp_uescape(jp, &cp) < 0)
+			return -EINVAL;
+		utf8_put(buf, n, cp);
+		return 0;
+	default:
+		return jp_fail(jp, "invalid escape '\\%c' in string", e);
+	}
+	jp_adv(jp);
+	return 0;
+}
+
 /* Parses a string at jp->p (which is '"'); returns a malloc'd NUL-free string. */
 static int jp_string(struct jparser *jp, char **out, size_t *outlen)
 {
 	int sl = jp->line, sc = jp->col;
-	/* decoded text is never longer than the source */
+	/* room is kept for the longest escape (4 bytes of UTF-8) and the NUL */
 	size_t cap = 16, n = 0;
 	char *buf = malloc(cap);
+	int rc = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	jp_adv(jp);
 	for (;;) {
 		if (jp->p >= jp->end) {
-			free(buf);
 			jp->line = sl;
 			jp->col = sc;
-			return jp_fail(jp, "unterminated string");
+			rc = jp_fail(jp, "unterminated string");
+			break;
 		}
 		if (n + 8 >= cap) {
 			char *nb = realloc(buf, cap *= 2);
 			if (!nb) {
-				free(buf);
-				return -ENOMEM;
+				rc = -ENOMEM;
+				break;
 			}
 			buf = nb;
 		}
@@ -208,85 +277,23 @@ static int jp_string(struct jparser *jp, char **out, size_t *outlen)
 			break;
 		}
 		if (c == '\n') {
-			free(buf);
-			return jp_fail(
+			rc = jp_fail(
 			    jp, "unterminated string (a newline inside a string is written \\n)");
+			break;
 		}
 		if (c < 0x20) {
-			free(buf);
-			return jp_fail(jp, "control character in string (escape it)");
+			rc = jp_fail(jp, "control character in string (escape it)");
+			break;
 		}
-		if (c != '\\') {
+		jp_adv(jp);
+		if (c != '\\')
 			buf[n++] = (char)c;
-			jp_adv(jp);
-			continue;
-		}
-		jp_adv(jp);
-		if (jp->p >= jp->end) {
-			free(buf);
-			return jp_fail(jp, "unterminated string");
-		}
-		char e = *jp->p;
-		unsigned cp;
-		switch (e) {
-		case '"':
-		case '\\':
-		case '/':
-			buf[n++] = e;
+		else if ((rc = jp_escape(jp, buf, &n)) < 0)
 			break;
-		case 'b':
-			buf[n++] = '\b';
-			break;
-		case 'f':
-			buf[n++] = '\f';
-			break;
-		case 'n':
-			buf[n++] = '\n';
-			break;
-		case 'r':
-			buf[n++] = '\r';
-			break;
-		case 't':
-			buf[n++] = '\t';
-			break;
-		case 'u':
-			jp_adv(jp);
-			if (jp_hex4(jp, &cp) < 0) {
-				free(buf);
-				return -EINVAL;
-			}
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				unsigned lo;
-				if (jp->end - jp->p < 2 || jp->p[0] != '\\' || jp->p[1] != 'u') {
-					free(buf);
-					return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
-				}
-				jp_adv(jp);
-				jp_adv(jp);
-				if (jp_hex4(jp, &lo) < 0) {
-					free(buf);
-					return -EINVAL;
-				}
-				if (lo < 0xdc00 || lo > 0xdfff) {
-					free(buf);
-					return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
-				}
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp < 0xe000) {
-				free(buf);
-				return jp_fail(jp, "lone UTF-16 surrogate in \\u escape");
-			}
-			if (cp == 0) {
-				free(buf);
-				return jp_fail(jp, "\\u0000 is not allowed in strings");
-			}
-			utf8_put(buf, &n, cp);
-			continue;
-		default:
-			free(buf);
-			return jp_fail(jp, "invalid escape '\\%c' in string", e);
-		}
-		jp_adv(jp);
+	}
+	if (rc < 0) {
+		free(buf);
+		return rc;
 	}
 	buf[n] = 0;
 	*out = buf;
