@@ -241,8 +241,8 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	char out[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
 
 	ip4(site->outside_addr, out);
-	strbuf_addf(&sb, "table ip punchlab_nat\ndelete table ip punchlab_nat\n");
-	strbuf_addf(&sb, "table ip punchlab_nat {\n");
+	strbuf_addf(&sb, "table " NAT_TABLE "\ndelete table " NAT_TABLE "\n");
+	strbuf_addf(&sb, "table " NAT_TABLE " {\n");
 	strbuf_addf(&sb, "\tset inside_nets { type ipv4_addr; flags interval; elements = { ");
 	for (size_t i = 0; i < site->ninside; i++)
 		strbuf_addf(&sb, "%s%s/%d", i ? ", " : "", ip4(site->inside_nets[i], net),
@@ -253,7 +253,7 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 		strbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", site->inside_ifs[i]);
 	strbuf_addf(&sb, " }; }\n");
 	if (pr->hairpin)
-		strbuf_addf(&sb, "\tmap owners { type inet_service : ipv4_addr . inet_service; "
+		strbuf_addf(&sb, "\tmap " NAT_OWNERS_MAP " { type inet_service : ipv4_addr . inet_service; "
 				 "flags dynamic,timeout; timeout 10m; }\n");
 
 	strbuf_addf(&sb, "\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; "
@@ -261,10 +261,10 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	if (pr->hairpin) {
 		if (pr->port == NAT_PORT_PRESERVE)
 			strbuf_addf(&sb, "\t\tiifname @inside_ifs tcp flags & (syn | ack) == syn "
-					 "update @owners { tcp sport : ip saddr . tcp sport }\n");
+					 "update @" NAT_OWNERS_MAP " { tcp sport : ip saddr . tcp sport }\n");
 		strbuf_addf(&sb,
 			    "\t\tiifname @inside_ifs ip daddr %s "
-			    "dnat ip to tcp dport map @owners\n",
+			    "dnat ip to tcp dport map @" NAT_OWNERS_MAP "\n",
 			    out);
 	}
 	strbuf_addf(&sb, "\t}\n");
@@ -275,7 +275,7 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 		strbuf_addf(&sb, "\tchain mappings {\n\t\ttype filter hook postrouting priority "
 				 "srcnat + 10; policy accept;\n"
 				 "\t\tct status snat tcp flags & (syn | ack) == syn "
-				 "update @owners { tcp sport : ct original ip saddr . "
+				 "update @" NAT_OWNERS_MAP " { tcp sport : ct original ip saddr . "
 				 "ct original proto-src }\n\t}\n");
 
 	if (pr->unsolicited != NAT_UNSOL_RST || pr->hairpin)

@@ -71,6 +71,10 @@ struct nat_site {
 	const int *inside_plens;
 };
 
+/* The names nat_ruleset() gives: natstate.c flushes the owners map between trials. */
+#define NAT_TABLE "ip punchlab_nat"
+#define NAT_OWNERS_MAP "owners"
+
 /*
  * The nft script (one table, "ip punchlab_nat") for SITE under PROFILE,
  * including the statement that first deletes any earlier version of that

@@ -2,6 +2,7 @@
 #include "natstate.h"
 #include "ct.h"
 #include "lab.h"
+#include "natprofile.h"
 #include "nft.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 int lab_nat_reset(struct lab_nat *nat)
 {
 	int rc = ct_flush_in(nat->nsfd);
-	if (rc == 0 && nat->hairpin && nft_run(nat->hairpin, "flush map ip punchlab_nat owners") < 0)
+	if (rc == 0 && nat->hairpin && nft_run(nat->hairpin, "flush map " NAT_TABLE " " NAT_OWNERS_MAP) < 0)
 		rc = -EIO;
 	return rc;
 }
