@@ -54,6 +54,8 @@ static int take_file(struct merge *m, const struct results *r, const struct resu
 	struct trial_reader *tr;
 	json_t *t;
 	int rc = trials_open(r, &tr, m->err);
+	if (rc == 0) /* the summary needs outcomes only; the line goes over whole */
+		trials_set_flags(tr, TRIALS_NO_TIMELINE);
 	while (rc == 0 && (rc = trials_next(tr, &t, m->err)) > 0) {
 		size_t len;
 		const char *line = trials_raw(tr, &len);

@@ -357,6 +357,8 @@ int rw_copy_trials(struct results_writer *w, const struct results *r, const char
 	struct trial_reader *tr;
 	json_t *t;
 	int rc = r ? trials_open(r, &tr, err) : trials_open_file(path, &tr, err);
+	if (rc == 0) /* the summary needs outcomes only; the line goes over whole */
+		trials_set_flags(tr, TRIALS_NO_TIMELINE);
 	while (rc == 0 && (rc = trials_next(tr, &t, err)) > 0) {
 		size_t len;
 		const char *line = trials_raw(tr, &len);
