@@ -32,6 +32,7 @@ struct cell_report {
 
 struct cell_lab;
 
+/* Brings cell J up (J must outlive the cell); on failure nothing of it is left. */
 int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err);
 /* Runs trial number TRIAL: *OUT gets its record (docs/results.md). */
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err);
