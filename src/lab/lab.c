@@ -263,7 +263,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		/* own session: the helper outlives `topo up` and ignores its terminal */
 		setsid();
 		int fd = open("/dev/null", O_RDWR);
-		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 0);
 			dup2(lf >= 0 ? lf : fd, 1);
