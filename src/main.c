@@ -3,6 +3,7 @@
 #include "cmd/commands.h"
 #include "lab/lab.h"
 #include "version.h"
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,29 @@ static int version(void)
 	return EXIT_OK;
 }
 
+/* What coreutils' close_stdout does, once for every command: output that
+ * never arrived (a full disk, /dev/full, an I/O error) is a failure, even when
+ * the command itself succeeded. RC is the command's status; returns it, or
+ * EXIT_FAIL when it was EXIT_OK and stdout could not be written. A reader that
+ * went away (EPIPE: `punchlab table X | head -1`, in the commands that ignore
+ * SIGPIPE) is not worth a message: the status alone says the output is short. */
+static int close_stdout(const char *prog, int rc)
+{
+	int e = 0;
+
+	if (fflush(stdout) != 0)
+		e = errno;
+	else if (ferror(stdout))
+		e = EIO; /* an earlier write failed; its errno is gone */
+	if (fclose(stdout) != 0 && !e)
+		e = errno;
+	if (!e)
+		return rc;
+	if (e != EPIPE)
+		fprintf(stderr, "%s: cannot write to standard output: %s\n", prog, strerror(e));
+	return rc == EXIT_OK ? EXIT_FAIL : rc;
+}
+
 int main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -69,10 +93,10 @@ int main(int argc, char *argv[])
 	if ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			help_list(stdout);
-			return EXIT_OK;
+			return close_stdout("punchlab", EXIT_OK);
 		}
 		if (opt == 'V')
-			return version();
+			return close_stdout("punchlab", version());
 		help_list(stderr);
 		return EXIT_USAGE;
 	}
@@ -81,7 +105,7 @@ int main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[optind], "version"))
-		return version();
+		return close_stdout("punchlab", version());
 	const struct command *c = command_by_name(argv[optind]);
 	if (!c) {
 		fprintf(stderr, "punchlab: no command \"%s\" (punchlab --help lists them)\n",
@@ -91,5 +115,5 @@ int main(int argc, char *argv[])
 	/* getopt's complaints then name the command */
 	snprintf(prog, sizeof(prog), "punchlab %s", c->name);
 	argv[optind] = prog;
-	return c->main(argc - optind, argv + optind);
+	return close_stdout(prog, c->main(argc - optind, argv + optind));
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "capture.h"
+#include "util/outfile.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +22,7 @@ struct capture {
 	char *pcap_path;
 	pcap_t *p;
 	pcap_dumper_t *dump;
+	struct outfile of; /* the pcap file, until cap_stop commits it */
 	int linktype;
 	volatile bool stop;
 	struct cap_event *ev;
@@ -28,8 +31,8 @@ struct capture {
 	/* start-up handshake with cap_start */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int state; /* 0 starting, 1 running, -1 failed */
-	char err[PCAP_ERRBUF_SIZE + 64];
+	int state;			    /* 0 starting, 1 running, -1 failed */
+	char err[sizeof(struct perr) + 64]; /* pcap's words, or an outfile error */
 };
 
 static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *pkt)
@@ -93,6 +96,33 @@ static void set_state(struct capture *c, int state)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* The pcap file through util/outfile, not pcap_dump_open(): that is fopen(),
+ * which follows a planted link and truncates whatever the path names. pcap
+ * gets its own FILE on a duplicate of the descriptor, as pcap_dump_close()
+ * closes it; cap_stop() then commits the file through ours. */
+static int open_dump(struct capture *c)
+{
+	struct perr err;
+	if (outfile_open(&c->of, c->pcap_path, &err) < 0) {
+		snprintf(c->err, sizeof(c->err), "%s", err.msg);
+		return -1;
+	}
+	int fd = fcntl(fileno(c->of.f), F_DUPFD_CLOEXEC, 0);
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		snprintf(c->err, sizeof(c->err), "%s: cannot write: %s", c->pcap_path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	} else if (!(c->dump = pcap_dump_fopen(c->p, f))) {
+		snprintf(c->err, sizeof(c->err), "%s: %s", c->pcap_path, pcap_geterr(c->p));
+		fclose(f);
+	}
+	if (!c->dump)
+		outfile_abort(&c->of);
+	return c->dump ? 0 : -1;
+}
+
 static void *cap_thread(void *arg)
 {
 	struct capture *c = arg;
@@ -124,8 +154,7 @@ static void *cap_thread(void *arg)
 	}
 	pcap_freecode(&prog);
 	c->linktype = pcap_datalink(c->p);
-	if (c->pcap_path && !(c->dump = pcap_dump_open(c->p, c->pcap_path))) {
-		snprintf(c->err, sizeof(c->err), "%s: %s", c->pcap_path, pcap_geterr(c->p));
+	if (c->pcap_path && open_dump(c) < 0) {
 		set_state(c, -1);
 		return NULL;
 	}
@@ -169,21 +198,47 @@ int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pc
 	pthread_mutex_unlock(&c->mu);
 	if (c->state < 0) {
 		snprintf(err, errlen, "%s", c->err);
-		cap_stop(c, NULL, NULL, NULL);
+		cap_stop(c, NULL, NULL, NULL, NULL, 0);
 		return -EIO;
 	}
 	*out = c;
 	return 0;
 }
 
-int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops)
+/* pcap's FILE flushed and closed, then the file committed: 0 or -errno. */
+static int close_dump(struct capture *c, char *err, size_t errlen)
+{
+	struct perr e;
+	int rc = 0;
+
+	if (!c->dump)
+		return 0;
+	/* pcap_dump() does not check fwrite(): an earlier failure shows in ferror */
+	if (pcap_dump_flush(c->dump) < 0)
+		rc = errno ? -errno : -EIO;
+	else if (ferror(pcap_dump_file(c->dump)))
+		rc = -EIO;
+	if (rc < 0)
+		snprintf(e.msg, sizeof(e.msg), "%s: cannot write: %s", c->pcap_path, strerror(-rc));
+	pcap_dump_close(c->dump);
+	c->dump = NULL;
+	if (rc < 0)
+		outfile_abort(&c->of);
+	else
+		rc = outfile_commit(&c->of, &e);
+	if (rc < 0 && err)
+		snprintf(err, errlen, "%s", e.msg);
+	return rc;
+}
+
+int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops, char *err,
+	     size_t errlen)
 {
 	c->stop = true;
 	if (c->p)
 		pcap_breakloop(c->p);
 	pthread_join(c->thread, NULL);
-	if (c->dump)
-		pcap_dump_close(c->dump);
+	int rc = close_dump(c, err, errlen);
 	if (c->p)
 		pcap_close(c->p);
 	if (events) {
@@ -198,7 +253,7 @@ int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *
 	pthread_cond_destroy(&c->cv);
 	free(c->pcap_path);
 	free(c);
-	return 0;
+	return rc;
 }
 
 int cap_take(struct capture *c, double t_end, struct cap_event **events, size_t *n)

@@ -29,5 +29,9 @@ int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pc
 /* While running: moves the events stamped before T_END (seconds, as pcap
  * stamps them) to *EVENTS (caller frees), dropping them from the capture. */
 int cap_take(struct capture *c, double t_end, struct cap_event **events, size_t *n);
-/* Stops, hands over the events (caller frees *EVENTS) and the drop count. */
-int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops);
+/* Stops, hands over the events (caller frees *EVENTS) and the drop count,
+ * and puts the pcap file in place (util/outfile: only over a missing or
+ * regular file). Returns 0, or -errno when the pcap file could not be
+ * written, with "PATH: cannot ACTION: REASON" in ERR (if not NULL). */
+int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops, char *err,
+	     size_t errlen);

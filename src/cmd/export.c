@@ -43,7 +43,8 @@ int export_main(int argc, char *argv[])
 		return EXIT_FAIL;
 	int rc = export_csv(res, stdout, &err);
 	results_free(res);
-	if (rc < 0)
+	/* a write error on stdout is main's to report, once, as for every command */
+	if (rc < 0 && !ferror(stdout))
 		fprintf(stderr, "%s\n", err.msg);
 	if (rc < 0)
 		return EXIT_FAIL;

@@ -2,6 +2,7 @@
 #include "cmdutil.h"
 #include "commands.h"
 #include "plot.h"
+#include "util/outfile.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -50,20 +51,21 @@ int plot_main(int argc, char *argv[])
 	struct perr err;
 	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "punchlab plot: cannot write %s\n", tmp);
+	struct outfile of;
+	if (outfile_open(&of, out, &err) < 0) {
+		fprintf(stderr, "punchlab plot: %s\n", err.msg);
 		results_free(res);
 		return EXIT_FAIL;
 	}
-	int rc =
-	    !strcmp(kind, "heatmap") ? plot_heatmap(res, f, &err) : plot_curve(res, x, f, &err);
+	int rc = !strcmp(kind, "heatmap") ? plot_heatmap(res, of.f, &err)
+					  : plot_curve(res, x, of.f, &err);
 	results_free(res);
-	if (fclose(f) != 0 || rc < 0 || rename(tmp, out) < 0) {
-		remove(tmp);
-		fprintf(stderr, "punchlab plot: %s\n", rc < 0 ? err.msg : "cannot write the plot");
+	if (rc < 0)
+		outfile_abort(&of);
+	else
+		rc = outfile_commit(&of, &err);
+	if (rc < 0) {
+		fprintf(stderr, "punchlab plot: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -3,6 +3,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "rtnl.h"
+#include "util/outfile.h"
 #include "util/strbuf.h"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -80,16 +81,19 @@ static int state_dir(const char *lab, char *buf, size_t len)
 
 static int state_write(const char *lab, json_t *st)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 16], path[PATH_MAX + 16];
+	char path[PATH_MAX + 16];
+	struct outfile of;
+	struct perr err;
 
-	state_dir(lab, dir, sizeof(dir));
-	snprintf(tmp, sizeof(tmp), "%s/.state.json.tmp", dir);
-	snprintf(path, sizeof(path), "%s/state.json", dir);
-	if (json_dump_file(st, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
+	snprintf(path, sizeof(path), "%s/%s/state.json", LAB_STATE_DIR, lab);
+	int rc = outfile_open(&of, path, &err);
+	if (rc < 0)
+		return rc;
+	if (json_dumpf(st, of.f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+		outfile_abort(&of);
 		return -EIO;
-	if (rename(tmp, path) < 0)
-		return -errno;
-	return 0;
+	}
+	return outfile_commit(&of, &err);
 }
 
 json_t *lab_state(const char *name)
@@ -259,7 +263,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		/* own session: the helper outlives `topo up` and ignores its terminal */
 		setsid();
 		int fd = open("/dev/null", O_RDWR);
-		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 0);
 			dup2(lf >= 0 ? lf : fd, 1);

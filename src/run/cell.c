@@ -337,7 +337,9 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 		struct cap_event *ev;
 		size_t n;
 		unsigned drops = 0;
-		cap_stop(cl->cp[k].cap, &ev, &n, &drops);
+		char why[PATH_MAX + 128];
+		if (cap_stop(cl->cp[k].cap, &ev, &n, &drops, why, sizeof(why)) < 0)
+			fprintf(stderr, "punchlab: %s\n", why);
 		free(ev);
 		if (rep)
 			rep->capture_drops += drops;

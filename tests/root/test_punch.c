@@ -227,7 +227,7 @@ Test(punch, the_syns_cross_on_the_wire)
 	struct cap_event *ev;
 	size_t n;
 	unsigned drops;
-	cap_stop(cap, &ev, &n, &drops);
+	cap_stop(cap, &ev, &n, &drops, NULL, 0);
 	close(nsfd);
 	cr_assert(connected(t.a) && connected(t.b));
 	cr_assert_eq(drops, 0);
