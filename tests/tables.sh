@@ -86,7 +86,7 @@ predict_pinned() { # PINNED
 	awk 'NR == FNR { h[$1] = 1; next } h[$1]' "$1" "$tmp/predict.txt" | diff -u "$1" -
 }
 
-plan $((5 * 2 * 2 + 12))
+plan $((5 * 2 * 2 + 14))
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
 		for sym in paper rate; do
@@ -123,6 +123,13 @@ check "predict: the heuristics' figures on the shipped trace corpus are the pinn
 check_refused 1 "a malformed trace file gets FILE:LINE:COL" \
 	"bad-trace.txt:3:1: expected SOURCE: PORT PORT" \
 	"$PL" predict "$SRC/tests/data/predict/bad-trace.txt"
+# what the trace reader refuses, the results path refuses too: never wrapped
+check_refused 1 "predict refuses a port over 65535 in ports_seen with FILE:LINE" \
+	'ports-wrap.trials.ndjson:3:1: "ports_seen": expected a port (1 to 65535)' \
+	"$PL" predict "$SRC/tests/data/results/ports-wrap.json"
+check_refused 1 "predict refuses a punch port over 65535 with FILE:LINE" \
+	'ports-local.trials.ndjson:3:1: "local": "10.0.0.3:65536" does not end in a port' \
+	"$PL" predict "$SRC/tests/data/results/ports-local.json"
 
 if command -v pdflatex >/dev/null; then
 	check "the LaTeX tables compile (pdflatex, booktabs, amssymb)" latex_compiles

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -538,6 +540,20 @@ int trials_open(const struct results *r, struct trial_reader **out, struct perr 
 	tr->r = r;
 	*out = tr;
 	return 0;
+}
+
+void trials_err(const struct trial_reader *tr, struct perr *err, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tr->gz)
+		perr_set(err, tr->path, (int)tr->lineno, 1, "%s", msg);
+	else
+		perr_set(err, tr->r->path, 0, 0, "trial %zu: %s", tr->next - 1, msg);
 }
 
 json_t *trials_header(const struct trial_reader *tr)
