@@ -163,8 +163,8 @@ Test(suite, bad_corpus)
 
 /* The most cells a suite may have (5 x 5 x 4000 = SUITE_MAX_CELLS), each
  * checked against every other for a duplicate: with a hash set that is
- * about 3 s of CPU under ASan; comparing each cell with every earlier one
- * was 5e9 comparisons, over 90 s. The bound is ten times the first. */
+ * 2-3 s of CPU under ASan; comparing each cell with every earlier one (5e9
+ * comparisons) was 53 s. CPU time, so a loaded machine does not fail it. */
 Test(suite, the_largest_suite_parses_in_linear_time)
 {
 	char *text = NULL;
@@ -183,7 +183,7 @@ Test(suite, the_largest_suite_parses_in_linear_time)
 	struct suite *s = parse(text);
 	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	cr_assert_eq(s->ncells, 100000);
-	cr_assert_lt(cpu, 30, "100,000 cells took %.1f s of CPU", cpu);
+	cr_assert_lt(cpu, 15, "100,000 cells took %.1f s of CPU", cpu);
 	cr_log_info("100,000 cells: %.2f s of CPU", cpu);
 	suite_free(s);
 	free(text);
