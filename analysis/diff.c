@@ -39,8 +39,7 @@ static const char *suite_hash(const struct results *r)
 	return h ? h : "none";
 }
 
-int diff_same_suite(const struct results *old_res, const struct results *new_res,
-		    struct perr *err)
+int diff_same_suite(const struct results *old_res, const struct results *new_res, struct perr *err)
 {
 	if (!strcmp(suite_hash(old_res), suite_hash(new_res)))
 		return 0;
@@ -79,8 +78,9 @@ int diff_results(const struct results *old_res, const struct results *new_res,
 	}
 	int missing = only_in(old_res, new_res, "ONLY IN OLD ", f);
 	only_in(new_res, old_res, "ONLY IN NEW ", f);
-	fprintf(f, "%d worse, %d missing from NEW%s, %d better, %d without a significant change "
-		   "(alpha %g)\n",
+	fprintf(f,
+		"%d worse, %d missing from NEW%s, %d better, %d without a significant change "
+		"(alpha %g)\n",
 		worse, missing, missing && o->allow_missing ? " (allowed)" : "", better, same,
 		o->alpha);
 	int common = worse + better + same;

@@ -17,8 +17,7 @@ struct diff_opts {
 
 /* 0 when OLD and NEW are runs of one suite (the same suite.sha256), else
  * -EINVAL with ERR saying which two. */
-int diff_same_suite(const struct results *old_res, const struct results *new_res,
-		    struct perr *err);
+int diff_same_suite(const struct results *old_res, const struct results *new_res, struct perr *err);
 /* Prints the report to F; returns the number of regressions: cells that got
  * significantly worse, cells of OLD missing from NEW (unless allowed), and 1
  * when no cell is in both (nothing was compared, which no gate may pass). */

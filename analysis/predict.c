@@ -140,8 +140,7 @@ static int trial_port(struct trial_reader *tr, json_t *v, const char *what, long
 
 /* The last round ends with the punch's own port: the one that mattered
  * (its local port, what a port-preserving NAT shows). */
-static int add_punch_port(struct trial_reader *tr, json_t *peer, struct trace *t,
-			  struct perr *err)
+static int add_punch_port(struct trial_reader *tr, json_t *peer, struct trace *t, struct perr *err)
 {
 	const char *local = json_string_value(json_object_get(peer, "local"));
 	const char *colon = local ? strrchr(local, ':') : NULL;
@@ -151,8 +150,7 @@ static int add_punch_port(struct trial_reader *tr, json_t *peer, struct trace *t
 	errno = 0;
 	long v = strtol(colon + 1, &end, 10);
 	if (end == colon + 1 || *end || errno || v < 1 || v > 65535) {
-		trials_err(tr, err, "\"local\": \"%s\" does not end in a port (1 to 65535)",
-			   local);
+		trials_err(tr, err, "\"local\": \"%s\" does not end in a port (1 to 65535)", local);
 		return -EINVAL;
 	}
 	t->port[t->n++] = (uint16_t)v;

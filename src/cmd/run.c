@@ -107,7 +107,8 @@ static int run_opt(int opt, const char *prog, struct run_args *a)
 		return 0;
 	case 's':
 		if (parse_shard(optarg, &a->o.shard_k, &a->o.shard_n) < 0) {
-			fprintf(stderr, "%s: --shard wants K/N with 1 <= K <= N <= 100000, not \"%s\"\n",
+			fprintf(stderr,
+				"%s: --shard wants K/N with 1 <= K <= N <= 100000, not \"%s\"\n",
 				prog, optarg);
 			return EXIT_USAGE;
 		}

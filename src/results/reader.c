@@ -78,11 +78,12 @@ static int read_counts(const struct jdoc *d, struct perr *err, json_t *c, struct
 	rc->k = (unsigned)json_integer_value(k);
 	rc->rate = rc->n ? (double)rc->k / rc->n : NAN;
 	json_t *w = json_object_get(c, "wilson95");
-	if (w && !(json_is_array(w) && json_array_size(w) == 2 &&
-		   json_is_number(json_array_get(w, 0)) && json_is_number(json_array_get(w, 1)) &&
-		   json_number_value(json_array_get(w, 0)) >= 0 &&
-		   json_number_value(json_array_get(w, 0)) <= json_number_value(json_array_get(w, 1)) &&
-		   json_number_value(json_array_get(w, 1)) <= 1)) {
+	if (w &&
+	    !(json_is_array(w) && json_array_size(w) == 2 && json_is_number(json_array_get(w, 0)) &&
+	      json_is_number(json_array_get(w, 1)) &&
+	      json_number_value(json_array_get(w, 0)) >= 0 &&
+	      json_number_value(json_array_get(w, 0)) <= json_number_value(json_array_get(w, 1)) &&
+	      json_number_value(json_array_get(w, 1)) <= 1)) {
 		jdoc_err(d, err, w, "\"wilson95\" must be [low, high] with 0 <= low <= high <= 1");
 		return -EINVAL;
 	}

@@ -170,11 +170,12 @@ Test(suite, the_largest_suite_parses_in_linear_time)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	fputs("{\"topology\": \"../topologies/two-nats.json\", \"trials\": 1, \"matrix\": {"
-	      "\"os_a\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
-	      "\"os_b\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
-	      "\"skew_ms\": [0",
-	      f);
+	fputs(
+	    "{\"topology\": \"../topologies/two-nats.json\", \"trials\": 1, \"matrix\": {"
+	    "\"os_a\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
+	    "\"os_b\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
+	    "\"skew_ms\": [0",
+	    f);
 	for (int i = 1; i < 4000; i++)
 		fprintf(f, ", %d", i);
 	fputs("]}}", f);
