@@ -125,38 +125,103 @@ static void source_of(json_t *fields, char side, char *buf, size_t len)
 		 json_is_true(json_object_get(fields, pk)) ? "+proxy" : "", nat ? nat : "topology");
 }
 
-/* The last round ends with the punch's own port: the one that mattered
- * (its local port, what a port-preserving NAT shows). */
-static void add_punch_port(json_t *peer, struct trace *tr)
+/* A port of a trial as the trace reader takes it (1 to 65535): never
+ * wrapped into a uint16_t. */
+static int trial_port(struct trial_reader *tr, json_t *v, const char *what, long *port,
+		      struct perr *err)
 {
-	const char *local = json_string_value(json_object_get(peer, "local"));
-	if (local && strrchr(local, ':') && tr->n < TRACE_MAX)
-		tr->port[tr->n++] = (uint16_t)atoi(strrchr(local, ':') + 1);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535) {
+		trials_err(tr, err, "%s: expected a port (1 to 65535)", what);
+		return -EINVAL;
+	}
+	*port = (long)json_integer_value(v);
+	return 0;
 }
 
-static int from_trial(json_t *t, const struct rcell *cell, void *ctx)
+/* The last round ends with the punch's own port: the one that mattered
+ * (its local port, what a port-preserving NAT shows). */
+static int add_punch_port(struct trial_reader *tr, json_t *peer, struct trace *t, struct perr *err)
 {
-	struct predict *p = ctx;
+	const char *local = json_string_value(json_object_get(peer, "local"));
+	const char *colon = local ? strrchr(local, ':') : NULL;
+	if (!colon || t->n >= TRACE_MAX)
+		return 0;
+	char *end;
+	errno = 0;
+	long v = strtol(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || errno || v < 1 || v > 65535) {
+		trials_err(tr, err, "\"local\": \"%s\" does not end in a port (1 to 65535)", local);
+		return -EINVAL;
+	}
+	t->port[t->n++] = (uint16_t)v;
+	return 0;
+}
+
+/* One round's ports: an array of at most TRACE_MAX ports, like a trace line. */
+static int round_ports(struct trial_reader *tr, json_t *seen, struct trace *t, struct perr *err)
+{
+	size_t k;
+	json_t *v;
+	long port;
+	if (!json_is_array(seen) || json_array_size(seen) > TRACE_MAX) {
+		trials_err(tr, err, "\"ports_seen\": a round is an array of at most %d ports",
+			   TRACE_MAX);
+		return -EINVAL;
+	}
+	t->n = 0;
+	json_array_foreach(seen, k, v)
+	{
+		if (trial_port(tr, v, "\"ports_seen\"", &port, err) < 0)
+			return -EINVAL;
+		t->port[t->n++] = (uint16_t)port;
+	}
+	return 0;
+}
+
+static int from_trial(struct predict *p, struct trial_reader *tr, json_t *t,
+		      const struct rcell *cell, struct perr *err)
+{
 	for (int side = 0; side < 2; side++) {
 		json_t *peer = json_object_get(t, side ? "b" : "a");
 		json_t *rounds = json_object_get(peer, "ports_seen"), *seen;
-		struct trace tr = {.n = 0};
-		source_of(cell ? cell->fields : NULL, side ? 'b' : 'a', tr.source, sizeof(tr.source));
+		struct trace tra = {.n = 0};
+		source_of(cell ? cell->fields : NULL, side ? 'b' : 'a', tra.source,
+			  sizeof(tra.source));
 		size_t r;
+		if (rounds && !json_is_array(rounds)) {
+			trials_err(tr, err, "\"ports_seen\" must be an array of rounds");
+			return -EINVAL;
+		}
 		json_array_foreach(rounds, r, seen)
 		{
-			size_t k;
-			json_t *v;
-			tr.n = 0;
-			json_array_foreach(seen, k, v) if (tr.n < TRACE_MAX) tr.port[tr.n++] =
-			    (uint16_t)json_integer_value(v);
-			if (r + 1 == json_array_size(rounds))
-				add_punch_port(peer, &tr);
-			if (predict_add(p, &tr) < 0)
+			if (round_ports(tr, seen, &tra, err) < 0)
+				return -EINVAL;
+			if (r + 1 == json_array_size(rounds) &&
+			    add_punch_port(tr, peer, &tra, err) < 0)
+				return -EINVAL;
+			if (predict_add(p, &tra) < 0)
 				return -ENOMEM;
 		}
 	}
 	return 0;
+}
+
+/* Every trial of RES, its ports checked as a trace file's are. */
+static int from_results(struct predict *p, const struct results *res, struct perr *err)
+{
+	struct trial_reader *tr;
+	json_t *t;
+	int rc = trials_open(res, &tr, err);
+	if (rc < 0)
+		return rc;
+	trials_set_flags(tr, TRIALS_NO_TIMELINE);
+	while ((rc = trials_next(tr, &t, err)) > 0) {
+		const char *id = json_string_value(json_object_get(t, "cell"));
+		if ((rc = from_trial(p, tr, t, results_cell(res, id), err)) < 0)
+			break;
+	}
+	trials_close(tr);
+	return rc;
 }
 
 /* trace format: "SOURCE: PORT PORT ..." per line; '#' starts a comment */
@@ -219,7 +284,7 @@ int predict_add_file(struct predict *p, const char *path, FILE *dump, struct per
 		struct results *res;
 		if ((rc = results_load(path, &res, err)) < 0)
 			return rc;
-		rc = results_foreach_trial(res, TRIALS_NO_TIMELINE, from_trial, p, err);
+		rc = from_results(p, res, err);
 		if (rc == -ENOMEM)
 			perr_set(err, path, 0, 0, "out of memory");
 		results_free(res);

@@ -52,6 +52,18 @@ assert sum(r['connected'] == 'true' for r in rows) == 400
 assert {r['reason'] for r in rows if r['connected'] == 'false'} == {'no-hairpin'}
 PY
 }
+# fixture.json with its cells cut to the first KEEP (and its suite hash set to
+# SHA, when given): a NEW that lost cells, or belongs to another suite
+cut_cells() { # OUT KEEP [SHA]
+	python3 - "$fx" "$@" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["cells"] = r["cells"][:int(sys.argv[3])]
+if len(sys.argv) > 4:
+    r["suite"]["sha256"] = sys.argv[4]
+json.dump(r, open(sys.argv[2], "w"), indent=1)
+PY
+}
 svg_cells() { # SVG N ELEMENT: N elements of class "cell", and a legend group if ELEMENT is rect
 	python3 - "$1" "$2" "$3" <<'PY'
 import sys, xml.etree.ElementTree as E
@@ -86,7 +98,7 @@ predict_pinned() { # PINNED
 	awk 'NR == FNR { h[$1] = 1; next } h[$1]' "$1" "$tmp/predict.txt" | diff -u "$1" -
 }
 
-plan $((5 * 2 * 2 + 12))
+plan $((5 * 2 * 2 + 20))
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
 		for sym in paper rate; do
@@ -109,6 +121,23 @@ check_status 1 "diff exits 1 on a regression" "$rc" "$tmp/diff.err"
 check "diff: worse, better, unchanged, only-in-one cells as in tests/data/tables/diff.txt" \
 	diff -u "$gold/diff.txt" "$tmp/diff.txt"
 check "diff of a file with itself exits 0" "$PL" diff "$fx" "$fx"
+# the gate fails when cells disappear, and when nothing was compared
+cut_cells "$tmp/fewer.json" 5
+cut_cells "$tmp/none.json" 0
+cut_cells "$tmp/other-suite.json" 6 1111111111111111111111111111111111111111111111111111111111111111
+check_rc 1 "diff: a cell of OLD missing from NEW is a regression" \
+	"$PL" diff "$fx" "$tmp/fewer.json"
+check "diff --allow-missing: a NEW without some cells of OLD passes" \
+	"$PL" diff "$fx" "$tmp/fewer.json" --allow-missing
+check_rc 1 "diff: a NEW without cells fails, also with --allow-missing" \
+	"$PL" diff "$fx" "$tmp/none.json" --allow-missing
+check_refused 1 "diff refuses a NEW of another suite (suite.sha256)" \
+	"other-suite.json: a run of another suite than fixture.json (suite.sha256 111111111111, not 000000000000)" \
+	"$PL" diff "$fx" "$tmp/other-suite.json"
+check "diff --any-suite compares a NEW of another suite by cell id" \
+	"$PL" diff "$fx" "$tmp/other-suite.json" --any-suite
+check_refused 2 "diff refuses --alpha nan" "--alpha is between 0 and 1" \
+	"$PL" diff "$fx" "$fx" --alpha nan
 
 check "export --csv: one row per trial, the cell's fields as columns" \
 	export_csv "$SRC/results/reference/paper-fig2-20261125T181631Z.json"
@@ -123,6 +152,13 @@ check "predict: the heuristics' figures on the shipped trace corpus are the pinn
 check_refused 1 "a malformed trace file gets FILE:LINE:COL" \
 	"bad-trace.txt:3:1: expected SOURCE: PORT PORT" \
 	"$PL" predict "$SRC/tests/data/predict/bad-trace.txt"
+# what the trace reader refuses, the results path refuses too: never wrapped
+check_refused 1 "predict refuses a port over 65535 in ports_seen with FILE:LINE" \
+	'ports-wrap.trials.ndjson:3:1: "ports_seen": expected a port (1 to 65535)' \
+	"$PL" predict "$SRC/tests/data/results/ports-wrap.json"
+check_refused 1 "predict refuses a punch port over 65535 with FILE:LINE" \
+	'ports-local.trials.ndjson:3:1: "local": "10.0.0.3:65536" does not end in a port' \
+	"$PL" predict "$SRC/tests/data/results/ports-local.json"
 
 if command -v pdflatex >/dev/null; then
 	check "the LaTeX tables compile (pdflatex, booktabs, amssymb)" latex_compiles

@@ -27,23 +27,54 @@ const char run_usage[] =
     "run left (its trials stay; each cell goes on from where it stopped, on\n"
     "fresh hosts). --shard K/N runs the cells whose index modulo N is K-1, the\n"
     "same on every machine; `punchlab merge` joins the shards' files. --dry-run\n"
-    "lists the cells.\n"
+    "checks what the run would (each cell's topology loads with the roles\n"
+    "server, peer-a and peer-b) and lists the cells it would run, with --shard\n"
+    "and --trials applied, building nothing; it does not take --resume.\n"
     "Every trial records the SYNs and RSTs that libpcap saw on each NAT's outside\n"
     "interface (the peers' with no NAT), the external port each NAT used, and\n"
     "whether the two SYNs crossed; --pcap DIR also writes the packets, one\n"
     ".pcap file per cell and capture point, for tcpdump, tshark or Wireshark.\n";
 
-static void print_cells(const struct suite *s)
+/* What a run of S under O would do, checked as run_suite checks it. */
+static int dry_run(const struct suite *s, const struct run_opts *o)
 {
-	printf("%s: %d cells x %d trials, up to %d rounds of %d probes, seed %llu\n", s->path,
-	       s->ncells, s->trials, s->rounds, s->probes, (unsigned long long)s->seed);
+	struct perr err;
+	if (run_check(s, o, &err) < 0) {
+		fprintf(stderr, "punchlab run: %s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	int n = run_shard_cells(s, o), trials = run_trials(s, o);
+	printf("%s: %d cells", s->path, n);
+	if (o->shard_n)
+		printf(" (shard %d/%d of %d)", o->shard_k, o->shard_n, s->ncells);
+	printf(" x %d trials = %lld trials, up to %d rounds of %d probes, seed %llu\n", trials,
+	       (long long)n * trials, s->rounds, s->probes, (unsigned long long)s->seed);
 	if (s->description)
 		printf("  %s\n", s->description);
 	for (int i = 0; i < s->ncells; i++) {
+		if (!run_in_shard(o, i))
+			continue;
 		char *f = json_dumps(s->cells[i].fields, JSON_COMPACT | JSON_SORT_KEYS);
-		printf("%-12s %s\n", s->cells[i].id, f);
+		printf("%-12s %s\n", s->cells[i].id, f ? f : "?");
 		free(f);
 	}
+	return EXIT_OK;
+}
+
+/* --shard K/N: two whole numbers, 1 <= K <= N, and nothing else. */
+static int parse_shard(const char *s, int *k, int *n)
+{
+	char *end;
+	errno = 0;
+	long kk = s[0] >= '0' && s[0] <= '9' ? strtol(s, &end, 10) : 0;
+	if (!kk || *end != '/' || end[1] < '0' || end[1] > '9')
+		return -1;
+	long nn = strtol(end + 1, &end, 10);
+	if (*end || errno || kk < 1 || nn > 100000 || kk > nn)
+		return -1;
+	*k = (int)kk;
+	*n = (int)nn;
+	return 0;
 }
 
 /* What the command line asked for, beyond struct run_opts. */
@@ -75,9 +106,10 @@ static int run_opt(int opt, const char *prog, struct run_args *a)
 			return EXIT_USAGE;
 		return 0;
 	case 's':
-		if (sscanf(optarg, "%d/%d", &a->o.shard_k, &a->o.shard_n) != 2 ||
-		    a->o.shard_n < 1 || a->o.shard_k < 1 || a->o.shard_k > a->o.shard_n) {
-			fprintf(stderr, "%s: --shard wants K/N with 1 <= K <= N\n", prog);
+		if (parse_shard(optarg, &a->o.shard_k, &a->o.shard_n) < 0) {
+			fprintf(stderr,
+				"%s: --shard wants K/N with 1 <= K <= N <= 100000, not \"%s\"\n",
+				prog, optarg);
 			return EXIT_USAGE;
 		}
 		return 0;
@@ -85,12 +117,7 @@ static int run_opt(int opt, const char *prog, struct run_args *a)
 		a->resume = optarg;
 		return 0;
 	case 'p':
-		if (mkdir_p(optarg) < 0) {
-			fprintf(stderr, "%s: cannot create %s: %s\n", prog, optarg,
-				strerror(errno));
-			return EXIT_FAIL;
-		}
-		a->o.pcap_dir = optarg;
+		a->o.pcap_dir = optarg; /* created when the run starts: a dry run makes nothing */
 		return 0;
 	}
 	return EXIT_USAGE;
@@ -132,6 +159,11 @@ int run_main(int argc, char *argv[])
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error(run_usage);
+	if (a.dry && a.resume) {
+		fprintf(stderr, "%s: --dry-run lists a fresh run; it does not take --resume\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
 	struct suite *s;
 	struct perr err;
 	if (suite_load(argv[optind], &s, &err) < 0) {
@@ -139,9 +171,15 @@ int run_main(int argc, char *argv[])
 		return EXIT_FAIL;
 	}
 	if (a.dry) {
-		print_cells(s);
+		rc = dry_run(s, &a.o);
 		suite_free(s);
-		return EXIT_OK;
+		return rc;
+	}
+	if (a.o.pcap_dir && mkdir_p(a.o.pcap_dir) < 0) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", argv[0], a.o.pcap_dir,
+			strerror(errno));
+		suite_free(s);
+		return EXIT_FAIL;
 	}
 	a.o.resume = a.resume; /* checked by the runner: a run of this suite? */
 	char cmdline[1024], path[4096];

@@ -142,7 +142,10 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 {
 	if (get_number(tp, obj, "delay_ms", what, 0, 10000, &imp->delay_ms) < 0 ||
 	    get_number(tp, obj, "jitter_ms", what, 0, 10000, &imp->jitter_ms) < 0 ||
-	    get_number(tp, obj, "loss", what, 0, 1, &imp->loss) < 0)
+	    /* a link that drops everything carries no punch, and the nft rule
+	     * takes at most 999999 of 1000000: 0.999 on a segment and on a
+	     * member's link composes to 0.999999 */
+	    get_number(tp, obj, "loss", what, 0, 0.999, &imp->loss) < 0)
 		return -EINVAL;
 	if (imp->jitter_ms > imp->delay_ms)
 		FAILM(obj, "jitter_ms", "%s: jitter_ms (%g) larger than delay_ms (%g)", what,

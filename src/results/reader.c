@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,16 +41,19 @@ const struct rcell *results_cell(const struct results *r, const char *id)
 	return i ? &r->cells[json_integer_value(i)] : NULL;
 }
 
-/* A number of a summary, or NAN for null (or absent, in hand-made files). */
-static int opt_num(const struct jdoc *d, struct perr *err, json_t *c, const char *key, double *out)
+/* A number of a summary from LO to HI, or NAN for null (or absent, in
+ * hand-made files): a value outside its range would be printed as "250 %". */
+static int opt_num(const struct jdoc *d, struct perr *err, json_t *c, const char *key, double lo,
+		   double hi, double *out)
 {
 	json_t *v = json_object_get(c, key);
 	if (!v || json_is_null(v)) {
 		*out = NAN;
 		return 0;
 	}
-	if (!json_is_number(v)) {
-		jdoc_err_member(d, err, c, key, "\"%s\" must be a number or null", key);
+	if (!json_is_number(v) || !(json_number_value(v) >= lo && json_number_value(v) <= hi)) {
+		jdoc_err_member(d, err, c, key, "\"%s\" must be a number from %g to %g, or null",
+				key, lo, hi);
 		return -EINVAL;
 	}
 	*out = json_number_value(v);
@@ -73,9 +78,13 @@ static int read_counts(const struct jdoc *d, struct perr *err, json_t *c, struct
 	rc->k = (unsigned)json_integer_value(k);
 	rc->rate = rc->n ? (double)rc->k / rc->n : NAN;
 	json_t *w = json_object_get(c, "wilson95");
-	if (w && !(json_is_array(w) && json_array_size(w) == 2 &&
-		   json_is_number(json_array_get(w, 0)) && json_is_number(json_array_get(w, 1)))) {
-		jdoc_err(d, err, w, "\"wilson95\" must be [low, high]");
+	if (w &&
+	    !(json_is_array(w) && json_array_size(w) == 2 && json_is_number(json_array_get(w, 0)) &&
+	      json_is_number(json_array_get(w, 1)) &&
+	      json_number_value(json_array_get(w, 0)) >= 0 &&
+	      json_number_value(json_array_get(w, 0)) <= json_number_value(json_array_get(w, 1)) &&
+	      json_number_value(json_array_get(w, 1)) <= 1)) {
+		jdoc_err(d, err, w, "\"wilson95\" must be [low, high] with 0 <= low <= high <= 1");
 		return -EINVAL;
 	}
 	if (w) {
@@ -100,12 +109,18 @@ static int read_failures(const struct jdoc *d, struct perr *err, json_t *c, stru
 	rc->fail = calloc(json_object_size(f) + 1, sizeof(*rc->fail));
 	if (!rc->fail)
 		return -ENOMEM;
+	json_int_t left = (json_int_t)rc->n - rc->k; /* the trials that failed */
 	json_object_foreach(f, why, v)
 	{
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			jdoc_err(d, err, v, "a failure count must be a whole number");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > left) {
+			jdoc_err(d, err, v,
+				 "a failure count must be a whole number, at most the cell's "
+				 "failed trials (%lld in all)",
+				 (long long)((json_int_t)rc->n - rc->k));
 			return -EINVAL;
 		}
+		left -= json_integer_value(v);
 		rc->fail[rc->nfail].reason = strdup(why);
 		rc->fail[rc->nfail++].count = (unsigned)json_integer_value(v);
 	}
@@ -127,15 +142,15 @@ static int read_cell(const struct jdoc *d, struct perr *err, json_t *c, struct r
 	rc->fields = json_incref(fields);
 	int e = read_counts(d, err, c, rc);
 	if (!e)
-		e = opt_num(d, err, c, "rounds_median", &rc->rounds_median);
+		e = opt_num(d, err, c, "rounds_median", 0, 1e9, &rc->rounds_median);
 	if (!e)
-		e = opt_num(d, err, c, "rounds_p90", &rc->rounds_p90);
+		e = opt_num(d, err, c, "rounds_p90", 0, 1e9, &rc->rounds_p90);
 	if (!e)
-		e = opt_num(d, err, c, "time_to_connect_median_ms", &rc->ttc_median_ms);
+		e = opt_num(d, err, c, "time_to_connect_median_ms", 0, 1e12, &rc->ttc_median_ms);
 	if (!e)
-		e = opt_num(d, err, c, "time_to_connect_p90_ms", &rc->ttc_p90_ms);
+		e = opt_num(d, err, c, "time_to_connect_p90_ms", 0, 1e12, &rc->ttc_p90_ms);
 	if (!e)
-		e = opt_num(d, err, c, "prediction_hit_rate", &rc->hit_rate);
+		e = opt_num(d, err, c, "prediction_hit_rate", 0, 1, &rc->hit_rate);
 	return e ? e : read_failures(d, err, c, rc);
 }
 
@@ -232,7 +247,7 @@ static int check_envelope(const struct jdoc *d, struct perr *err, json_t *root, 
 	v = json_object_get(root, "version");
 	if (!json_is_integer(v) || json_integer_value(v) < 1) {
 		jdoc_err_member(d, err, root, v ? "version" : NULL,
-				"\"version\" must be a whole number");
+				"\"version\" must be a whole number from 1 to %d", RESULTS_VERSION);
 		return -EINVAL;
 	}
 	if (json_integer_value(v) > RESULTS_VERSION) {
@@ -526,6 +541,20 @@ int trials_open(const struct results *r, struct trial_reader **out, struct perr 
 	tr->r = r;
 	*out = tr;
 	return 0;
+}
+
+void trials_err(const struct trial_reader *tr, struct perr *err, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (tr->gz)
+		perr_set(err, tr->path, (int)tr->lineno, 1, "%s", msg);
+	else
+		perr_set(err, tr->r->path, 0, 0, "trial %zu: %s", tr->next - 1, msg);
 }
 
 json_t *trials_header(const struct trial_reader *tr)

@@ -80,6 +80,10 @@ const char *trials_raw(const struct trial_reader *tr, size_t *len);
  * time. trials_raw still gives the whole line. */
 #define TRIALS_NO_TIMELINE 1u
 void trials_set_flags(struct trial_reader *tr, unsigned flags);
+/* Sets ERR to "FILE:LINE:1: MESSAGE" for the trial trials_next gave last
+ * (version 1: "FILE: trial N: MESSAGE", N from 0 in the document's array). */
+void trials_err(const struct trial_reader *tr, struct perr *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The trials file's header line (version 2; NULL for version 1). */
 json_t *trials_header(const struct trial_reader *tr);
 void trials_close(struct trial_reader *tr);

@@ -165,21 +165,32 @@ static double wall_s(void)
 
 /* ---- setup ---- */
 
-static int load_topology(struct cell_lab *cl, struct perr *err)
+int cell_topology(const struct cell *c, struct topology **out, int node[3], struct perr *err)
 {
-	const struct cell *c = cl->j->c;
-	if (topo_load(c->topology, &cl->t, err) < 0)
-		return -EINVAL;
-	patch_topology(cl->t, c);
 	const enum topo_role roles[3] = {ROLE_SERVER, ROLE_PEER_A, ROLE_PEER_B};
-	int node[3];
+	struct topology *t;
+	*out = NULL;
+	if (topo_load(c->topology, &t, err) < 0)
+		return -EINVAL;
+	patch_topology(t, c);
 	for (int k = 0; k < 3; k++)
-		if ((node[k] = topo_node_by_role(cl->t, roles[k])) < 0) {
+		if ((node[k] = topo_node_by_role(t, roles[k])) < 0) {
 			perr_set(err, c->topology, 0, 0,
 				 "a runnable topology needs nodes with the roles "
 				 "server, peer-a and peer-b");
+			topo_free(t);
 			return -EINVAL;
 		}
+	*out = t;
+	return 0;
+}
+
+static int load_topology(struct cell_lab *cl, struct perr *err)
+{
+	const struct cell *c = cl->j->c;
+	int node[3];
+	if (cell_topology(c, &cl->t, node, err) < 0)
+		return -EINVAL;
 	cl->saddr = topo_primary_addr(cl->t, node[0]);
 	cl->determinable = all_nats_preserve(cl->t);
 	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,

@@ -31,6 +31,12 @@ struct cell_report {
 };
 
 struct cell_lab;
+struct topology;
+
+/* C's topology as its trials get it: loaded, patched by the cell's fields,
+ * with nodes of the roles server, peer-a and peer-b (their indexes in NODE).
+ * 0, or -EINVAL with ERR. What run_check and cell_setup both use. */
+int cell_topology(const struct cell *c, struct topology **out, int node[3], struct perr *err);
 
 /* Brings cell J up (J must outlive the cell); on failure nothing of it is left. */
 int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "runner.h"
 #include "cell.h"
+#include "lab/topology.h"
 #include "version.h"
 #include <errno.h>
 #include <limits.h>
@@ -21,7 +22,8 @@ struct runner {
 	pthread_mutex_t mu;
 	int next_cell;
 	char **delay_mech; /* per cell, as its lab had it */
-	int trials_done, successes, total_trials, cells_done;
+	long long trials_done, successes, total_trials; /* 100,000 cells x 1e6 trials */
+	int cells_done;
 	unsigned capture_drops;
 	double t0, last_progress;
 	bool failed;
@@ -45,8 +47,9 @@ static void progress(struct runner *r, bool force)
 		return;
 	r->last_progress = now;
 	double el = now - r->t0, rate = el > 0 ? r->trials_done / el : 0;
-	int left = r->total_trials - r->trials_done;
-	fprintf(stderr, "\r\033[Kcells %d/%d  trials %d/%d  connected %d  %.1f trials/s  ETA %.0fs",
+	long long left = r->total_trials - r->trials_done;
+	fprintf(stderr,
+		"\r\033[Kcells %d/%d  trials %lld/%lld  connected %lld  %.1f trials/s  ETA %.0fs",
 		r->cells_done, r->s->ncells, r->trials_done, r->total_trials, r->successes, rate,
 		rate > 0 ? left / rate : 0.0);
 	fflush(stderr);
@@ -119,8 +122,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&r->mu);
 		if (ci >= r->s->ncells)
 			return NULL;
-		/* a shard is a fixed subset of cells, the same on every machine */
-		if (r->o->shard_n && ci % r->o->shard_n != r->o->shard_k - 1)
+		if (!run_in_shard(r->o, ci))
 			continue;
 		run_one(r, ci, worker);
 		pthread_mutex_lock(&r->mu);
@@ -301,10 +303,49 @@ static void keep_trials(struct runner *r, struct perr *err)
 		 tp);
 }
 
+bool run_in_shard(const struct run_opts *o, int i)
+{
+	/* a shard is a fixed subset of cells, the same on every machine */
+	return !o->shard_n || i % o->shard_n == o->shard_k - 1;
+}
+
+int run_shard_cells(const struct suite *s, const struct run_opts *o)
+{
+	if (!o->shard_n)
+		return s->ncells;
+	return s->ncells / o->shard_n + (s->ncells % o->shard_n >= o->shard_k);
+}
+
+int run_trials(const struct suite *s, const struct run_opts *o)
+{
+	return o->trials > 0 ? o->trials : s->trials;
+}
+
+int run_check(const struct suite *s, const struct run_opts *o, struct perr *err)
+{
+	json_t *seen = json_object(); /* topology files checked */
+	int rc = seen ? 0 : -ENOMEM;
+	for (int i = 0; rc == 0 && i < s->ncells; i++) {
+		const struct cell *c = &s->cells[i];
+		struct topology *t;
+		int node[3];
+		if (!run_in_shard(o, i) || json_object_get(seen, c->topology))
+			continue;
+		if ((rc = cell_topology(c, &t, node, err)) == 0) {
+			topo_free(t);
+			rc = json_object_set_new(seen, c->topology, json_true()) ? -ENOMEM : 0;
+		}
+	}
+	if (rc == -ENOMEM)
+		perr_set(err, s->path, 0, 0, "out of memory");
+	json_decref(seen);
+	return rc;
+}
+
 int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, size_t len,
 	      struct results **out, struct perr *err)
 {
-	struct runner r = {.s = s, .o = o, .trials = o->trials > 0 ? o->trials : s->trials};
+	struct runner r = {.s = s, .o = o, .trials = run_trials(s, o)};
 	int jobs = o->jobs > 0 ? o->jobs : 1;
 	char start[32];
 	json_t *from = NULL;
@@ -314,13 +355,12 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	pthread_mutex_init(&r.mu, NULL);
 	results_utc_now(start, sizeof(start), false);
 	r.t0 = now_s();
-	r.total_trials = s->ncells * r.trials;
-	if (o->shard_n)
-		r.total_trials = (s->ncells / o->shard_n + (s->ncells % o->shard_n >= o->shard_k)) *
-				 r.trials;
+	r.total_trials = (long long)run_shard_cells(s, o) * r.trials;
 	r.delay_mech = calloc((size_t)s->ncells + 1, sizeof(char *));
 	struct results *old = NULL;
 	int rc = r.delay_mech ? 0 : -ENOMEM;
+	if (rc == 0) /* a cell whose topology cannot run fails before any lab is built */
+		rc = run_check(s, o, err);
 	if (rc == 0 && o->resume)
 		rc = resume_check(&r, &old, &from, err);
 	if (rc == 0)

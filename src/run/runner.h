@@ -26,6 +26,17 @@ struct run_opts {
 	const char *pcap_dir; /* also write each capture point's packets there (NULL: no files) */
 };
 
+/* Whether cell I is in O's shard (every cell without --shard). */
+bool run_in_shard(const struct run_opts *o, int i);
+/* How many cells of S are in O's shard. */
+int run_shard_cells(const struct suite *s, const struct run_opts *o);
+/* The trials per cell: O's when it overrides, else S's. */
+int run_trials(const struct suite *s, const struct run_opts *o);
+/* What run_suite checks before it builds any lab, and all a dry run can:
+ * each topology of the shard's cells loads with the roles a run needs
+ * (cell_topology; each file once). 0, or -EINVAL with ERR. */
+int run_check(const struct suite *s, const struct run_opts *o, struct perr *err);
+
 /*
  * Runs S. *OUT_PATH (LEN bytes) gets the results file and *OUT (if given)
  * the results. 0, 1 if interrupted (results so far written), -1 on error

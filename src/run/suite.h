@@ -13,8 +13,8 @@
 
 /* One combination of the matrix's fields. */
 struct cell {
-	char id[64];		 /* stable across runs: fields, not position */
-	char topology[PATH_MAX]; /* resolved path */
+	char id[64];	/* stable across runs: fields, not position */
+	char *topology; /* resolved path (a PATH_MAX array was 400 MB at 100,000 cells) */
 	char os_a[24], os_b[24];
 	bool proxy_a, proxy_b;
 	char nat[24]; /* NAT profile of every NAT node ("" = the topology's) */

@@ -2,6 +2,7 @@
 #include "jdoc.h"
 #include "hex.h"
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,7 @@ static int jp_string(struct jparser *jp, char **out, size_t *outlen)
 static int jp_number(struct jparser *jp, json_t **out)
 {
 	const char *s = jp->p;
+	int sl = jp->line, sc = jp->col;
 	bool real = false;
 
 	if (jp->p < jp->end && *jp->p == '-')
@@ -348,7 +350,14 @@ static int jp_number(struct jparser *jp, json_t **out)
 			return *out ? 0 : -ENOMEM;
 		}
 	}
-	*out = json_real(strtod(tmp, NULL));
+	double d = strtod(tmp, NULL);
+	if (!isfinite(d)) {
+		/* jansson holds no infinity: json_real would fail like malloc */
+		jp->line = sl;
+		jp->col = sc;
+		return jp_fail(jp, "number %s out of range", tmp);
+	}
+	*out = json_real(d);
 	return *out ? 0 : -ENOMEM;
 }
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* analysis/: the pieces the tables, plots and exports share. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
+#include "diff.h"
 #include "table.h"
 
 /* What FN wrote to a memory stream. */
@@ -104,5 +106,24 @@ Test(analysis, unknown_matrix_field_is_refused)
 	cr_assert_lt(rc, 0);
 	cr_assert_not_null(strstr(err.msg, "colour: unknown field"), "%s", err.msg);
 	free(buf);
+	results_free(r);
+}
+
+Test(analysis, diff_sees_no_change_in_a_file_against_itself_at_any_alpha)
+{
+	struct results *r = fixture();
+	/* NaN compares false both ways: an alpha of NaN once made every cell BETTER */
+	const double alphas[] = {0.05, 0.999, NAN};
+	for (size_t i = 0; i < sizeof(alphas) / sizeof(alphas[0]); i++) {
+		char *out = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&out, &len);
+		struct diff_opts o = {.alpha = alphas[i]};
+		cr_assert_eq(diff_results(r, r, &o, f), 0, "alpha %g", alphas[i]);
+		fclose(f);
+		cr_assert_null(strstr(out, "BETTER"), "alpha %g: %s", alphas[i], out);
+		cr_assert_null(strstr(out, "WORSE"), "alpha %g: %s", alphas[i], out);
+		free(out);
+	}
 	results_free(r);
 }

@@ -80,6 +80,17 @@ Test(jdoc, big_integers_become_reals)
 	jdoc_free(doc);
 }
 
+Test(jdoc, numbers_beyond_a_double_point_at_the_number)
+{
+	/* jansson has no infinity: these were "out of memory" with no place */
+	expect_error("[1,\n  1e999]", "t.json:2:3: number 1e999 out of range");
+	expect_error("{\"a\": -1E+400}", "t.json:1:7: number -1E+400 out of range");
+	struct perr err;
+	struct jdoc *doc = load("[1e308, 1e-999]", &err);
+	cr_assert_not_null(doc, "finite, or underflowing to 0, is a number: %s", err.msg);
+	jdoc_free(doc);
+}
+
 Test(jdoc, unknown_fields_point_at_the_key)
 {
 	struct perr err;

@@ -306,6 +306,9 @@ Test(results, copy_trials_keeps_at_most_the_limit)
 	results_free(r);
 }
 
+/* a version 2 envelope up to its cells */
+#define HEAD "{\"format\": \"punchlab-results\", \"version\": 2, \"metadata\": {}, \"suite\": {},"
+
 Test(results, malformed_envelopes_point_at_the_value)
 {
 	static const struct {
@@ -319,6 +322,29 @@ Test(results, malformed_envelopes_point_at_the_value)
 	    {"{\"format\": \"punchlab-results\", \"version\": 2, \"metadata\": {}, \"suite\": {},"
 	     " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 3}]}",
 	     ":1:137: a cell needs \"successes\", a whole number from 0 to its trials"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": -1}]}",
+	     ":1:137: a cell needs \"successes\", a whole number from 0 to its trials"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2}]}",
+	     ":1:85: a cell needs \"successes\", a whole number from 0 to its trials"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 1e308, \"successes\": 3}]}",
+	     ":1:121: a cell needs \"trials\", a whole number"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 1e999, \"successes\": 3}]}",
+	     ":1:121: number 1e999 out of range"},
+	    {"{\"format\": \"punchlab-results\", \"version\": 0}",
+	     ":1:43: \"version\" must be a whole number from 1 to 2"},
+	    /* every number of a cell within its range, not only the counts */
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
+		  " \"wilson95\": [0.1, 2.5]}]}",
+	     ":1:152: \"wilson95\" must be [low, high] with 0 <= low <= high <= 1"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
+		  " \"prediction_hit_rate\": 2.5}]}",
+	     ":1:163: \"prediction_hit_rate\" must be a number from 0 to 1, or null"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
+		  " \"rounds_median\": -1}]}",
+	     ":1:157: \"rounds_median\" must be a number from 0 to"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
+		  " \"failures\": {\"rst\": 1, \"timeout\": 1}}]}",
+	     ":1:174: a failure count must be a whole number, at most the cell's failed trials (1 in all)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[128];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "run/suite.h"
 #include "known.h"
@@ -158,4 +159,33 @@ Test(suite, bad_corpus)
 	}
 	closedir(d);
 	cr_assert_geq(n, 9);
+}
+
+/* The most cells a suite may have (5 x 5 x 4000 = SUITE_MAX_CELLS), each
+ * checked against every other for a duplicate: with a hash set that is
+ * 2-3 s of CPU under ASan; comparing each cell with every earlier one (5e9
+ * comparisons) was 53 s. CPU time, so a loaded machine does not fail it. */
+Test(suite, the_largest_suite_parses_in_linear_time)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	fputs(
+	    "{\"topology\": \"../topologies/two-nats.json\", \"trials\": 1, \"matrix\": {"
+	    "\"os_a\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
+	    "\"os_b\": [\"native\", \"linux-2.6\", \"linux-4.6\", \"linux-5.12\", \"windows-xp\"],"
+	    "\"skew_ms\": [0",
+	    f);
+	for (int i = 1; i < 4000; i++)
+		fprintf(f, ", %d", i);
+	fputs("]}}", f);
+	fclose(f);
+	clock_t t0 = clock();
+	struct suite *s = parse(text);
+	double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	cr_assert_eq(s->ncells, 100000);
+	cr_assert_lt(cpu, 15, "100,000 cells took %.1f s of CPU", cpu);
+	cr_log_info("100,000 cells: %.2f s of CPU", cpu);
+	suite_free(s);
+	free(text);
 }
