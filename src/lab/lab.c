@@ -3,6 +3,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "rtnl.h"
+#include "delayq.h"
 #include "util/strbuf.h"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -19,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+_Static_assert(DELAYQ_LINKS_MAX >= 2 * TOPO_SEGS_MAX, "a node's delayed directions");
 
 static char lab_exe[PATH_MAX];
 
@@ -238,13 +241,18 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		return fail_errno(b, -errno, "pipe");
 	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab, n->name);
 	snprintf(readyarg, sizeof(readyarg), "%d", pfd[1]);
-	char *argv[80];
+	char **argv = calloc((size_t)nargs + 5, sizeof(*argv));
 	int k = 0;
+	if (!argv) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return fail_errno(b, -ENOMEM, "node %s: delay helper", n->name);
+	}
 	argv[k++] = lab_exe;
 	argv[k++] = "delayq";
 	argv[k++] = "--ready-fd";
 	argv[k++] = readyarg;
-	for (int i = 0; i < nargs && k < 78; i++)
+	for (int i = 0; i < nargs; i++)
 		argv[k++] = argv_links[i];
 	argv[k] = NULL;
 
@@ -253,6 +261,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		int e = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		free(argv);
 		return fail_errno(b, -e, "fork");
 	}
 	if (pid == 0) {
@@ -272,6 +281,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		_exit(127);
 	}
 	close(pfd[1]);
+	free(argv);
 	/* recorded at once: cleanup finds it by this (a start time survives exec) */
 	json_t *h = json_pack("{s:i, s:I, s:s, s:s}", "pid", (int)pid, "start",
 			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");
@@ -303,7 +313,7 @@ static int delayq_ready(struct builder *b, int node, int *ready_fd)
  * transaction) and the NFQUEUE rules and delay helper arguments. */
 struct node_rules {
 	struct strbuf nft, ipt;
-	char *links[64];
+	char *links[DELAYQ_LINKS_MAX];
 	int nlinks;
 	int ready_fd;  /* the delay helper's "ready" pipe, until it spoke */
 	pid_t ipt_pid; /* iptables-nft-restore of the NFQUEUE rules, while it runs */
@@ -330,9 +340,9 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 	uint16_t queue = 1; /* queue numbers are per namespace */
 
 	if (n->is_nat && !n->ruleset) {
-		const char *ifs[64];
-		uint32_t nets[64];
-		int plens[64];
+		const char *ifs[TOPO_SEGS_MAX];
+		uint32_t nets[TOPO_SEGS_MAX];
+		int plens[TOPO_SEGS_MAX];
 		struct nat_site site;
 		nat_site_fill(t, node, &site, ifs, nets, plens);
 		char *rs = nat_ruleset(&n->nat, &site);
@@ -366,8 +376,12 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 				strbuf_addf(&r->ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
 					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
 					    ifn, q);
-				if (r->nlinks < 64 && asprintf(&r->links[r->nlinks], "%u:%g:%g", q,
-							       im->delay_ms, im->jitter_ms) > 0)
+				/* a node has at most TOPO_SEGS_MAX interfaces, two
+				 * directions each: the array holds them all */
+				if (asprintf(&r->links[r->nlinks], "%u:%g:%g", q, im->delay_ms,
+					     im->jitter_ms) < 0)
+					r->ipt.failed = true;
+				else
 					r->nlinks++;
 			}
 		}
@@ -805,11 +819,15 @@ static void rm_state_dir(const char *lab)
 
 static int lab_teardown(const char *lab, json_t *st)
 {
-	const char *names[64];
+	json_t *nss = json_object_get(st, "namespaces");
+	/* as many as the state lists: a full lab has LAB_NS_MAX */
+	const char **names = calloc(json_array_size(nss) + 1, sizeof(*names));
 	int n = 0;
 	size_t i;
 	json_t *v;
 
+	if (!names)
+		return -ENOMEM;
 	/* helpers first by pid (they may have left their namespace), then every
 	 * process still inside one of the lab's namespaces */
 	json_array_foreach(json_object_get(st, "helpers"), i, v)
@@ -823,8 +841,7 @@ static int lab_teardown(const char *lab, json_t *st)
 			waitpid(pid, NULL, 0);
 		}
 	}
-	json_array_foreach(json_object_get(st, "namespaces"), i, v) if (n < 64 && json_is_string(v))
-	    names[n++] = json_string_value(v);
+	json_array_foreach(nss, i, v) if (json_is_string(v)) names[n++] = json_string_value(v);
 	netns_kill_procs(names, n);
 	int rc = 0;
 	for (int k = 0; k < n; k++) {
@@ -837,6 +854,7 @@ static int lab_teardown(const char *lab, json_t *st)
 		if (r < 0)
 			rc = r;
 	}
+	free(names);
 	if (rc == 0)
 		rm_state_dir(lab);
 	return rc;

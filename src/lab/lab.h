@@ -13,6 +13,7 @@
 
 #define LAB_STATE_DIR "/run/punchlab"
 #define LAB_NAME_MAX 24
+#define LAB_NS_MAX (TOPO_NODES_MAX + 1) /* the nodes' namespaces and the fabric's */
 
 bool lab_name_ok(const char *name);
 /* "pl-LAB-NODE" */

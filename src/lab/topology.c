@@ -461,8 +461,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	if (!json_is_array(members) || json_array_size(members) < 2)
 		FAILM(js, "members", "%s: \"members\" must be an array of at least two members",
 		      what);
-	if (json_array_size(members) > 64)
-		FAILM(js, "members", "%s: at most 64 members", what);
+	if (json_array_size(members) > TOPO_MEMBERS_MAX)
+		FAILM(js, "members", "%s: at most %d members", what, TOPO_MEMBERS_MAX);
 	sg->nmembers = (int)json_array_size(members);
 	if (!(sg->members = calloc((size_t)sg->nmembers, sizeof(*sg->members))))
 		return -ENOMEM;
@@ -673,10 +673,13 @@ static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology
 		FAILM(root, NULL, "topology: missing field \"nodes\"");
 	if (!jsegs)
 		FAILM(root, NULL, "topology: missing field \"segments\"");
-	if (!json_is_array(jnodes) || json_array_size(jnodes) == 0 || json_array_size(jnodes) > 64)
-		FAILM(root, "nodes", "topology: \"nodes\" must be an array of 1 to 64 nodes");
-	if (!json_is_array(jsegs) || json_array_size(jsegs) > 64)
-		FAILM(root, "segments", "topology: \"segments\" must be an array of at most 64");
+	if (!json_is_array(jnodes) || json_array_size(jnodes) == 0 ||
+	    json_array_size(jnodes) > TOPO_NODES_MAX)
+		FAILM(root, "nodes", "topology: \"nodes\" must be an array of 1 to %d nodes",
+		      TOPO_NODES_MAX);
+	if (!json_is_array(jsegs) || json_array_size(jsegs) > TOPO_SEGS_MAX)
+		FAILM(root, "segments", "topology: \"segments\" must be an array of at most %d",
+		      TOPO_SEGS_MAX);
 	t->nodes = calloc(json_array_size(jnodes) + 1, sizeof(*t->nodes));
 	t->segs = calloc(json_array_size(jsegs) + 1, sizeof(*t->segs));
 	if (!t->nodes || !t->segs)

@@ -11,6 +11,13 @@
 
 #define TOPO_NAME_MAX 20   /* node names: pl-LAB-NODE must stay a sane file name */
 #define TOPO_IFNAME_MAX 15 /* segment names become interface names (IFNAMSIZ - 1) */
+/* The limits of a topology. Every array sized by one of them counts what it
+ * holds from these: a lab has TOPO_NODES_MAX + 1 namespaces (the fabric), a
+ * node up to 2 * TOPO_SEGS_MAX delayed directions. */
+#define TOPO_NODES_MAX 64
+#define TOPO_SEGS_MAX 64
+#define TOPO_MEMBERS_MAX 64	       /* per segment */
+#define TOPO_RULESET_MAX (1024 * 1024) /* bytes of a ruleset file */
 
 /* One-way impairment of packets crossing a link. */
 struct impair {

@@ -233,3 +233,36 @@ Test(lab, topo_check_cli)
 	cr_assert_eq(run(good), 0);
 	cr_assert_eq(run(bad), 1);
 }
+
+/*
+ * Every limit at once (tests/data/max-lab.json): 64 nodes, 64 segments, 64
+ * members on one bridge (65 namespaces with the fabric), and a node on all 64
+ * segments with delay both ways on each (128 queues in one delay helper).
+ * The last segment's queues are numbers 127 and 128; the fabric is the 65th
+ * namespace: both must be there, and be gone after topo down.
+ */
+Test(lab, every_limit_exactly, .timeout = 150)
+{
+	struct lt *lab = lt_up("max-lab.json", "max", NULL, NULL);
+	cr_assert_eq(lab->t->nnodes, TOPO_NODES_MAX);
+	cr_assert_eq(lab->t->nsegs, TOPO_SEGS_MAX);
+	cr_assert_eq(lab->t->segs[0].nmembers, TOPO_MEMBERS_MAX);
+	json_t *st = lab_state(lab->name);
+	cr_assert_eq(json_array_size(json_object_get(st, "namespaces")), LAB_NS_MAX);
+	json_decref(st);
+	int lfd = lt_listen(lab, "hub", 7010);
+	const char *last = "n63";
+	uint32_t over[2] = {inet_addr("10.1.63.1"), inet_addr("10.0.0.1")};
+	for (int k = 0; k < 2; k++) {
+		int fd = lt_connect(lab, last, over[k], 7010, 0, 3000);
+		cr_assert_geq(fd, 0, "%s cannot reach the hub %s: %s", last,
+			      k ? "over the bridge" : "over its own segment", strerror(-fd));
+		struct sockaddr_in from;
+		int a = lt_accept(lfd, 2000, &from);
+		cr_assert_geq(a, 0);
+		close(a);
+		close(fd);
+	}
+	close(lfd);
+	lt_down(lab);
+}

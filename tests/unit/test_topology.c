@@ -140,3 +140,15 @@ Test(topology, overrides_field_by_field)
 	cr_assert_float_eq(t->segs[1].members[1].link.loss, 0.01, 1e-9);
 	topo_free(t);
 }
+
+/* The limits themselves are accepted: 64 nodes, 64 segments, 64 members. */
+Test(topology, every_limit_exactly)
+{
+	struct topology *t;
+	struct perr err;
+	cr_assert_eq(topo_load(SOURCE_ROOT "/tests/data/max-lab.json", &t, &err), 0, "%s", err.msg);
+	cr_assert_eq(t->nnodes, TOPO_NODES_MAX);
+	cr_assert_eq(t->nsegs, TOPO_SEGS_MAX);
+	cr_assert_eq(t->segs[0].nmembers, TOPO_MEMBERS_MAX);
+	topo_free(t);
+}
