@@ -860,7 +860,34 @@ static int lab_teardown(const char *lab, json_t *st)
 	return rc;
 }
 
-int lab_down(const char *name, struct perr *err)
+static bool owner_alive(json_t *st, const char *key)
+{
+	json_t *o = json_object_get(st, key);
+
+	return o && proc_alive((pid_t)json_integer_value(json_object_get(o, "pid")),
+			       (unsigned long long)json_integer_value(json_object_get(o, "start")));
+}
+
+static bool lab_in_use(json_t *st)
+{
+	return owner_alive(st, "owner") || owner_alive(st, "builder");
+}
+
+/* The live process other than us that owns or builds the lab; 0 if none. */
+static pid_t lab_other_user(json_t *st)
+{
+	static const char *const keys[] = {"owner", "builder"};
+
+	for (size_t k = 0; k < 2; k++) {
+		pid_t pid =
+		    (pid_t)json_integer_value(json_object_get(json_object_get(st, keys[k]), "pid"));
+		if (owner_alive(st, keys[k]) && pid != getpid())
+			return pid;
+	}
+	return 0;
+}
+
+int lab_down(const char *name, bool force, struct perr *err)
 {
 	json_t *st = lab_state(name);
 	char dir[PATH_MAX];
@@ -877,24 +904,21 @@ int lab_down(const char *name, struct perr *err)
 		perr_set(err, name, 0, 0, "no such lab (punchlab topo ls lists them)");
 		return -ENOENT;
 	}
+	pid_t user = force ? 0 : lab_other_user(st);
+	if (user) {
+		/* as cleanup does: taking a lab from under its run breaks the run */
+		perr_set(err, name, 0, 0,
+			 "lab %s is in use by process %d (punchlab topo ls); --force removes it "
+			 "anyway",
+			 name, (int)user);
+		json_decref(st);
+		return -EBUSY;
+	}
 	int rc = lab_teardown(name, st);
 	json_decref(st);
 	if (rc < 0)
 		perr_set(err, name, 0, 0, "cannot remove every namespace: %s", strerror(-rc));
 	return rc;
-}
-
-static bool owner_alive(json_t *st, const char *key)
-{
-	json_t *o = json_object_get(st, key);
-
-	return o && proc_alive((pid_t)json_integer_value(json_object_get(o, "pid")),
-			       (unsigned long long)json_integer_value(json_object_get(o, "start")));
-}
-
-static bool lab_in_use(json_t *st)
-{
-	return owner_alive(st, "owner") || owner_alive(st, "builder");
 }
 
 json_t *lab_list(void)
@@ -944,7 +968,8 @@ int lab_cleanup(bool force, int nnames, const char *const *names, FILE *log)
 			continue;
 		}
 		struct perr err;
-		if (lab_down(name, &err) == 0) {
+		/* in use was checked above, from the same state */
+		if (lab_down(name, true, &err) == 0) {
 			removed++;
 			if (log)
 				fprintf(log, "removed %s\n", name);

@@ -352,7 +352,7 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 		lab_nat_close(cl->nat[k]);
 	free(cl->nat);
 	struct perr err;
-	if (cl->lab_built && lab_down(cl->lab, &err) < 0)
+	if (cl->lab_built && lab_down(cl->lab, false, &err) < 0)
 		fprintf(stderr, "punchlab: lab %s: %s (punchlab cleanup removes it)\n", cl->lab,
 			err.msg);
 	if (rep)

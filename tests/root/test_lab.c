@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Real labs: every shipped topology up and down, reachability, delay, loss, cleanup. */
 #include "labtest.h"
+#include "lab/netns.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -265,4 +266,26 @@ Test(lab, every_limit_exactly, .timeout = 150)
 	}
 	close(lfd);
 	lt_down(lab);
+}
+
+/* `topo down` refuses a lab that a live process owns (here: this test), as
+ * cleanup does; --force takes it anyway. */
+Test(lab, topo_down_refuses_an_owned_lab)
+{
+	const char *exe = getenv("PUNCHLAB_EXE");
+	struct lt *lab = lt_up("public.json", "own", NULL, NULL);
+	const char *down[] = {exe, "topo", "down", lab->name, NULL};
+	cr_assert_eq(run(down), 1, "topo down took a lab its owner still runs");
+	json_t *st = lab_state(lab->name);
+	cr_assert_not_null(st, "the refused topo down removed the state");
+	json_decref(st);
+	char ns[64];
+	lab_ns_name(lab->name, "server", ns, sizeof(ns));
+	cr_assert(netns_exists(ns), "the refused topo down removed %s", ns);
+	lt_down(lab);
+	lab = lt_up("public.json", "own2", NULL, NULL);
+	const char *force[] = {exe, "topo", "down", "--force", lab->name, NULL};
+	cr_assert_eq(run(force), 0, "topo down --force");
+	lab->up = false;
+	cr_assert(lt_gone(lab->name), "topo down --force left %s behind", lab->name);
 }
