@@ -459,35 +459,54 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * A ruleset file of the node's own, read here once more (it may have changed
+ * since the topology was checked) into a buffer that nft or iptables gets:
+ * neither ever opens the file, so no device or FIFO can hold them.
+ */
+static int build_own_ruleset(struct builder *b, int node)
+{
+	const struct topo_node *n = &b->t->nodes[node];
+	char err[2048], *text;
+	int rc = topo_ruleset_read(n->ruleset, &text, err, sizeof(err));
+
+	if (rc < 0) {
+		perr_set(b->err, n->ruleset, 0, 0, "lab %s: node %s: ruleset: %s", b->lab, n->name,
+			 err);
+		return -1;
+	}
+	if (n->ruleset_fmt == RULESET_NFT) {
+		if ((rc = nft_apply_in(b->nsfd[node], text, err, sizeof(err), NULL)) < 0)
+			perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s",
+				 n->name, err);
+	} else {
+		char *argv[] = {"iptables-nft-restore", NULL};
+		int st = netns_run(b->nsfd[node], argv, text, err, sizeof(err));
+		if (st != 0) {
+			perr_set(b->err, n->ruleset, 0, 0,
+				 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
+				 st, err);
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Phase two, once links exist: sysctls, a ruleset file of the node's own,
  * and the delay helper with its NFQUEUE rules. */
 static int build_node(struct builder *b, int node, struct node_rules *r)
 {
 	const struct topology *t = b->t;
 	const struct topo_node *n = &t->nodes[node];
-	char err[2048];
 	int rc;
 
 	if (build_addresses(b, node) < 0)
 		return -1;
 	if (n->is_nat && (rc = netns_sysctl_write(b->nsfd[node], "net/ipv4/ip_forward", "1")) < 0)
 		return fail_errno(b, rc, "node %s: cannot enable forwarding", n->name);
-	if (n->ruleset && n->ruleset_fmt == RULESET_NFT &&
-	    nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
-		perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s", n->name,
-			 err);
+	if (n->ruleset && build_own_ruleset(b, node) < 0)
 		return -1;
-	}
-	if (n->ruleset && n->ruleset_fmt == RULESET_IPTABLES) {
-		char *argv[] = {"iptables-nft-restore", n->ruleset, NULL};
-		int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
-		if (st != 0) {
-			perr_set(b->err, n->ruleset, 0, 0,
-				 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
-				 st, err);
-			return -1;
-		}
-	}
 	for (int k = 0; k < NAT_TO_COUNT && n->is_nat && !n->ruleset; k++) {
 		char key[128], val[16];
 		if (n->nat.timeouts[k] < 0)

@@ -90,6 +90,14 @@ int topo_parse_buffer(const char *name, const char *buf, size_t len, struct topo
 		      struct perr *err);
 void topo_free(struct topology *t);
 
+/*
+ * Reads the ruleset file PATH: a regular file (opened without blocking, so a
+ * FIFO or a device cannot hold us) of at most TOPO_RULESET_MAX bytes, text
+ * without NUL bytes. With BUF NULL, only checks it; else *BUF gets it,
+ * NUL-terminated (free it). Returns 0, or -errno with WHY saying what is wrong.
+ */
+int topo_ruleset_read(const char *path, char **buf, char *why, size_t whylen);
+
 int topo_node_by_name(const struct topology *t, const char *name);
 int topo_node_by_role(const struct topology *t, enum topo_role role);
 /* This node's address on segment SEG, or 0 if it is not a member. */
