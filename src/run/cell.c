@@ -558,6 +558,21 @@ int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err
 			rc = j->on_trial(j->ctx, tr);
 		json_decref(tr);
 	}
+	/* a trial that failed because someone took the lab (topo down --force,
+	 * cleanup --force) is an interruption of the run, not an error of it */
+	json_t *st = rc < 0 && cl && cl->lab_built ? lab_state(cl->lab) : NULL;
+	if (rc < 0 && cl && cl->lab_built && !st) {
+		char was[sizeof(err->msg)];
+		memcpy(was, err->msg, sizeof(was));
+		int n = snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ",
+				 cl->lab);
+		if (n > 0 && (size_t)n < sizeof(err->msg))
+			snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", was);
+		if (rep)
+			rep->lab_gone = true;
+		cl->lab_built = false; /* nothing left to take down */
+	}
+	json_decref(st);
 	cell_teardown(cl, rep);
 	return rc;
 }
