@@ -847,6 +847,10 @@ static int lab_teardown(const char *lab, json_t *st)
 
 	if (!names)
 		return -ENOMEM;
+	/* said before anything goes: a run whose trial fails from now on knows
+	 * that its lab is being taken, not broken */
+	json_object_set_new(st, "status", json_string("removing"));
+	state_write(lab, st);
 	/* helpers first by pid (they may have left their namespace), then every
 	 * process still inside one of the lab's namespaces */
 	json_array_foreach(json_object_get(st, "helpers"), i, v)

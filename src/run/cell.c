@@ -292,6 +292,30 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	return rc;
 }
 
+/*
+ * RC, or -ESTALE when RC is a failure because someone took the lab from
+ * under the cell (topo down --force, cleanup --force): its state is gone or
+ * says "removing" (written before anything is removed). ERR then says so.
+ */
+static int cell_lab_taken(struct cell_lab *cl, int rc, struct perr *err)
+{
+	if (rc >= 0 || !cl->lab_built)
+		return rc;
+	json_t *st = lab_state(cl->lab);
+	const char *status = json_string_value(json_object_get(st, "status"));
+	bool taken = !st || (status && !strcmp(status, "removing"));
+	json_decref(st);
+	if (!taken)
+		return rc;
+	char was[sizeof(err->msg)];
+	memcpy(was, err->msg, sizeof(was));
+	int n = snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ", cl->lab);
+	if (n > 0 && (size_t)n < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", was);
+	cl->lab_built = false; /* whoever took it takes it down */
+	return -ESTALE;
+}
+
 int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err)
 {
 	struct cell_lab *cl = calloc(1, sizeof(*cl));
@@ -319,6 +343,7 @@ int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err
 	if (rc == -ENOMEM)
 		perr_set(err, j->c->topology, 0, 0, "cell %s: out of memory", j->c->id);
 	if (rc < 0) {
+		rc = cell_lab_taken(cl, rc, err);
 		cell_teardown(cl, NULL);
 		return rc;
 	}
@@ -558,21 +583,11 @@ int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err
 			rc = j->on_trial(j->ctx, tr);
 		json_decref(tr);
 	}
-	/* a trial that failed because someone took the lab (topo down --force,
-	 * cleanup --force) is an interruption of the run, not an error of it */
-	json_t *st = rc < 0 && cl && cl->lab_built ? lab_state(cl->lab) : NULL;
-	if (rc < 0 && cl && cl->lab_built && !st) {
-		char was[sizeof(err->msg)];
-		memcpy(was, err->msg, sizeof(was));
-		int n = snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ",
-				 cl->lab);
-		if (n > 0 && (size_t)n < sizeof(err->msg))
-			snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", was);
-		if (rep)
-			rep->lab_gone = true;
-		cl->lab_built = false; /* nothing left to take down */
-	}
-	json_decref(st);
+	if (cl)
+		rc = cell_lab_taken(cl, rc, err);
+	/* a lab taken from under the cell interrupts the run; it is no error of it */
+	if (rc == -ESTALE && rep)
+		rep->lab_gone = true;
 	cell_teardown(cl, rep);
 	return rc;
 }
