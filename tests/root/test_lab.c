@@ -243,7 +243,7 @@ Test(lab, topo_check_cli)
  * The last segment's queues are numbers 127 and 128; the fabric is the 65th
  * namespace: both must be there, and be gone after topo down.
  */
-Test(lab, every_limit_exactly, .timeout = 150)
+Test(lab, every_limit_exactly)
 {
 	struct lt *lab = lt_up("max-lab.json", "max", NULL, NULL);
 	cr_assert_eq(lab->t->nnodes, TOPO_NODES_MAX);
@@ -304,7 +304,7 @@ static void ruleset_at(json_t *root, void *arg)
  * fails lab_up at once (no spinning on /dev/zero, no waiting on a FIFO), and
  * the half-built lab, delay helpers and all, is removed.
  */
-Test(lab, ruleset_is_checked_again_at_up, .timeout = 30)
+Test(lab, ruleset_is_checked_again_at_up)
 {
 	char dir[64], file[128], topo[128], name[32];
 	snprintf(dir, sizeof(dir), "/tmp/punchlab-test-rs-%d", (int)getpid());
