@@ -24,8 +24,7 @@ int cleanup_main(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	bool force = false;
-	const char *names[64];
-	int nnames = 0, opt;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -39,12 +38,11 @@ int cleanup_main(int argc, char *argv[])
 			return cmd_usage_error(cleanup_usage);
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if (!lab_name_ok(argv[i]) || nnames == 64)
+	/* any number of names: no array of a fixed size to outgrow */
+	for (int i = optind; i < argc; i++)
+		if (!lab_name_ok(argv[i]))
 			return cmd_usage_error(cleanup_usage);
-		names[nnames++] = argv[i];
-	}
-	int n = lab_cleanup(force, nnames, names, stdout);
+	int n = lab_cleanup(force, argc - optind, (const char *const *)argv + optind, stdout);
 	printf("%d lab%s removed\n", n, n == 1 ? "" : "s");
 	return EXIT_OK;
 }

@@ -23,7 +23,7 @@ int delayq_main(int argc, char *argv[])
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct delayq_link links[64];
+	struct delayq_link links[DELAYQ_LINKS_MAX];
 	int n = 0, ready = -1, opt;
 
 	optind = 0;
@@ -40,7 +40,7 @@ int delayq_main(int argc, char *argv[])
 		}
 	}
 	for (int i = optind; i < argc; i++) {
-		if (n == 64 || delayq_link_parse(argv[i], &links[n]) < 0) {
+		if (n == DELAYQ_LINKS_MAX || delayq_link_parse(argv[i], &links[n]) < 0) {
 			fprintf(stderr, "punchlab delayq: bad argument \"%s\"\n", argv[i]);
 			return EXIT_USAGE;
 		}

@@ -14,7 +14,7 @@
 
 #define CHECK_SYN "punchlab topo check FILE..."
 #define UP_SYN "punchlab topo up FILE [--name NAME]"
-#define DOWN_SYN "punchlab topo down NAME..."
+#define DOWN_SYN "punchlab topo down NAME... [--force]"
 #define LS_SYN "punchlab topo ls [--json]"
 #define SHOW_SYN "punchlab topo show NAME [--json]"
 #define EXEC_SYN "punchlab topo exec NAME NODE -- CMD [ARGS...]"
@@ -31,14 +31,15 @@ const char topo_usage[] =
     "up     build the topology in network namespaces pl-NAME-NODE (under /run/netns,\n"
     "       so `ip netns exec` works too) and print NAME; the lab stays up until\n"
     "       `topo down NAME` or `punchlab cleanup`\n"
-    "down   remove labs: their processes, namespaces, bridges and state\n"
+    "down   remove labs: their processes, namespaces, bridges and state; a lab\n"
+    "       that a running process owns (IN-USE in `topo ls`) only with --force\n"
     "ls     list labs, with the delay mechanism each uses\n"
     "show   what a lab is made of: nodes, interfaces, addresses, NATs, impairments\n"
     "exec   run a command inside NODE's namespace of lab NAME\n";
 
 /* What a subcommand's options said. */
 struct topo_flags {
-	bool json;
+	bool json, force;
 	const char *name;
 };
 
@@ -101,7 +102,7 @@ static int topo_up(int n, char *file[], const struct topo_flags *f)
 		return EXIT_FAIL;
 	}
 	if (interrupted) {
-		lab_down(built, &err);
+		lab_down(built, false, &err);
 		fprintf(stderr, "punchlab topo up: interrupted; lab %s removed\n", built);
 		return 130;
 	}
@@ -116,7 +117,7 @@ static int topo_down(int n, char *names[], const struct topo_flags *f)
 
 	for (int i = 0; i < n; i++) {
 		struct perr err;
-		if (lab_down(names[i], &err) < 0) {
+		if (lab_down(names[i], f->force, &err) < 0) {
 			fprintf(stderr, "punchlab topo down: %s\n", err.msg);
 			rc = EXIT_FAIL;
 		}
@@ -253,6 +254,8 @@ static int topo_exec(int n, char *arg[], const struct topo_flags *f)
 static const struct option help_opts[] = {CMD_OPT_HELP, {NULL, 0, NULL, 0}};
 static const struct option json_opts[] = {
     CMD_OPT_HELP, {"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+static const struct option down_opts[] = {
+    CMD_OPT_HELP, {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 static const struct option up_opts[] = {
     CMD_OPT_HELP, {"name", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
 
@@ -268,7 +271,7 @@ static const struct topo_sub {
 } topo_subs[] = {
     {"check", topo_check, "h", help_opts, 1, -1, CHECK_SYN},
     {"up", topo_up, "hn:", up_opts, 1, 1, UP_SYN},
-    {"down", topo_down, "h", help_opts, 1, -1, DOWN_SYN},
+    {"down", topo_down, "h", down_opts, 1, -1, DOWN_SYN},
     {"ls", topo_ls, "h", json_opts, 0, 0, LS_SYN},
     {"show", topo_show, "h", json_opts, 1, 1, SHOW_SYN},
     /* exec: what follows NAME is the command's, options and all */
@@ -277,7 +280,7 @@ static const struct topo_sub {
 
 static int topo_run_sub(const struct topo_sub *s, int argc, char *argv[])
 {
-	struct topo_flags f = {false, NULL};
+	struct topo_flags f = {false, false, NULL};
 	int opt;
 
 	optind = 0;
@@ -288,6 +291,9 @@ static int topo_run_sub(const struct topo_sub *s, int argc, char *argv[])
 			break;
 		case 'n':
 			f.name = optarg;
+			break;
+		case 'f':
+			f.force = true;
 			break;
 		case 'h':
 			return cmd_help(topo_usage);

@@ -9,6 +9,10 @@
 #pragma once
 #include <stdint.h>
 
+/* Delayed directions one helper serves: two per interface of a node, which
+ * has at most TOPO_SEGS_MAX (lab.c asserts it). */
+#define DELAYQ_LINKS_MAX 128
+
 struct delayq_link {
 	uint16_t queue;
 	double delay_ms, jitter_ms;

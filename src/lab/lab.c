@@ -3,6 +3,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "rtnl.h"
+#include "delayq.h"
 #include "util/outfile.h"
 #include "util/strbuf.h"
 #include <arpa/inet.h>
@@ -20,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+_Static_assert(DELAYQ_LINKS_MAX >= 2 * TOPO_SEGS_MAX, "a node's delayed directions");
 
 static char lab_exe[PATH_MAX];
 
@@ -242,13 +245,18 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		return fail_errno(b, -errno, "pipe");
 	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab, n->name);
 	snprintf(readyarg, sizeof(readyarg), "%d", pfd[1]);
-	char *argv[80];
+	char **argv = calloc((size_t)nargs + 5, sizeof(*argv));
 	int k = 0;
+	if (!argv) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return fail_errno(b, -ENOMEM, "node %s: delay helper", n->name);
+	}
 	argv[k++] = lab_exe;
 	argv[k++] = "delayq";
 	argv[k++] = "--ready-fd";
 	argv[k++] = readyarg;
-	for (int i = 0; i < nargs && k < 78; i++)
+	for (int i = 0; i < nargs; i++)
 		argv[k++] = argv_links[i];
 	argv[k] = NULL;
 
@@ -257,6 +265,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		int e = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		free(argv);
 		return fail_errno(b, -e, "fork");
 	}
 	if (pid == 0) {
@@ -276,6 +285,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 		_exit(127);
 	}
 	close(pfd[1]);
+	free(argv);
 	/* recorded at once: cleanup finds it by this (a start time survives exec) */
 	json_t *h = json_pack("{s:i, s:I, s:s, s:s}", "pid", (int)pid, "start",
 			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");
@@ -307,7 +317,7 @@ static int delayq_ready(struct builder *b, int node, int *ready_fd)
  * transaction) and the NFQUEUE rules and delay helper arguments. */
 struct node_rules {
 	struct strbuf nft, ipt;
-	char *links[64];
+	char *links[DELAYQ_LINKS_MAX];
 	int nlinks;
 	int ready_fd;  /* the delay helper's "ready" pipe, until it spoke */
 	pid_t ipt_pid; /* iptables-nft-restore of the NFQUEUE rules, while it runs */
@@ -334,9 +344,9 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 	uint16_t queue = 1; /* queue numbers are per namespace */
 
 	if (n->is_nat && !n->ruleset) {
-		const char *ifs[64];
-		uint32_t nets[64];
-		int plens[64];
+		const char *ifs[TOPO_SEGS_MAX];
+		uint32_t nets[TOPO_SEGS_MAX];
+		int plens[TOPO_SEGS_MAX];
 		struct nat_site site;
 		nat_site_fill(t, node, &site, ifs, nets, plens);
 		char *rs = nat_ruleset(&n->nat, &site);
@@ -370,8 +380,12 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 				strbuf_addf(&r->ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
 					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
 					    ifn, q);
-				if (r->nlinks < 64 && asprintf(&r->links[r->nlinks], "%u:%g:%g", q,
-							       im->delay_ms, im->jitter_ms) > 0)
+				/* a node has at most TOPO_SEGS_MAX interfaces, two
+				 * directions each: the array holds them all */
+				if (asprintf(&r->links[r->nlinks], "%u:%g:%g", q, im->delay_ms,
+					     im->jitter_ms) < 0)
+					r->ipt.failed = true;
+				else
 					r->nlinks++;
 			}
 		}
@@ -449,35 +463,54 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * A ruleset file of the node's own, read here once more (it may have changed
+ * since the topology was checked) into a buffer that nft or iptables gets:
+ * neither ever opens the file, so no device or FIFO can hold them.
+ */
+static int build_own_ruleset(struct builder *b, int node)
+{
+	const struct topo_node *n = &b->t->nodes[node];
+	char err[2048], *text;
+	int rc = topo_ruleset_read(n->ruleset, &text, err, sizeof(err));
+
+	if (rc < 0) {
+		perr_set(b->err, n->ruleset, 0, 0, "lab %s: node %s: ruleset: %s", b->lab, n->name,
+			 err);
+		return -1;
+	}
+	if (n->ruleset_fmt == RULESET_NFT) {
+		if ((rc = nft_apply_in(b->nsfd[node], text, err, sizeof(err), NULL)) < 0)
+			perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s",
+				 n->name, err);
+	} else {
+		char *argv[] = {"iptables-nft-restore", NULL};
+		int st = netns_run(b->nsfd[node], argv, text, err, sizeof(err));
+		if (st != 0) {
+			perr_set(b->err, n->ruleset, 0, 0,
+				 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
+				 st, err);
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Phase two, once links exist: sysctls, a ruleset file of the node's own,
  * and the delay helper with its NFQUEUE rules. */
 static int build_node(struct builder *b, int node, struct node_rules *r)
 {
 	const struct topology *t = b->t;
 	const struct topo_node *n = &t->nodes[node];
-	char err[2048];
 	int rc;
 
 	if (build_addresses(b, node) < 0)
 		return -1;
 	if (n->is_nat && (rc = netns_sysctl_write(b->nsfd[node], "net/ipv4/ip_forward", "1")) < 0)
 		return fail_errno(b, rc, "node %s: cannot enable forwarding", n->name);
-	if (n->ruleset && n->ruleset_fmt == RULESET_NFT &&
-	    nft_apply_file_in(b->nsfd[node], n->ruleset, err, sizeof(err)) < 0) {
-		perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s", n->name,
-			 err);
+	if (n->ruleset && build_own_ruleset(b, node) < 0)
 		return -1;
-	}
-	if (n->ruleset && n->ruleset_fmt == RULESET_IPTABLES) {
-		char *argv[] = {"iptables-nft-restore", n->ruleset, NULL};
-		int st = netns_run(b->nsfd[node], argv, NULL, err, sizeof(err));
-		if (st != 0) {
-			perr_set(b->err, n->ruleset, 0, 0,
-				 "node %s: iptables-nft-restore failed (status %d):\n%s", n->name,
-				 st, err);
-			return -1;
-		}
-	}
 	for (int k = 0; k < NAT_TO_COUNT && n->is_nat && !n->ruleset; k++) {
 		char key[128], val[16];
 		if (n->nat.timeouts[k] < 0)
@@ -809,11 +842,19 @@ static void rm_state_dir(const char *lab)
 
 static int lab_teardown(const char *lab, json_t *st)
 {
-	const char *names[64];
+	json_t *nss = json_object_get(st, "namespaces");
+	/* as many as the state lists: a full lab has LAB_NS_MAX */
+	const char **names = calloc(json_array_size(nss) + 1, sizeof(*names));
 	int n = 0;
 	size_t i;
 	json_t *v;
 
+	if (!names)
+		return -ENOMEM;
+	/* said before anything goes: a run whose trial fails from now on knows
+	 * that its lab is being taken, not broken */
+	json_object_set_new(st, "status", json_string("removing"));
+	state_write(lab, st);
 	/* helpers first by pid (they may have left their namespace), then every
 	 * process still inside one of the lab's namespaces */
 	json_array_foreach(json_object_get(st, "helpers"), i, v)
@@ -827,8 +868,7 @@ static int lab_teardown(const char *lab, json_t *st)
 			waitpid(pid, NULL, 0);
 		}
 	}
-	json_array_foreach(json_object_get(st, "namespaces"), i, v) if (n < 64 && json_is_string(v))
-	    names[n++] = json_string_value(v);
+	json_array_foreach(nss, i, v) if (json_is_string(v)) names[n++] = json_string_value(v);
 	netns_kill_procs(names, n);
 	int rc = 0;
 	for (int k = 0; k < n; k++) {
@@ -841,12 +881,40 @@ static int lab_teardown(const char *lab, json_t *st)
 		if (r < 0)
 			rc = r;
 	}
+	free(names);
 	if (rc == 0)
 		rm_state_dir(lab);
 	return rc;
 }
 
-int lab_down(const char *name, struct perr *err)
+static bool owner_alive(json_t *st, const char *key)
+{
+	json_t *o = json_object_get(st, key);
+
+	return o && proc_alive((pid_t)json_integer_value(json_object_get(o, "pid")),
+			       (unsigned long long)json_integer_value(json_object_get(o, "start")));
+}
+
+static bool lab_in_use(json_t *st)
+{
+	return owner_alive(st, "owner") || owner_alive(st, "builder");
+}
+
+/* The live process other than us that owns or builds the lab; 0 if none. */
+static pid_t lab_other_user(json_t *st)
+{
+	static const char *const keys[] = {"owner", "builder"};
+
+	for (size_t k = 0; k < 2; k++) {
+		pid_t pid =
+		    (pid_t)json_integer_value(json_object_get(json_object_get(st, keys[k]), "pid"));
+		if (owner_alive(st, keys[k]) && pid != getpid())
+			return pid;
+	}
+	return 0;
+}
+
+int lab_down(const char *name, bool force, struct perr *err)
 {
 	json_t *st = lab_state(name);
 	char dir[PATH_MAX];
@@ -863,24 +931,21 @@ int lab_down(const char *name, struct perr *err)
 		perr_set(err, name, 0, 0, "no such lab (punchlab topo ls lists them)");
 		return -ENOENT;
 	}
+	pid_t user = force ? 0 : lab_other_user(st);
+	if (user) {
+		/* as cleanup does: taking a lab from under its run breaks the run */
+		perr_set(err, name, 0, 0,
+			 "lab %s is in use by process %d (punchlab topo ls); --force removes it "
+			 "anyway",
+			 name, (int)user);
+		json_decref(st);
+		return -EBUSY;
+	}
 	int rc = lab_teardown(name, st);
 	json_decref(st);
 	if (rc < 0)
 		perr_set(err, name, 0, 0, "cannot remove every namespace: %s", strerror(-rc));
 	return rc;
-}
-
-static bool owner_alive(json_t *st, const char *key)
-{
-	json_t *o = json_object_get(st, key);
-
-	return o && proc_alive((pid_t)json_integer_value(json_object_get(o, "pid")),
-			       (unsigned long long)json_integer_value(json_object_get(o, "start")));
-}
-
-static bool lab_in_use(json_t *st)
-{
-	return owner_alive(st, "owner") || owner_alive(st, "builder");
 }
 
 json_t *lab_list(void)
@@ -930,7 +995,8 @@ int lab_cleanup(bool force, int nnames, const char *const *names, FILE *log)
 			continue;
 		}
 		struct perr err;
-		if (lab_down(name, &err) == 0) {
+		/* in use was checked above, from the same state */
+		if (lab_down(name, true, &err) == 0) {
 			removed++;
 			if (log)
 				fprintf(log, "removed %s\n", name);

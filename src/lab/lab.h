@@ -13,6 +13,7 @@
 
 #define LAB_STATE_DIR "/run/punchlab"
 #define LAB_NAME_MAX 24
+#define LAB_NS_MAX (TOPO_NODES_MAX + 1) /* the nodes' namespaces and the fabric's */
 
 bool lab_name_ok(const char *name);
 /* "pl-LAB-NODE" */
@@ -33,7 +34,9 @@ enum lab_owner {
  */
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err);
-int lab_down(const char *name, struct perr *err);
+/* Removes lab NAME. Refuses (-EBUSY) a lab that another live process owns
+ * or is building, as cleanup does, unless FORCE. */
+int lab_down(const char *name, bool force, struct perr *err);
 
 /* Array of the state objects of all labs, each with "owner_alive". */
 json_t *lab_list(void);

@@ -231,18 +231,21 @@ int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len)
 
 int netns_kill_procs(const char *const *names, int n)
 {
-	struct stat targets[64], st;
+	struct stat *targets = calloc((size_t)n + 1, sizeof(*targets)), st;
 	int nt = 0, killed = 0;
 	char path[256], link[64];
 
-	for (int i = 0; i < n && nt < 64; i++)
+	if (!targets)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
 		if (netns_path(names[i], path, sizeof(path)) == 0 && stat(path, &targets[nt]) == 0)
 			nt++;
-	if (nt == 0)
-		return 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return -errno;
+	DIR *d = nt ? opendir("/proc") : NULL;
+	if (!d) {
+		int rc = nt ? -errno : 0;
+		free(targets);
+		return rc;
+	}
 	struct dirent *de;
 	pid_t self = getpid();
 	while ((de = readdir(d))) {
@@ -259,6 +262,7 @@ int netns_kill_procs(const char *const *names, int n)
 				killed++;
 	}
 	closedir(d);
+	free(targets);
 	return killed;
 }
 

@@ -35,7 +35,7 @@ int netns_leave(int saved);
 int netns_sysctl_write(int nsfd, const char *key, const char *value);
 int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len);
 /* SIGKILL every process whose network namespace is one of /run/netns/NAMES[i]
- * (at most 64); returns how many. */
+ * (any number); returns how many, or -errno. */
 int netns_kill_procs(const char *const *names, int n);
 /* fork(); the child enters NSFD and execs ARGV with INPUT (NULL: nothing)
  * on its stdin; returns the exit status, or -errno. Its stdout and stderr

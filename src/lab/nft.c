@@ -11,8 +11,8 @@
  * libnftables opens its netlink socket when the context is made, so the
  * context is made (and used, and freed) while this thread is inside NSFD.
  */
-static int nft_run_in(int nsfd, const char *script, const char *path, char *err, size_t errlen,
-		      char **output, struct nft_ctx **keep)
+static int nft_run_in(int nsfd, const char *script, char *err, size_t errlen, char **output,
+		      struct nft_ctx **keep)
 {
 	struct nft_ctx *ctx;
 	int saved, rc;
@@ -29,7 +29,9 @@ static int nft_run_in(int nsfd, const char *script, const char *path, char *err,
 	nft_ctx_buffer_error(ctx);
 	if (output)
 		nft_ctx_buffer_output(ctx);
-	rc = script ? nft_run_cmd_from_buffer(ctx, script) : nft_run_cmd_from_filename(ctx, path);
+	/* always a buffer: nft never opens a user's file itself (a device or a
+	 * FIFO would hold it), lab.c reads rulesets with topo_ruleset_read */
+	rc = nft_run_cmd_from_buffer(ctx, script);
 	if (rc != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
 		if (err && errlen)
@@ -49,7 +51,7 @@ static int nft_run_in(int nsfd, const char *script, const char *path, char *err,
 
 int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen, struct nft_ctx **keep)
 {
-	return nft_run_in(nsfd, script, NULL, err, errlen, NULL, keep);
+	return nft_run_in(nsfd, script, err, errlen, NULL, keep);
 }
 
 void nft_release(struct nft_ctx *ctx)
@@ -58,16 +60,11 @@ void nft_release(struct nft_ctx *ctx)
 		nft_ctx_free(ctx);
 }
 
-int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen)
-{
-	return nft_run_in(nsfd, NULL, path, err, errlen, NULL, NULL);
-}
-
 char *nft_list_in(int nsfd)
 {
 	char *out = NULL;
 
-	if (nft_run_in(nsfd, "list ruleset", NULL, NULL, 0, &out, NULL) < 0)
+	if (nft_run_in(nsfd, "list ruleset", NULL, 0, &out, NULL) < 0)
 		return NULL;
 	return out;
 }

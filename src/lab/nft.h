@@ -15,8 +15,6 @@ struct nft_ctx;
  */
 int nft_apply_in(int nsfd, const char *script, char *err, size_t errlen, struct nft_ctx **keep);
 void nft_release(struct nft_ctx *ctx);
-/* Same for a file. */
-int nft_apply_file_in(int nsfd, const char *path, char *err, size_t errlen);
 /* `nft list ruleset` of NSFD into a malloc'd string (NULL on failure). */
 char *nft_list_in(int nsfd);
 

@@ -4,11 +4,14 @@
 #include "util/registry.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const role_names[] = {"none", "server", "peer-a", "peer-b"};
 
@@ -153,12 +156,99 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 	return 0;
 }
 
+static const char *file_type_str(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "something else";
+}
+
+/* Reads FD (a regular file) into *BUF: at most TOPO_RULESET_MAX bytes, also
+ * when the file grows while we read it or says size 0 (/proc). */
+static int ruleset_read_fd(int fd, char **buf, char *why, size_t whylen)
+{
+	size_t got = 0;
+	char *b = malloc(TOPO_RULESET_MAX + 2);
+
+	if (!b) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r = read(fd, b + got, TOPO_RULESET_MAX + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int rc = -errno;
+			snprintf(why, whylen, "cannot read: %s", strerror(-rc));
+			free(b);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got > TOPO_RULESET_MAX) {
+			snprintf(why, whylen, "more than %d bytes", TOPO_RULESET_MAX);
+			free(b);
+			return -EFBIG;
+		}
+	}
+	if (memchr(b, 0, got)) {
+		snprintf(why, whylen, "holds a NUL byte: not a text ruleset");
+		free(b);
+		return -EINVAL;
+	}
+	b[got] = 0;
+	*buf = b;
+	return 0;
+}
+
+int topo_ruleset_read(const char *path, char **buf, char *why, size_t whylen)
+{
+	struct stat st;
+	int rc = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (buf)
+		*buf = NULL;
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot open: %s", strerror(-rc));
+		return rc;
+	}
+	/* the checks are on what was opened, not on the name */
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot stat: %s", strerror(-rc));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		snprintf(why, whylen, "%s, not a regular file", file_type_str(st.st_mode));
+	} else if (st.st_size > TOPO_RULESET_MAX) {
+		rc = -EFBIG;
+		snprintf(why, whylen, "%lld bytes, more than %d", (long long)st.st_size,
+			 TOPO_RULESET_MAX);
+	} else if (buf) {
+		rc = ruleset_read_fd(fd, buf, why, whylen);
+	}
+	close(fd);
+	return rc;
+}
+
 /* A NAT whose whole behaviour is a ruleset file: no profile field applies. */
 static int parse_nat_ruleset(struct tp *tp, json_t *nat, struct topo_node *n, const char *what,
 			     const char *topo_dir, const char *s)
 {
 	const char *fmt;
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[128];
 
 	if (json_object_get(nat, "profile"))
 		FAILM(nat, "ruleset", "%s: give either \"profile\" or \"ruleset\", not both", what);
@@ -181,6 +271,9 @@ static int parse_nat_ruleset(struct tp *tp, json_t *nat, struct topo_node *n, co
 	else
 		FAILM(nat, "ruleset_format",
 		      "%s: unknown ruleset_format \"%s\" (known: nft, iptables)", what, fmt);
+	/* checked here for `topo check`, and again by lab_up, which reads it */
+	if (topo_ruleset_read(path, NULL, why, sizeof(why)) < 0)
+		FAILM(nat, "ruleset", "%s: ruleset \"%s\": %s", what, path, why);
 	return 0;
 }
 
@@ -464,8 +557,8 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 	if (!json_is_array(members) || json_array_size(members) < 2)
 		FAILM(js, "members", "%s: \"members\" must be an array of at least two members",
 		      what);
-	if (json_array_size(members) > 64)
-		FAILM(js, "members", "%s: at most 64 members", what);
+	if (json_array_size(members) > TOPO_MEMBERS_MAX)
+		FAILM(js, "members", "%s: at most %d members", what, TOPO_MEMBERS_MAX);
 	sg->nmembers = (int)json_array_size(members);
 	if (!(sg->members = calloc((size_t)sg->nmembers, sizeof(*sg->members))))
 		return -ENOMEM;
@@ -676,10 +769,13 @@ static int topo_from_doc(struct jdoc *doc, const char *topo_dir, struct topology
 		FAILM(root, NULL, "topology: missing field \"nodes\"");
 	if (!jsegs)
 		FAILM(root, NULL, "topology: missing field \"segments\"");
-	if (!json_is_array(jnodes) || json_array_size(jnodes) == 0 || json_array_size(jnodes) > 64)
-		FAILM(root, "nodes", "topology: \"nodes\" must be an array of 1 to 64 nodes");
-	if (!json_is_array(jsegs) || json_array_size(jsegs) > 64)
-		FAILM(root, "segments", "topology: \"segments\" must be an array of at most 64");
+	if (!json_is_array(jnodes) || json_array_size(jnodes) == 0 ||
+	    json_array_size(jnodes) > TOPO_NODES_MAX)
+		FAILM(root, "nodes", "topology: \"nodes\" must be an array of 1 to %d nodes",
+		      TOPO_NODES_MAX);
+	if (!json_is_array(jsegs) || json_array_size(jsegs) > TOPO_SEGS_MAX)
+		FAILM(root, "segments", "topology: \"segments\" must be an array of at most %d",
+		      TOPO_SEGS_MAX);
 	t->nodes = calloc(json_array_size(jnodes) + 1, sizeof(*t->nodes));
 	t->segs = calloc(json_array_size(jsegs) + 1, sizeof(*t->segs));
 	if (!t->nodes || !t->segs)

@@ -11,6 +11,13 @@
 
 #define TOPO_NAME_MAX 20   /* node names: pl-LAB-NODE must stay a sane file name */
 #define TOPO_IFNAME_MAX 15 /* segment names become interface names (IFNAMSIZ - 1) */
+/* The limits of a topology. Every array sized by one of them counts what it
+ * holds from these: a lab has TOPO_NODES_MAX + 1 namespaces (the fabric), a
+ * node up to 2 * TOPO_SEGS_MAX delayed directions. */
+#define TOPO_NODES_MAX 64
+#define TOPO_SEGS_MAX 64
+#define TOPO_MEMBERS_MAX 64	       /* per segment */
+#define TOPO_RULESET_MAX (1024 * 1024) /* bytes of a ruleset file */
 
 /* One-way impairment of packets crossing a link. */
 struct impair {
@@ -82,6 +89,14 @@ int topo_load(const char *path, struct topology **out, struct perr *err);
 int topo_parse_buffer(const char *name, const char *buf, size_t len, struct topology **out,
 		      struct perr *err);
 void topo_free(struct topology *t);
+
+/*
+ * Reads the ruleset file PATH: a regular file (opened without blocking, so a
+ * FIFO or a device cannot hold us) of at most TOPO_RULESET_MAX bytes, text
+ * without NUL bytes. With BUF NULL, only checks it; else *BUF gets it,
+ * NUL-terminated (free it). Returns 0, or -errno with WHY saying what is wrong.
+ */
+int topo_ruleset_read(const char *path, char **buf, char *why, size_t whylen);
 
 int topo_node_by_name(const struct topology *t, const char *name);
 int topo_node_by_role(const struct topology *t, enum topo_role role);

@@ -108,6 +108,7 @@ struct srv {
 	 * not turn into a flood of log lines */
 	int64_t refusal_second;
 	unsigned refusals, refusals_unlogged;
+	int64_t accept_resume; /* 0: the listener is polled; else when it is again */
 };
 
 static int64_t mono_ms(void)
@@ -751,6 +752,43 @@ static void conn_read(struct srv *v, struct conn *c)
 	}
 }
 
+#define ACCEPT_PAUSE_MS 100
+
+/*
+ * Out of descriptors (or memory) with connections waiting: the listener stays
+ * readable, so a level-triggered epoll would report it again at once, forever.
+ * Stop polling it for ACCEPT_PAUSE_MS, and shed the connection that has been
+ * silent longest without ever speaking, so that the next one (a session's,
+ * maybe) finds a descriptor.
+ */
+static void accept_pause(struct srv *v, int err)
+{
+	struct epoll_event lev = {.events = 0, .data.ptr = NULL};
+	struct conn *idle = NULL;
+
+	epoll_ctl(v->ep, EPOLL_CTL_MOD, v->lfd, &lev);
+	v->accept_resume = v->now + ACCEPT_PAUSE_MS;
+	for (size_t fd = 0; fd < v->nconns_cap; fd++) {
+		struct conn *c = v->conns[fd];
+		if (c && c->kind == CK_NEW && (!idle || c->last_ms < idle->last_ms))
+			idle = c;
+	}
+	logev(v, "accept-paused", NULL, 0, idle, "\"error\":\"%s\",\"shed\":%s", strerror(err),
+	      idle ? "true" : "false");
+	if (idle)
+		conn_close(v, idle);
+}
+
+static void accept_resume_due(struct srv *v)
+{
+	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
+
+	if (!v->accept_resume || v->now < v->accept_resume)
+		return;
+	epoll_ctl(v->ep, EPOLL_CTL_MOD, v->lfd, &lev);
+	v->accept_resume = 0;
+}
+
 static void do_accept(struct srv *v)
 {
 	for (;;) {
@@ -761,7 +799,10 @@ static void do_accept(struct srv *v)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; /* EAGAIN, or EMFILE and friends: try again on the next event */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				accept_pause(v, errno);
+			return;
 		}
 		uint32_t *n = addr_slot(v, from.sin_addr.s_addr, true);
 		if (v->nconns >= v->c->max_conns || !n || (int)*n >= v->c->max_per_addr) {
@@ -864,6 +905,7 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 			rc = -errno;
 			break;
 		}
+		accept_resume_due(&v);
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 			if (!c) {

@@ -303,6 +303,30 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	return rc;
 }
 
+/*
+ * RC, or -ESTALE when RC is a failure because someone took the lab from
+ * under the cell (topo down --force, cleanup --force): its state is gone or
+ * says "removing" (written before anything is removed). ERR then says so.
+ */
+static int cell_lab_taken(struct cell_lab *cl, int rc, struct perr *err)
+{
+	if (rc >= 0 || !cl->lab_built)
+		return rc;
+	json_t *st = lab_state(cl->lab);
+	const char *status = json_string_value(json_object_get(st, "status"));
+	bool taken = !st || (status && !strcmp(status, "removing"));
+	json_decref(st);
+	if (!taken)
+		return rc;
+	char was[sizeof(err->msg)];
+	memcpy(was, err->msg, sizeof(was));
+	int n = snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ", cl->lab);
+	if (n > 0 && (size_t)n < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", was);
+	cl->lab_built = false; /* whoever took it takes it down */
+	return -ESTALE;
+}
+
 int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err)
 {
 	struct cell_lab *cl = calloc(1, sizeof(*cl));
@@ -330,6 +354,7 @@ int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err
 	if (rc == -ENOMEM)
 		perr_set(err, j->c->topology, 0, 0, "cell %s: out of memory", j->c->id);
 	if (rc < 0) {
+		rc = cell_lab_taken(cl, rc, err);
 		cell_teardown(cl, NULL);
 		return rc;
 	}
@@ -365,7 +390,7 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 		lab_nat_close(cl->nat[k]);
 	free(cl->nat);
 	struct perr err;
-	if (cl->lab_built && lab_down(cl->lab, &err) < 0)
+	if (cl->lab_built && lab_down(cl->lab, false, &err) < 0)
 		fprintf(stderr, "punchlab: lab %s: %s (punchlab cleanup removes it)\n", cl->lab,
 			err.msg);
 	if (rep)
@@ -571,6 +596,11 @@ int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err
 			rc = j->on_trial(j->ctx, tr);
 		json_decref(tr);
 	}
+	if (cl)
+		rc = cell_lab_taken(cl, rc, err);
+	/* a lab taken from under the cell interrupts the run; it is no error of it */
+	if (rc == -ESTALE && rep)
+		rep->lab_gone = true;
 	cell_teardown(cl, rep);
 	return rc;
 }

@@ -28,6 +28,7 @@ struct cell_job {
 struct cell_report {
 	char delay_mechanism[32]; /* the lab's ("nfqueue", "none") */
 	unsigned capture_drops;
+	bool lab_gone; /* the lab was removed from under the cell (ERR says so) */
 };
 
 struct cell_lab;

@@ -28,6 +28,7 @@ struct runner {
 	double t0, last_progress;
 	bool failed;
 	struct perr err;
+	char interrupted_reason[sizeof(((struct perr *)0)->msg)]; /* set: stop, as on SIGINT */
 };
 
 static double now_s(void)
@@ -104,7 +105,11 @@ static void run_one(struct runner *r, int ci, int worker)
 	struct cell_report rep = {.capture_drops = 0};
 	struct perr err;
 	int rc = cell_run(&j, &rep, &err);
-	if (rc < 0) /* > 0: on_trial stopped it, and said why */
+	pthread_mutex_lock(&r->mu);
+	if (rc < 0 && rep.lab_gone && !r->interrupted_reason[0])
+		snprintf(r->interrupted_reason, sizeof(r->interrupted_reason), "%s", err.msg);
+	pthread_mutex_unlock(&r->mu);
+	if (rc < 0 && !rep.lab_gone) /* > 0: on_trial stopped it, and said why */
 		fail(r, &err);
 	pthread_mutex_lock(&r->mu);
 	r->capture_drops += rep.capture_drops;
@@ -118,7 +123,9 @@ static void *worker_main(void *arg)
 	int worker = (int)(intptr_t)((void **)arg)[1];
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		int ci = r->failed || (r->o->stop && *r->o->stop) ? r->s->ncells : r->next_cell++;
+		int ci = r->failed || r->interrupted_reason[0] || (r->o->stop && *r->o->stop)
+			     ? r->s->ncells
+			     : r->next_cell++;
 		pthread_mutex_unlock(&r->mu);
 		if (ci >= r->s->ncells)
 			return NULL;
@@ -202,8 +209,11 @@ static json_t *metadata(struct runner *r, const char *start, json_t *resumed_fro
 	    un.nodename, "command", o->command_line ? o->command_line : "", "sysctls",
 	    "net.netfilter.nf_conntrack_tcp_loose", loose,
 	    "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", synsent, "delay_mechanism",
-	    delay_mechanisms(r), "interrupted", o->stop && *o->stop, "jobs", jobs, "seconds",
+	    delay_mechanisms(r), "interrupted", (o->stop && *o->stop) || r->interrupted_reason[0],
+	    "jobs", jobs, "seconds",
 	    now_s() - r->t0, "capture_drops", (int)r->capture_drops);
+	if (md && r->interrupted_reason[0])
+		json_object_set_new(md, "interrupted_reason", json_string(r->interrupted_reason));
 	if (md && o->pcap_dir)
 		json_object_set_new(md, "pcap_dir", json_string(o->pcap_dir));
 	if (md && o->shard_n)
@@ -388,5 +398,7 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	pthread_mutex_destroy(&r.mu);
 	if (rc < 0)
 		return -1;
-	return o->stop && *o->stop ? 1 : 0;
+	if (r.interrupted_reason[0])
+		fprintf(stderr, "punchlab run: interrupted: %s\n", r.interrupted_reason);
+	return (o->stop && *o->stop) || r.interrupted_reason[0] ? 1 : 0;
 }

@@ -43,9 +43,15 @@ PY
 }
 # mounts at /run/netns itself (stacked ones too), made after our tmpfs /run
 # (the host's, copied into this mount namespace, lies hidden under it)
-netns_mounts() {
-	awk '$5 == "/run" { run = $1 } $5 == "/run/netns" { id[NR] = $1 }
-	     END { for (i in id) n += id[i] + 0 > run + 0; print n + 0 }' /proc/self/mountinfo
+# the mounts at /run/netns on our /run, stacked ones too: by their parents
+# (field 2), not by comparing ids, which the kernel reuses (the lowest free
+# one), so that a bind made after /run can have a smaller id than /run's
+netns_mounts() { # [MOUNTINFO]
+	awk '$5 == "/run" { run = $1 } $5 == "/run/netns" { parent[$1] = $2 }
+	     END { for (i in parent) { p = parent[i]; k = 0
+		     while ((p in parent) && k++ < 100) p = parent[p]
+		     n += p == run }
+		   print n + 0 }' "${1:-/proc/self/mountinfo}"
 }
 # a namespace bind-mounted more than once
 twice() {
@@ -60,7 +66,7 @@ both_whole() {
 	done
 }
 
-plan 6
+plan 8
 mkdir "$out/a" "$out/b"
 # shellcheck disable=SC2086
 $slow "$PL" run "$SRC/experiments/traces.json" -j 8 --trials 1 -o "$out/a" --quiet 2> "$out/a.err" &
@@ -84,6 +90,12 @@ wait $pb || rb=$?
 check_status 0 "the first run -j 8 succeeds" "$ra" "$out/a.err"
 check_status 0 "the second run -j 8, side by side, succeeds" "$rb" "$out/b.err"
 check "/run/netns is mounted exactly once" test "$(netns_mounts)" = 1
+# the count on fake mount tables: a bind with an id below /run's is ours too,
+# a mount stacked on it is a second one
+printf '65 45 254:0 /run/netns /run/netns\n72 45 0:39 / /run\n60 72 0:39 /netns /run/netns\n' >"$out/mi1"
+printf '72 45 0:39 / /run\n73 72 0:39 /netns /run/netns\n74 73 0:39 /netns /run/netns\n' >"$out/mi2"
+check "the count takes a /run/netns whose id is below /run's" test "$(netns_mounts "$out/mi1")" = 1
+check "the count sees a /run/netns mounted twice" test "$(netns_mounts "$out/mi2")" = 2
 check "no namespace was ever bind-mounted twice" test -z "$dup"
 check "both runs are whole: one results file each, 36 cells in it" both_whole
 check_absent "no namespace or lab state is left" . find /run/netns /run/punchlab -mindepth 1

@@ -34,7 +34,7 @@ void lt_fini(void)
 		struct lt *l = &pool[i];
 		struct perr err;
 		if (l->up)
-			lab_down(l->name, &err);
+			lab_down(l->name, false, &err);
 		if (l->file[0])
 			unlink(l->file);
 		topo_free(l->t);
@@ -128,7 +128,7 @@ void lt_down(struct lt *lab)
 	struct perr err;
 
 	cr_assert(lab->up);
-	cr_assert_eq(lab_down(lab->name, &err), 0, "%s", err.msg);
+	cr_assert_eq(lab_down(lab->name, false, &err), 0, "%s", err.msg);
 	lab->up = false;
 	cr_assert(lt_gone(lab->name), "lab %s left something behind", lab->name);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Real labs: every shipped topology up and down, reachability, delay, loss, cleanup. */
 #include "labtest.h"
+#include "lab/netns.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -232,4 +234,124 @@ Test(lab, topo_check_cli)
 			     NULL};
 	cr_assert_eq(run(good), 0);
 	cr_assert_eq(run(bad), 1);
+}
+
+/*
+ * Every limit at once (tests/data/max-lab.json): 64 nodes, 64 segments, 64
+ * members on one bridge (65 namespaces with the fabric), and a node on all 64
+ * segments with delay both ways on each (128 queues in one delay helper).
+ * The last segment's queues are numbers 127 and 128; the fabric is the 65th
+ * namespace: both must be there, and be gone after topo down.
+ */
+Test(lab, every_limit_exactly)
+{
+	struct lt *lab = lt_up("max-lab.json", "max", NULL, NULL);
+	cr_assert_eq(lab->t->nnodes, TOPO_NODES_MAX);
+	cr_assert_eq(lab->t->nsegs, TOPO_SEGS_MAX);
+	cr_assert_eq(lab->t->segs[0].nmembers, TOPO_MEMBERS_MAX);
+	json_t *st = lab_state(lab->name);
+	cr_assert_eq(json_array_size(json_object_get(st, "namespaces")), LAB_NS_MAX);
+	json_decref(st);
+	int lfd = lt_listen(lab, "hub", 7010);
+	const char *last = "n63";
+	uint32_t over[2] = {inet_addr("10.1.63.1"), inet_addr("10.0.0.1")};
+	for (int k = 0; k < 2; k++) {
+		int fd = lt_connect(lab, last, over[k], 7010, 0, 3000);
+		cr_assert_geq(fd, 0, "%s cannot reach the hub %s: %s", last,
+			      k ? "over the bridge" : "over its own segment", strerror(-fd));
+		struct sockaddr_in from;
+		int a = lt_accept(lfd, 2000, &from);
+		cr_assert_geq(a, 0);
+		close(a);
+		close(fd);
+	}
+	close(lfd);
+	lt_down(lab);
+}
+
+/* `topo down` refuses a lab that a live process owns (here: this test), as
+ * cleanup does; --force takes it anyway. */
+Test(lab, topo_down_refuses_an_owned_lab)
+{
+	const char *exe = getenv("PUNCHLAB_EXE");
+	struct lt *lab = lt_up("public.json", "own", NULL, NULL);
+	const char *down[] = {exe, "topo", "down", lab->name, NULL};
+	cr_assert_eq(run(down), 1, "topo down took a lab its owner still runs");
+	json_t *st = lab_state(lab->name);
+	cr_assert_not_null(st, "the refused topo down removed the state");
+	json_decref(st);
+	char ns[64];
+	lab_ns_name(lab->name, "server", ns, sizeof(ns));
+	cr_assert(netns_exists(ns), "the refused topo down removed %s", ns);
+	lt_down(lab);
+	lab = lt_up("public.json", "own2", NULL, NULL);
+	const char *force[] = {exe, "topo", "down", "--force", lab->name, NULL};
+	cr_assert_eq(run(force), 0, "topo down --force");
+	lab->up = false;
+	cr_assert(lt_gone(lab->name), "topo down --force left %s behind", lab->name);
+}
+
+static void ruleset_at(json_t *root, void *arg)
+{
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	json_object_del(nat, "profile");
+	json_object_set_new(nat, "ruleset", json_string(arg));
+}
+
+/*
+ * A ruleset file is checked when the topology is loaded and again when the
+ * lab is built: one that became a directory, a device or a FIFO in between
+ * fails lab_up at once (no spinning on /dev/zero, no waiting on a FIFO), and
+ * the half-built lab, delay helpers and all, is removed.
+ */
+Test(lab, ruleset_is_checked_again_at_up)
+{
+	char dir[64], file[128], topo[128], name[32];
+	snprintf(dir, sizeof(dir), "/tmp/punchlab-test-rs-%d", (int)getpid());
+	snprintf(file, sizeof(file), "%s/nat.nft", dir);
+	snprintf(topo, sizeof(topo), "%s/topo.json", dir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	json_t *root = json_load_file(SOURCE_ROOT "/topologies/one-nat.json", 0, NULL);
+	cr_assert_not_null(root);
+	ruleset_at(root, file);
+	json_object_set_new(lt_member(root, "internet", "server"), "delay_ms", json_real(1));
+	cr_assert_eq(json_dump_file(root, topo, 0), 0);
+	json_decref(root);
+	const char *swaps[] = {"directory", "/dev/zero", "fifo"};
+	const char *want[] = {"a directory, not a regular file",
+			      "a character device, not a regular file",
+			      "a FIFO, not a regular file"};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen(file, "w");
+		cr_assert_not_null(f);
+		fputs("table ip nat {\n}\n", f);
+		fclose(f);
+		struct topology *t;
+		struct perr err;
+		cr_assert_eq(topo_load(topo, &t, &err), 0, "%s", err.msg);
+		/* now the file changes under the loaded topology */
+		cr_assert_eq(unlink(file), 0);
+		if (i == 0)
+			cr_assert_eq(mkdir(file, 0700), 0);
+		else if (i == 1)
+			cr_assert_eq(symlink("/dev/zero", file), 0);
+		else
+			cr_assert_eq(mkfifo(file, 0600), 0);
+		snprintf(name, sizeof(name), "t%d-rs%d", (int)getpid() % 100000, i);
+		double t0 = lt_now_ms();
+		int rc = lab_up(t, name, LAB_OWNED, NULL, &err);
+		topo_free(t);
+		if (rc == 0)
+			lab_down(name, true, &err);
+		cr_assert_lt(rc, 0, "lab_up took a ruleset that is now a %s", swaps[i]);
+		cr_assert(strstr(err.msg, want[i]), "%s: %s", swaps[i], err.msg);
+		cr_assert_lt(lt_now_ms() - t0, 10000, "lab_up took %.0f ms", lt_now_ms() - t0);
+		cr_assert(lt_gone(name), "the failed lab_up left %s behind", name);
+		if (i == 0)
+			rmdir(file);
+		else
+			unlink(file);
+	}
+	unlink(topo);
+	rmdir(dir);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 TestSuite(punch, .init = lt_init, .fini = lt_fini, .timeout = 90);
@@ -295,5 +296,75 @@ Test(punch, a_wrong_token_is_refused_and_learns_nothing)
 	cr_assert(strstr(line, "unknown-session: no such session"), "stderr: %s", line);
 	free(s);
 	json_decref(r);
+	lt_down(lab);
+}
+
+/* CPU seconds PID has used (utime + stime, /proc/PID/stat fields 14 and 15). */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long ut = 0, st = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');
+	cr_assert_not_null(p);
+	/* after ')': state (3) ... utime (14) stime (15) */
+	cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st),
+		     2);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * A server out of descriptors (40, as `prlimit --nofile=40:40`), with idle
+ * clients holding them all and more waiting in the backlog, neither spins on
+ * its readable listener nor locks new sessions out: it backs off and sheds
+ * the connection idle longest.
+ */
+Test(punch, server_at_the_descriptor_limit)
+{
+	struct lt *lab = lab_with_server("nofile");
+	/* the server is the only punchlab in the lab's server namespace */
+	char cmd[256], line[64];
+	snprintf(cmd, sizeof(cmd), "ip netns pids pl-%s-server", lab->name);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	pid_t srv = 0;
+	while (fgets(line, sizeof(line), p))
+		srv = (pid_t)atoi(line);
+	pclose(p);
+	cr_assert_gt(srv, 0, "no server process in pl-%s-server", lab->name);
+	struct rlimit lim = {40, 40};
+	cr_assert_eq(prlimit(srv, RLIMIT_NOFILE, &lim, NULL), 0, "prlimit: %s", strerror(errno));
+	int idle[60];
+	for (int i = 0; i < 60; i++) {
+		/* accepted by the kernel's backlog whether or not the server takes it */
+		idle[i] = lt_connect(lab, "peer-a", inet_addr("198.18.0.1"), 7777, 0, 2000);
+		cr_assert_geq(idle[i], 0, "idle connection %d: %s", i, strerror(-idle[i]));
+	}
+	usleep(300000);
+	double c0 = cpu_seconds(srv), t0 = lt_now_ms();
+	usleep(2000000);
+	double busy = (cpu_seconds(srv) - c0) / ((lt_now_ms() - t0) / 1000);
+	cr_log_info("server CPU at the descriptor limit: %.0f %%", busy * 100);
+	cr_assert_lt(busy, 0.2, "the server spins at %.0f %% of a core with no descriptor left",
+		     busy * 100);
+	/* a new session gets through (peer-b: its own address, its own count) */
+	struct sockaddr_in s = {.sin_family = AF_INET,
+				.sin_port = htons(7777),
+				.sin_addr.s_addr = inet_addr("198.18.0.1")};
+	uint8_t tok[PROTO_TOKEN_LEN];
+	char err[256];
+	int nsfd = lab_node_nsfd(lab->name, "peer-b"), saved;
+	cr_assert_eq(netns_enter(nsfd, &saved), 0);
+	int rc = peer_open_session(&s, tok, err, sizeof(err));
+	netns_leave(saved);
+	close(nsfd);
+	cr_assert_eq(rc, 0, "a new session at the descriptor limit: %s", err);
+	for (int i = 0; i < 60; i++)
+		close(idle[i]);
 	lt_down(lab);
 }

@@ -2,9 +2,11 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lab/topology.h"
 #include "known.h"
@@ -138,5 +140,65 @@ Test(topology, overrides_field_by_field)
 	cr_assert_float_eq(t->segs[1].medium.delay_ms, 3, 1e-9);
 	cr_assert_float_eq(t->segs[1].members[1].link.delay_ms, 10, 1e-9);
 	cr_assert_float_eq(t->segs[1].members[1].link.loss, 0.01, 1e-9);
+	topo_free(t);
+}
+
+/* A file of SIZE bytes of 'x' (sparse files would be NUL bytes). */
+static void write_bytes(const char *path, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	for (size_t i = 0; i < size; i++)
+		fputc(i % 64 == 63 ? '\n' : 'x', f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/*
+ * Rulesets are regular text files of at most TOPO_RULESET_MAX bytes: the
+ * limit itself passes, one byte more does not; a FIFO is refused at once
+ * (opening it must not wait for a writer), a NUL byte is refused when read.
+ */
+Test(topology, ruleset_files, .timeout = 10)
+{
+	char dir[64], path[128], why[128], *buf;
+	snprintf(dir, sizeof(dir), "/tmp/punchlab-unit-rs-%d", (int)getpid());
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/r.nft", dir);
+
+	write_bytes(path, TOPO_RULESET_MAX);
+	cr_assert_eq(topo_ruleset_read(path, NULL, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(topo_ruleset_read(path, &buf, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(strlen(buf), (size_t)TOPO_RULESET_MAX);
+	free(buf);
+
+	write_bytes(path, TOPO_RULESET_MAX + 1);
+	cr_assert_eq(topo_ruleset_read(path, NULL, why, sizeof(why)), -EFBIG);
+	cr_assert_str_eq(why, "1048577 bytes, more than 1048576");
+	cr_assert_eq(topo_ruleset_read(path, &buf, why, sizeof(why)), -EFBIG);
+	cr_assert_null(buf);
+
+	FILE *f = fopen(path, "wb");
+	fwrite("table\0ip", 1, 8, f);
+	fclose(f);
+	cr_assert_eq(topo_ruleset_read(path, &buf, why, sizeof(why)), -EINVAL);
+	cr_assert_str_eq(why, "holds a NUL byte: not a text ruleset");
+
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(topo_ruleset_read(path, &buf, why, sizeof(why)), -EINVAL);
+	cr_assert_str_eq(why, "a FIFO, not a regular file");
+	unlink(path);
+	rmdir(dir);
+}
+
+/* The limits themselves are accepted: 64 nodes, 64 segments, 64 members. */
+Test(topology, every_limit_exactly)
+{
+	struct topology *t;
+	struct perr err;
+	cr_assert_eq(topo_load(SOURCE_ROOT "/tests/data/max-lab.json", &t, &err), 0, "%s", err.msg);
+	cr_assert_eq(t->nnodes, TOPO_NODES_MAX);
+	cr_assert_eq(t->nsegs, TOPO_SEGS_MAX);
+	cr_assert_eq(t->segs[0].nmembers, TOPO_MEMBERS_MAX);
 	topo_free(t);
 }
