@@ -77,4 +77,22 @@ for s in $subs; do
 	check "topo $s --no-such-option: exit 2, its usage on stderr" \
 		bad_option "usage: punchlab topo $s" topo "$s"
 done
+
+# seed_refused VALUE CMD...: exit 2, nothing on stdout, and stderr says --seed wants a
+# number and echoes the value. A later bad --listen/--server makes the command
+# fail without touching the network, were the seed taken.
+seed_refused() {
+	value=$1
+	shift
+	pl seed "$@"
+	rc_is seed 2 && [ ! -s "$tmp/seed.out" ] &&
+		grep -q -- "--seed wants a number from 0 to 18446744073709551615, not \"$value\"" \
+			"$tmp/seed.err"
+}
+check "server --seed -5 is refused, not taken as 2^64-5" \
+	seed_refused -5 server --seed -5 --listen nonsense
+check "peer --seed -1 is refused, not taken as 2^64-1" \
+	seed_refused -1 peer --seed -1 --server nonsense --session 00 --role a
+check "peer --seed ' -1' is refused" \
+	seed_refused " -1" peer --seed " -1" --server nonsense --session 00 --role a
 echo "1..$n"

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "table.h"
 #include "util/endpoint.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +35,13 @@ int cmd_int_arg(const char *prog, const char *opt, const char *s, int lo, int hi
 
 int cmd_u64_arg(const char *prog, const char *opt, const char *s, uint64_t *out)
 {
-	char *end;
+	char *end = (char *)s;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
+	/* strtoull takes "-5" (and " -5") as 2^64-5: only a digit may lead */
+	unsigned long long v = isdigit((unsigned char)s[0]) ? strtoull(s, &end, 0) : 0;
 	if (end == s || *end || errno) {
-		fprintf(stderr, "%s: %s wants a number, not \"%s\"\n", prog, opt, s);
+		fprintf(stderr, "%s: %s wants a number from 0 to %llu, not \"%s\"\n", prog, opt,
+			(unsigned long long)UINT64_MAX, s);
 		return -1;
 	}
 	*out = v;
