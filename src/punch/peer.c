@@ -40,6 +40,7 @@ struct peer {
 	/* what goes into the result */
 	json_t *seen, *predicted, *attempts;
 	char server_error[400];
+	bool peer_gone; /* S said the other peer left: the reason is peer-gone */
 	bool connected;
 	int rounds;
 	char reason[24]; /* outlives the round's messages */
@@ -311,6 +312,7 @@ static int ctl_recv(struct peer *p, struct pmsg *m, int timeout_ms)
 	}
 	if (m->type == PM_ERROR) {
 		snprintf(p->server_error, sizeof(p->server_error), "%s: %s", m->code, m->text);
+		p->peer_gone = !strcmp(m->code, "peer-gone");
 		return -1;
 	}
 	return 0;
@@ -476,6 +478,7 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
 	close(fd);
 	if (rc < 0 || sn.type != PM_SEEN) {
+		p->peer_gone = rc == 0 && sn.type == PM_ERROR && !strcmp(sn.code, "peer-gone");
 		snprintf(p->server_error, sizeof(p->server_error), "probe %d: %s", i,
 			 rc < 0		       ? e
 			 : sn.type == PM_ERROR ? sn.code
@@ -663,9 +666,10 @@ static json_t *peer_result(struct peer *p, double t0)
 			      p->connected ? c->bytes : 0);
 
 	json_object_set_new(r, "reason",
-			    p->connected
-				? json_null()
-				: json_string(p->server_error[0] ? "server-error" : p->reason));
+			    p->connected ? json_null()
+					 : json_string(p->peer_gone	    ? "peer-gone"
+						       : p->server_error[0] ? "server-error"
+									    : p->reason));
 	json_object_set_new(r, "time_to_connect_ms",
 			    p->connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
 					 : json_null());

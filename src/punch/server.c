@@ -69,6 +69,8 @@ struct session {
 	int64_t created_ms, last_ms;
 	uint16_t round, max_rounds;
 	uint8_t done;
+	char gone;	/* the role whose control connection closed before the verdict */
+	uint8_t untold; /* gone, and the other peer has not said hello yet */
 	uint8_t nonce[PROTO_TOKEN_LEN];
 	struct side side[2];
 };
@@ -109,6 +111,7 @@ struct srv {
 	int64_t refusal_second;
 	unsigned refusals, refusals_unlogged;
 	int64_t accept_resume; /* 0: the listener is polled; else when it is again */
+	bool stopping;	       /* closing everything: no peer is gone, S is */
 };
 
 static int64_t mono_ms(void)
@@ -275,13 +278,34 @@ static uint32_t *addr_slot(struct srv *v, uint32_t addr, bool create)
 
 static void session_free(struct srv *v, struct session *s);
 
+static void send_error(struct srv *v, struct conn *c, const char *code, const char *text);
+
+/* C, the control connection of its side, closes before the verdict: the
+ * session is over, and the other peer, were it waiting, would wait until
+ * its own timeout for a partner that will not come back. */
+static void session_peer_gone(struct srv *v, struct session *s, char role)
+{
+	struct side *other = &s->side[role != 'b'];
+
+	s->done = 1;
+	s->gone = role;
+	s->untold = !other->hello;
+	logev(v, "peer-gone", s, role, NULL, NULL);
+	if (other->ctl)
+		send_error(v, other->ctl, "peer-gone",
+			   "the other peer's control connection closed");
+}
+
 static void conn_close(struct srv *v, struct conn *c)
 {
 	uint32_t *n = addr_slot(v, c->addr, false);
 	if (n && *n)
 		(*n)--;
-	if (c->s && c->s->side[c->role == 'b'].ctl == c)
+	if (c->s && c->s->side[c->role == 'b'].ctl == c) {
 		c->s->side[c->role == 'b'].ctl = NULL;
+		if (!c->s->done && !v->stopping)
+			session_peer_gone(v, c->s, c->role);
+	}
 	epoll_ctl(v->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	v->conns[c->fd] = NULL;
@@ -564,6 +588,11 @@ static bool srv_on_hello(struct srv *v, struct conn *c, const struct pmsg *m)
 	if (c->kind != CK_NEW)
 		return false;
 	struct slot *e = table_get(&v->sessions, m->session);
+	if (e && e->s->gone && e->s->gone != m->role) {
+		e->s->untold = 0;
+		send_error(v, c, "peer-gone", "the other peer's control connection closed");
+		return true;
+	}
 	if (!e || e->s->done) {
 		send_error(v, c, "unknown-session", "no such session (or it is over)");
 		return true;
@@ -604,6 +633,10 @@ static bool srv_on_probe(struct srv *v, struct conn *c, const struct pmsg *m)
 	if (c->kind != CK_NEW)
 		return false;
 	struct slot *e = table_get(&v->probes, m->token);
+	if (e && e->s->gone && e->s->gone != e->role) {
+		send_error(v, c, "peer-gone", "the other peer's control connection closed");
+		return true;
+	}
 	if (!e || e->s->done) {
 		send_error(v, c, "unknown-token", "no such probe token");
 		return true;
@@ -866,7 +899,10 @@ static void sweep(struct srv *v)
 			continue;
 		struct session *s = e->s;
 		bool attached = s->side[0].ctl || s->side[1].ctl;
-		if (v->now - s->last_ms > v->c->session_ttl_ms || (s->done && !attached)) {
+		/* a session whose peer left stays until the other peer came and
+		 * was told so */
+		if (v->now - s->last_ms > v->c->session_ttl_ms ||
+		    (s->done && !attached && !s->untold)) {
 			logev(v, "expire", s, 0, NULL, NULL);
 			session_free(v, s);
 		}
@@ -928,6 +964,7 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 		}
 	}
 out:
+	v.stopping = true;
 	for (size_t fd = 0; fd < v.nconns_cap; fd++)
 		if (v.conns[fd])
 			conn_close(&v, v.conns[fd]);

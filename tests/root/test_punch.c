@@ -180,9 +180,9 @@ Test(punch, native_with_native_reports_truthfully)
 {
 	struct lt *lab = lab_with_server("natv");
 	struct trial t = run_pair(lab, "natv", NULL, NULL);
-	static const char *const reasons[] = {"mispredicted",  "rst",	      "timeout",
-					      "no-hairpin",    "proxy-error", "server-error",
-					      "verify-failed", NULL};
+	static const char *const reasons[] = {"mispredicted", "rst",	       "timeout",
+					      "no-hairpin",   "proxy-error",   "server-error",
+					      "peer-gone",    "verify-failed", NULL};
 	json_t *r[2] = {t.a, t.b};
 	int rc[2] = {t.rc_a, t.rc_b};
 	for (int i = 0; i < 2; i++) {
@@ -366,5 +366,72 @@ Test(punch, server_at_the_descriptor_limit)
 	cr_assert_eq(rc, 0, "a new session at the descriptor limit: %s", err);
 	for (int i = 0; i < 60; i++)
 		close(idle[i]);
+	lt_down(lab);
+}
+
+/* Role B of session TOK says hello from peer-b, reads S's welcome, and its
+ * control connection closes: a partner that came and vanished. */
+static void hello_and_vanish(struct lt *lab, const char *tok)
+{
+	struct pmsg m = {.type = PM_HELLO, .role = 'b', .probes = 3};
+	char line[PROTO_MAX_LINE + 1];
+	cr_assert_eq(proto_unhex(tok, m.session, PROTO_TOKEN_LEN), 0);
+	int n = proto_format(&m, line, sizeof(line));
+	cr_assert_gt(n, 0);
+	int fd = lt_connect(lab, "peer-b", inet_addr("198.18.0.1"), 7777, 0, 2000);
+	cr_assert_geq(fd, 0, "connect: %s", strerror(-fd));
+	cr_assert_eq(write(fd, line, (size_t)n), n);
+	ssize_t r = read(fd, line, sizeof(line) - 1);
+	cr_assert_gt(r, 0);
+	line[r] = 0;
+	cr_assert(strstr(line, "\"welcome\""), "S said: %s", line);
+	close(fd);
+}
+
+/* Peer A of session TOK; its result line. */
+static json_t *lone_peer(struct lt *lab, const char *tok, const char *tag, bool vanish_after,
+			 double *ms)
+{
+	char *argv[] = {"punchlab", "peer", "--server", SERVER, "--session", (char *)tok,
+			"--role",   "a",    "--rounds", "1",	NULL};
+	int fd;
+	pid_t pid = lt_spawn(lab, "peer-a", tag, argv, &fd);
+	if (vanish_after) {
+		usleep(500000); /* A has said hello and waits for its partner */
+		hello_and_vanish(lab, tok);
+	}
+	double t0 = lt_now_ms();
+	json_t *r = lt_read_json(fd);
+	*ms = lt_now_ms() - t0;
+	cr_assert_eq(lt_wait(pid, 5000), 1);
+	return r;
+}
+
+/* S knows when a peer's control connection closes before the verdict, and
+ * tells the other peer at once (not after its 29.5 s wait): while it waits,
+ * and when it only comes afterwards. */
+Test(punch, a_partner_gone_is_said_at_once)
+{
+	struct lt *lab = lab_with_server("gone");
+	char tok[2][2 * PROTO_TOKEN_LEN + 1];
+	double ms[2];
+	json_t *r[2];
+
+	new_session(lab, tok[0]);
+	r[0] = lone_peer(lab, tok[0], "gone0", true, &ms[0]);
+	new_session(lab, tok[1]);
+	hello_and_vanish(lab, tok[1]);
+	r[1] = lone_peer(lab, tok[1], "gone1", false, &ms[1]);
+	for (int i = 0; i < 2; i++) {
+		char *s = json_dumps(r[i], 0);
+		cr_log_info("partner gone (%s): %.0f ms: %s", i ? "before" : "while waiting", ms[i],
+			    s);
+		cr_assert_str_eq(reason(r[i]), "peer-gone", "%s", s);
+		cr_assert_lt(ms[i], 1000, "%.0f ms: %s", ms[i], s);
+		cr_assert(strstr(json_string_value(json_object_get(r[i], "error")), "peer-gone"),
+			  "%s", s);
+		free(s);
+		json_decref(r[i]);
+	}
 	lt_down(lab);
 }
