@@ -534,7 +534,11 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 		FAIL(js, "a segment must be an object like {\"name\": \"internet\", ...}");
 	if (get_string(tp, js, "name", "segment", true, &s) < 0)
 		return -EINVAL;
-	if (!topo_name_ok(s, TOPO_IFNAME_MAX) || !strcmp(s, "lo"))
+	if (!strcmp(s, "lo"))
+		FAILM(js, "name",
+		      "segment name \"lo\" is taken: every node has its own loopback "
+		      "interface \"lo\"; choose another name");
+	if (!topo_name_ok(s, TOPO_IFNAME_MAX))
 		FAILM(js, "name",
 		      "segment name \"%s\": use 1 to %d of a-z, 0-9 and '-' (it becomes the "
 		      "interface name)",
