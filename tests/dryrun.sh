@@ -41,7 +41,17 @@ pcap_not_made() {
 	[ ! -e "$tmp/pcap" ]
 }
 
-plan 9
+# escaped TEXT CMD...: CMD succeeds, prints TEXT, and its output holds no
+# control character but newlines (nor the C1 CSI, 0xc2 0x9b)
+escaped() {
+	want=$1
+	shift
+	"$@" > "$tmp/out"
+	grep -F -e "$want" "$tmp/out" > /dev/null
+	LC_ALL=C tr -d '\000-\011\013-\037\177\302' < "$tmp/out" | cmp -s - "$tmp/out"
+}
+
+plan 11
 check "--shard 1/2 lists the cells of shard 1 only" shard_1_of_2
 check "--shard K/3 for K = 1, 2, 3 lists every cell once" shards_partition
 check "--trials 5 and the shard are in the header" \
@@ -58,3 +68,9 @@ check "a shard whose cells all have a runnable topology passes" \
 check "--dry-run --pcap DIR creates nothing" pcap_not_made
 check_refused 2 "--dry-run does not take --resume" 'does not take --resume' \
 	"$PL" run "$smoke" --dry-run --resume "$tmp/none.json"
+check "run --dry-run prints the suite's description with control characters as \\xNN" \
+	escaped 'A suite whose \x1b]0;title\x07 description' \
+	"$PL" run "$data/escapes.json" --dry-run
+check "topo check prints the description with control characters as \\xNN" \
+	escaped 'A \x1b[31mred\x1b[0m description with a bell\x07 and a C1 CSI \xc2\x9b2J' \
+	"$PL" topo check "$data/escapes-topology.json"

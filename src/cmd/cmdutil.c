@@ -48,6 +48,21 @@ int cmd_u64_arg(const char *prog, const char *opt, const char *s, uint64_t *out)
 	return 0;
 }
 
+void cmd_put_text(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		/* C0 controls and DEL; C1 controls (U+0080 to U+009F, 0xc2 0x80 to
+		 * 0xc2 0x9f in UTF-8) too: some terminals take U+009B as CSI */
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			fprintf(f, "\\xc2\\x%02x", p[1]);
+			p++;
+		} else
+			fputc(*p, f);
+	}
+}
+
 int cmd_endpoint_arg(const char *prog, const char *opt, const char *s, bool allow_zero,
 		     struct sockaddr_in *out)
 {

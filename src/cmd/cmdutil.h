@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct sockaddr_in;
 
@@ -48,6 +49,9 @@ int cmd_int_arg(const char *prog, const char *opt, const char *s, int lo, int hi
 /* Any 64-bit number (decimal, 0x hex or 0 octal), e.g. a seed. */
 int cmd_u64_arg(const char *prog, const char *opt, const char *s, uint64_t *out);
 /* A.B.C.D:PORT; port 0 only with ALLOW_ZERO (a listening address). */
+/* S on F, its control characters as \xNN: text from a user's file (a
+ * description) must not reach a terminal's escape sequences. */
+void cmd_put_text(FILE *f, const char *s);
 int cmd_endpoint_arg(const char *prog, const char *opt, const char *s, bool allow_zero,
 		     struct sockaddr_in *out);
 

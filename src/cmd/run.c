@@ -49,8 +49,11 @@ static int dry_run(const struct suite *s, const struct run_opts *o)
 		printf(" (shard %d/%d of %d)", o->shard_k, o->shard_n, s->ncells);
 	printf(" x %d trials = %lld trials, up to %d rounds of %d probes, seed %llu\n", trials,
 	       (long long)n * trials, s->rounds, s->probes, (unsigned long long)s->seed);
-	if (s->description)
-		printf("  %s\n", s->description);
+	if (s->description) {
+		fputs("  ", stdout);
+		cmd_put_text(stdout, s->description);
+		putchar('\n');
+	}
 	for (int i = 0; i < s->ncells; i++) {
 		if (!run_in_shard(o, i))
 			continue;

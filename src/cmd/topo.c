@@ -67,9 +67,12 @@ static int topo_check(int n, char *files[], const struct topo_flags *f)
 			bad = 1;
 			continue;
 		}
-		printf("%s: ok: %d node%s, %d segment%s%s%s\n", files[i], t->nnodes,
+		printf("%s: ok: %d node%s, %d segment%s%s", files[i], t->nnodes,
 		       t->nnodes == 1 ? "" : "s", t->nsegs, t->nsegs == 1 ? "" : "s",
-		       t->description ? ": " : "", t->description ? t->description : "");
+		       t->description ? ": " : "");
+		if (t->description)
+			cmd_put_text(stdout, t->description);
+		putchar('\n');
 		topo_free(t);
 	}
 	return bad ? EXIT_FAIL : EXIT_OK;
@@ -212,8 +215,11 @@ static int topo_show(int n, char *name[], const struct topo_flags *f)
 	const char *desc = json_string_value(json_object_get(st, "description"));
 	printf("lab %s (%s), from %s\n", name[0], json_string_value(json_object_get(st, "status")),
 	       json_string_value(json_object_get(st, "topology")));
-	if (desc)
-		printf("  %s\n", desc);
+	if (desc) {
+		fputs("  ", stdout);
+		cmd_put_text(stdout, desc);
+		putchar('\n');
+	}
 	printf("delay mechanism: %s\n", json_string_value(json_object_get(st, "delay_mechanism")));
 	size_t i;
 	json_t *node;
