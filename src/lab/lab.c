@@ -468,6 +468,18 @@ out:
  * since the topology was checked) into a buffer that nft or iptables gets:
  * neither ever opens the file, so no device or FIFO can hold them.
  */
+/* Whether TEXT reads like iptables-save output: a table line ("*nat") or a
+ * rule ("-A POSTROUTING ..."), which nft only calls syntax errors. */
+static bool ruleset_looks_iptables(const char *text)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		l += strspn(l, " \t");
+		if (*l == '*' || !strncmp(l, "-A ", 3))
+			return true;
+	}
+	return false;
+}
+
 static int build_own_ruleset(struct builder *b, int node)
 {
 	const struct topo_node *n = &b->t->nodes[node];
@@ -481,8 +493,13 @@ static int build_own_ruleset(struct builder *b, int node)
 	}
 	if (n->ruleset_fmt == RULESET_NFT) {
 		if ((rc = nft_apply_in(b->nsfd[node], text, err, sizeof(err), NULL)) < 0)
-			perr_set(b->err, n->ruleset, 0, 0, "node %s: nft refused the ruleset:\n%s",
-				 n->name, err);
+			perr_set(b->err, n->ruleset, 0, 0,
+				 "node %s: nft refused the ruleset%s:\n%s", n->name,
+				 ruleset_looks_iptables(text)
+				     ? " (it reads like iptables-save output: give the node "
+				       "\"ruleset_format\": \"iptables\")"
+				     : "",
+				 err);
 	} else {
 		char *argv[] = {"iptables-nft-restore", NULL};
 		int st = netns_run(b->nsfd[node], argv, text, err, sizeof(err));

@@ -332,3 +332,35 @@ Test(nat, same_nat_fails_without_hairpin)
 {
 	cr_assert_not(same_nat_connects(false, "hpoff", 1500));
 }
+
+/* iptables-save output under a name that says nft: nft's syntax errors come
+ * with a hint at ruleset_format, and nothing of the lab is left. */
+Test(nat, an_iptables_dump_taken_for_nft_names_ruleset_format)
+{
+	char name[32], rules[128], file[128], cmd[512];
+	snprintf(name, sizeof(name), "t%d-iptnft", (int)getpid() % 100000);
+	snprintf(rules, sizeof(rules), "/tmp/punchlab-test-%s.nft", name);
+	snprintf(file, sizeof(file), "/tmp/punchlab-test-%s.json", name);
+	snprintf(cmd, sizeof(cmd), "cp " SOURCE_ROOT "/tests/data/rulesets/masquerade.save %s",
+		 rules);
+	cr_assert_eq(system(cmd), 0);
+	json_error_t jerr;
+	json_t *root = json_load_file(SOURCE_ROOT "/topologies/one-nat.json", 0, &jerr);
+	cr_assert_not_null(root, "%s", jerr.text);
+	own_ruleset(root, rules);
+	cr_assert_eq(json_dump_file(root, file, JSON_INDENT(1)), 0);
+	json_decref(root);
+	struct topology *t;
+	struct perr err;
+	cr_assert_eq(topo_load(file, &t, &err), 0, "%s", err.msg);
+	int rc = lab_up(t, name, LAB_OWNED, NULL, &err);
+	topo_free(t);
+	unlink(file);
+	unlink(rules);
+	cr_log_info("lab_up: %s", err.msg);
+	cr_assert_lt(rc, 0, "nft took iptables-save output");
+	cr_assert(strstr(err.msg, "nft refused the ruleset (it reads like iptables-save output: "
+				  "give the node \"ruleset_format\": \"iptables\")"),
+		  "%s", err.msg);
+	cr_assert(lt_gone(name), "the half-built lab %s was left", name);
+}
