@@ -95,4 +95,13 @@ check "peer --seed -1 is refused, not taken as 2^64-1" \
 	seed_refused -1 peer --seed -1 --server nonsense --session 00 --role a
 check "peer --seed ' -1' is refused" \
 	seed_refused " -1" peer --seed " -1" --server nonsense --session 00 --role a
+# echoed VALUE CMD...: exit 2, nothing on stdout, stderr quotes VALUE
+echoed() {
+	value=$1
+	shift
+	pl echo "$@"
+	rc_is echo 2 && [ ! -s "$tmp/echo.out" ] && grep -qF -- "not \"$value\"" "$tmp/echo.err"
+}
+check "proxy --listen 127.0.0.1 (no port): the error echoes the value" \
+	echoed 127.0.0.1 proxy --listen 127.0.0.1
 echo "1..$n"
