@@ -288,16 +288,6 @@ static int write_atomic(const char *dir, const char *path, json_t *j, struct per
 	return rc;
 }
 
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
 int rw_finish(struct results_writer *w, json_t *metadata, json_t *suite, char *path, size_t len,
 	      struct results **out, struct perr *err)
 {
@@ -323,7 +313,7 @@ int rw_finish(struct results_writer *w, json_t *metadata, json_t *suite, char *p
 	rc = root ? write_atomic(w->dir, path, root, err) : -ENOMEM;
 	json_decref(root);
 	if (rc == 0)
-		sync_dir(w->dir); /* the link and the trials file's name, on disk */
+		fs_sync_dir(w->dir); /* the link and the trials file's name, on disk */
 	if (rc == 0 && out) {
 		r->path = strdup(path);
 		r->trials_path = strdup(w->trials_path);

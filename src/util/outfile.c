@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "outfile.h"
+#include "fs.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -105,11 +106,7 @@ static void sync_dir(const char *path)
 		snprintf(dir, sizeof(dir), ".");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd); /* the new name, on disk; the data already is */
-		close(fd);
-	}
+	fs_sync_dir(dir); /* the new name, on disk; the data already is */
 }
 
 /* Flush, error check, fsync and close of OF->f: 0 or -errno, with ERR set. */
