@@ -116,13 +116,10 @@ int predict_add(struct predict *p, const struct trace *t)
 /* "linux-2.6/home-2009", "windows-xp+proxy/rfc5382" */
 static void source_of(json_t *fields, char side, char *buf, size_t len)
 {
-	char k[8], pk[10];
-	snprintf(k, sizeof(k), "os_%c", side);
-	snprintf(pk, sizeof(pk), "proxy_%c", side);
-	const char *os = json_string_value(json_object_get(fields, k));
+	char *peer = peer_label(fields, side, "+proxy");
 	const char *nat = json_string_value(json_object_get(fields, "nat"));
-	snprintf(buf, len, "%s%s/%s", os ? os : "native",
-		 json_is_true(json_object_get(fields, pk)) ? "+proxy" : "", nat ? nat : "topology");
+	snprintf(buf, len, "%s/%s", peer ? peer : "native", nat ? nat : "topology");
+	free(peer);
 }
 
 /* A port of a trial as the trace reader takes it (1 to 65535): never
