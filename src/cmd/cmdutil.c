@@ -112,8 +112,13 @@ volatile sig_atomic_t *cmd_stop_on_signal(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 
+	struct sigaction hup;
+
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed terminal stops the work the same way, unless nohup said not to */
+	if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return &stop;
 }

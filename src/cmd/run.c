@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cmdutil.h"
+#include "lab/lab.h"
 #include "commands.h"
 #include "run/runner.h"
 #include "run/suite.h"
@@ -190,6 +191,7 @@ int run_main(int argc, char *argv[])
 	a.o.command_line = cmdline;
 	a.o.progress = !a.quiet && isatty(2);
 	a.o.stop = cmd_stop_on_signal();
+	lab_set_stop(a.o.stop); /* a cell's lab being built stops where it is */
 	struct results *res;
 	rc = run_suite(s, &a.o, path, sizeof(path), &res, &err);
 	suite_free(s);

@@ -86,30 +86,28 @@ static int topo_up(int n, char *file[], const struct topo_flags *f)
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
-	/* an interrupt while building is honoured once the lab is whole, by
-	 * taking it down again: never leave half a lab behind */
-	sigset_t block, old, pending;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	/* a signal stops the build between two steps (or cuts a wait short):
+	 * what was made is removed, and nothing of the lab is left */
+	volatile sig_atomic_t *stop = cmd_stop_on_signal();
+	lab_set_stop(stop);
 	char built[LAB_NAME_MAX + 1];
 	int rc = lab_up(t, f->name, LAB_DETACHED, built, &err);
 	topo_free(t);
-	sigpending(&pending);
-	bool interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-			   sigismember(&pending, SIGHUP);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab topo up: %s\n", err.msg);
-		return EXIT_FAIL;
+		return rc == -EINTR ? 130 : EXIT_FAIL;
 	}
-	if (interrupted) {
+	if (*stop) { /* came after the last step: the whole lab goes */
+		sigset_t block;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		sigprocmask(SIG_BLOCK, &block, NULL);
 		lab_down(built, false, &err);
 		fprintf(stderr, "punchlab topo up: interrupted; lab %s removed\n", built);
 		return 130;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	printf("%s\n", built);
 	return EXIT_OK;
 }

@@ -14,6 +14,7 @@
 #include <netlink/errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,21 @@
 _Static_assert(DELAYQ_LINKS_MAX >= 2 * TOPO_SEGS_MAX, "a node's delayed directions");
 
 static char lab_exe[PATH_MAX];
+static const volatile sig_atomic_t *lab_stop;
 
 void lab_set_exe(const char *path)
 {
 	snprintf(lab_exe, sizeof(lab_exe), "%s", path);
+}
+
+void lab_set_stop(const volatile sig_atomic_t *stop)
+{
+	lab_stop = stop;
+}
+
+static bool stop_asked(void)
+{
+	return lab_stop && *lab_stop;
 }
 
 bool lab_name_ok(const char *name)
@@ -163,7 +175,7 @@ static int build_links(struct builder *b)
 
 	if (b->fabric_fd >= 0 && (rc = rtnl_open_in(b->fabric_fd, &fab)) < 0)
 		return fail_nl(b, rc, "cannot open netlink in the fabric namespace");
-	for (int s = 0; s < t->nsegs && rc == 0; s++) {
+	for (int s = 0; s < t->nsegs && rc == 0 && !stop_asked(); s++) {
 		const struct topo_segment *sg = &t->segs[s];
 		if (!seg_bridged(sg)) {
 			struct nl_sock *sk;
@@ -727,6 +739,8 @@ static int build_namespaces(struct builder *b)
 	json_array_foreach(json_object_get(b->st, "namespaces"), i, v)
 	{
 		const char *nsname = json_string_value(v);
+		if (stop_asked())
+			return -1;
 		if ((rc = netns_create(nsname)) < 0)
 			return fail_errno(b, rc, "cannot create namespace %s", nsname);
 		int fd = netns_open(nsname);
@@ -741,6 +755,21 @@ static int build_namespaces(struct builder *b)
 }
 
 static int lab_teardown(const char *lab, json_t *st);
+
+/* A failed build's clean-up runs to its end: a second SIGINT must not cut
+ * a netlink or wait call short and leave a namespace behind. */
+static void teardown_unsignalled(const char *lab, json_t *st)
+{
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	lab_teardown(lab, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
 
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err)
@@ -783,27 +812,31 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		perr_set(err, t->path, 0, 0, "out of memory");
 		goto fail;
 	}
+	/* every step is checked for a stop: a signal ends the build where it is */
 	for (int n = 0; n < t->nnodes; n++)
-		if (build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
+		if (stop_asked() || build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
 			goto fail;
 	/* delay helpers start now and get ready while the links are built */
 	for (int n = 0; n < t->nnodes; n++) {
-		if (rules[n].nlinks &&
-		    spawn_delayq(&b, n, rules[n].nlinks, rules[n].links, &rules[n].ready_fd) < 0)
+		if (stop_asked() || (rules[n].nlinks && spawn_delayq(&b, n, rules[n].nlinks,
+								     rules[n].links,
+								     &rules[n].ready_fd) < 0))
 			goto fail;
 		b.any_delay |= rules[n].nlinks > 0;
 	}
-	if (build_links(&b) < 0)
+	if (build_links(&b) < 0 || stop_asked())
 		goto fail;
 	for (int n = 0; n < t->nnodes; n++)
-		if (build_node(&b, n, &rules[n]) < 0)
+		if (stop_asked() || build_node(&b, n, &rules[n]) < 0)
 			goto fail;
 	for (int n = 0; n < t->nnodes; n++)
-		if (rules[n].nlinks && delayq_rules_start(&b, n, &rules[n]) < 0)
+		if (stop_asked() || (rules[n].nlinks && delayq_rules_start(&b, n, &rules[n]) < 0))
 			goto fail;
 	for (int n = 0; n < t->nnodes; n++)
 		if (rules[n].ipt_pid > 0 && delayq_rules_finish(&b, n, &rules[n]) < 0)
 			goto fail;
+	if (stop_asked())
+		goto fail;
 	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
 	json_object_set_new(b.st, "status", json_string("up"));
 	json_object_del(b.st, "builder");
@@ -817,7 +850,13 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 	goto out;
 fail:
 	rc = -1;
-	lab_teardown(b.lab, b.st);
+	if (stop_asked()) {
+		/* whatever step saw it first (an EINTR, or a check between steps) */
+		perr_set(err, t->path, 0, 0, "interrupted while building lab %s; nothing of it is left",
+			 b.lab);
+		rc = -EINTR;
+	}
+	teardown_unsignalled(b.lab, b.st);
 out:
 	for (int n = 0; n < t->nnodes; n++) {
 		if (rules)
@@ -882,7 +921,8 @@ static int lab_teardown(const char *lab, json_t *st)
 		if (proc_alive(pid, start)) {
 			kill(pid, SIGKILL);
 			/* reaps it when it is our child (a run's own lab); ECHILD otherwise */
-			waitpid(pid, NULL, 0);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		}
 	}
 	json_array_foreach(nss, i, v) if (json_is_string(v)) names[n++] = json_string_value(v);

@@ -6,6 +6,7 @@
  */
 #pragma once
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "topology.h"
@@ -21,6 +22,10 @@ int lab_ns_name(const char *lab, const char *node, char *buf, size_t len);
 
 /* The punchlab executable that helper processes are started from. */
 void lab_set_exe(const char *path);
+/* A flag (set by a SIGINT/SIGTERM handler) that lab_up() checks between its
+ * steps: once set, the build stops where it is, removes what it made and
+ * fails with -EINTR. NULL (the default): builds always finish. */
+void lab_set_stop(const volatile sig_atomic_t *stop);
 
 enum lab_owner {
 	LAB_DETACHED, /* lives on after the call (topo up) */
@@ -30,7 +35,8 @@ enum lab_owner {
 /*
  * Builds topology T as lab NAME (NULL: a free name derived from the file).
  * On success *NAME_OUT (if given, LAB_NAME_MAX + 1 bytes) holds the name.
- * On failure everything made so far is removed and ERR says what failed.
+ * On failure everything made so far is removed and ERR says what failed;
+ * the return value is -EINTR when the stop flag (lab_set_stop) ended it.
  */
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err);

@@ -195,8 +195,9 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 	cl->determinable = all_nats_preserve(cl->t);
 	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,
 		 cl->j->index % 10000);
-	if (lab_up(cl->t, cl->lab, LAB_OWNED, NULL, err) < 0)
-		return -EIO;
+	int up = lab_up(cl->t, cl->lab, LAB_OWNED, NULL, err);
+	if (up < 0)
+		return up == -EINTR ? -EINTR : -EIO;
 	cl->lab_built = true;
 	json_t *st = lab_state(cl->lab);
 	snprintf(cl->delay_mech, sizeof(cl->delay_mech), "%s",
@@ -587,6 +588,8 @@ int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err
 {
 	struct cell_lab *cl;
 	int rc = cell_setup(j, &cl, err);
+	if (rc == -EINTR && j->stop && *j->stop)
+		return 0; /* stopped while its lab was built: nothing was made, the run says why */
 	for (int trial = j->first_trial; rc == 0 && trial < j->trials; trial++) {
 		if (j->stop && *j->stop)
 			break;

@@ -102,7 +102,7 @@ pid="" tags=""
 # shellcheck disable=SC2016 # expanded at exit
 at_exit '[ -z "$pid" ] || kill -KILL "$pid"; for t in $tags; do cleanup_run "$t"; done'
 
-plan $((5 * 7 + 6 + 6))
+plan $((5 * 7 + 6 + 6 + 6))
 for wait in 0.02 0.15 0.6 1.5 3; do
 	mkdir "$out/$wait"
 	# 90 trials take longer than the last kill point: every kill hits a running run
@@ -146,6 +146,51 @@ check_absent "SIGTERM takes the run's namespaces down" "^pl-$tag" entries /run/n
 check_absent "SIGTERM takes the run's state down" "^$tag" entries /run/punchlab
 check_absent "SIGTERM ends the run's helpers" "$(helper_pattern "$helpers")" procs
 check_absent "SIGTERM leaves no process in the run's namespaces" "$(netns_pattern "$inodes")" procs
+
+# SIGINT while `topo up` builds: the build stops where it is and removes
+# what it made, instead of finishing the lab first. The 65 namespaces of
+# max-lab are slowed to 0.1 s each with strace (mount(2) binds each one), so
+# a whole build takes 6.5 s or more; the signal comes once a few namespaces
+# exist, and the command must be gone well before the build could be whole.
+if command -v strace >/dev/null; then
+	lab="km$(($$ % 100000))"
+	# LeakSanitizer cannot run under ptrace
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -o /dev/null -e trace=mount -e inject=mount:delay_exit=100000 \
+		"$PL" topo up "$SRC/tests/data/max-lab.json" --name "$lab" >/dev/null 2> "$out/up.err" &
+	spid=$!
+	at_exit "\"$PL\" topo down --force $lab >/dev/null 2>&1 || true"
+	made=0 i=0
+	while [ "$made" -lt 5 ] && [ $i -lt 200 ]; do
+		made=$(entries /run/netns | grep -c "^pl-$lab-" || true)
+		sleep 0.05
+		i=$((i + 1))
+	done
+	upid=$(pgrep -P "$spid" | head -n 1 || true)
+	note "topo up: $made namespaces of 65 when SIGINT came"
+	check "topo up was building when the signal came (some namespaces, not all)" \
+		test "$made" -ge 5 -a "$made" -lt 65 -a -n "$upid"
+	kill -INT "${upid:-$spid}"
+	i=0
+	while kill -0 "$spid" 2>/dev/null && [ $i -lt 40 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "SIGINT ends topo up within 4 s, not after the whole build" test $i -lt 40
+	kill -KILL "$spid" 2>/dev/null || true
+	rc=0
+	wait "$spid" || rc=$?
+	check_status 130 "SIGINT while building: topo up exits 130" "$rc" "$out/up.err"
+	check "SIGINT while building: topo up says it was interrupted" \
+		grep -q "interrupted while building lab $lab" "$out/up.err"
+	check_absent "SIGINT while building: no namespace left" "^pl-$lab-" entries /run/netns
+	check_absent "SIGINT while building: no state left" "^$lab\$" entries /run/punchlab
+else
+	for w in "was building" "ends within 4 s" "exits 130" "says it was interrupted" \
+		"no namespace left" "no state left"; do
+		skip "SIGINT while topo up builds: $w" "strace is not installed"
+	done
+fi
 
 # The checks above see a leftover: the same listings and patterns on fake
 # /run/netns, /run/punchlab and /proc holding one (a helper 4242 started at
