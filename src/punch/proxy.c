@@ -198,6 +198,10 @@ static void start_outside(struct px *x, struct pconn *p)
 	}
 	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = tag(p, 1)};
 	epoll_ctl(x->ep, EPOLL_CTL_ADD, p->ofd, &ev);
+	/* what the client sends meanwhile waits in its socket: with EPOLLIN
+	 * still asked, level-triggered epoll would report it on every turn */
+	ev = (struct epoll_event){.events = 0, .data.ptr = tag(p, 0)};
+	epoll_ctl(x->ep, EPOLL_CTL_MOD, p->cfd, &ev);
 	p->state = PX_CONNECTING;
 	p->deadline = mono_ms() + c->connect_timeout_ms;
 	if (c->log) {
@@ -327,9 +331,16 @@ static void px_accept(struct px *x, int64_t now)
 		if (fd < 0)
 			break;
 		struct pconn *p = x->nclients < x->c->max_clients ? calloc(1, sizeof(*p)) : NULL;
-		if (!p || (x->nall == x->capall &&
-			   !(x->all = realloc(x->all, (x->capall = x->capall ? x->capall * 2 : 64) *
-							  sizeof(*x->all))))) {
+		if (p && x->nall == x->capall) {
+			/* the list and its capacity change together, or not at all */
+			size_t cap = x->capall ? x->capall * 2 : 64;
+			struct pconn **all = realloc(x->all, cap * sizeof(*all));
+			if (all) {
+				x->all = all;
+				x->capall = cap;
+			}
+		}
+		if (!p || x->nall == x->capall) {
 			free(p);
 			close(fd);
 			continue;
@@ -393,6 +404,8 @@ static void px_event(struct px *x, const struct epoll_event *ev)
 		on_client_handshake(x, p);
 	else if (outside && p->state == PX_CONNECTING)
 		px_connected(x, p);
+	else if (p->state == PX_CONNECTING && (ev->events & (EPOLLERR | EPOLLHUP)))
+		p->state = PX_DEAD; /* the client is gone before its connection is up */
 	else if (p->state == PX_RELAY)
 		px_relay(x, p, ev->events);
 }
@@ -427,7 +440,13 @@ int proxy_run(const struct proxy_config *c, volatile sig_atomic_t *stop, uint16_
 		*listening = ntohs(got.sin_port);
 	x.ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
-	epoll_ctl(x.ep, EPOLL_CTL_ADD, x.lfd, &lev);
+	if (x.ep < 0 || epoll_ctl(x.ep, EPOLL_CTL_ADD, x.lfd, &lev) < 0) {
+		rc = -errno;
+		if (x.ep >= 0)
+			close(x.ep);
+		close(x.lfd);
+		return rc;
+	}
 
 	while (!*stop) {
 		struct epoll_event evs[64];

@@ -57,7 +57,7 @@ refused_by_name() {
 	grep -q '"code":"bad-message"' "$out/server.log"
 }
 proxy_holds() {
-	"$PL" topo exec "$lab" peer-a -- python3 "$SRC/tests/root/hostile_proxy.py" 1080 198.18.0.1:7100 \
+	"$PL" topo exec "$lab" peer-a -- python3 "$SRC/tests/root/hostile_proxy.py" 1080 198.18.0.1:7100 "$px" \
 		> "$out/proxy.json" || { cat "$out/proxy.json"; return 1; }
 	kill -0 $px
 }
