@@ -104,4 +104,7 @@ echoed() {
 }
 check "proxy --listen 127.0.0.1 (no port): the error echoes the value" \
 	echoed 127.0.0.1 proxy --listen 127.0.0.1
+for k in "1,2," ",1" "1,,2" "2,1" "0" "65" "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" "+1" "1x"; do
+	check "predict --k '$k' is refused, the value echoed" echoed "$k" predict --k "$k" nofile
+done
 echo "1..$n"

@@ -2,6 +2,7 @@
 #include "cmdutil.h"
 #include "commands.h"
 #include "predict.h"
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,23 +19,29 @@ const char predict_usage[] =
     "S saw, plus the punch's port) or trace files (docs/traces.md; a corpus is in\n"
     "experiments/traces/). --dump prints the sequences in the trace format.\n";
 
-/* --k 1,2,4,8 into KS; -1 if it is not ascending numbers from 1 to 64. */
-static int predict_ks(char *s, int ks[16], int *nk)
+/* --k 1,2,4,8 into KS; -1 if it is not 1 to 16 ascending numbers from 1 to
+ * 64, each followed by a comma but the last. */
+static int predict_ks(const char *s, int ks[16], int *nk)
 {
+	const char *p = s;
 	char *end;
 
 	*nk = 0;
-	for (char *p = s; *p && *nk < 16; p = *end ? end + 1 : end) {
+	for (;;) {
 		long v = strtol(p, &end, 10);
-		if (end == p || v < 1 || v > 64 || (*nk && v <= ks[*nk - 1]) ||
-		    (*end && *end != ',')) {
-			fprintf(stderr, "punchlab predict: --k wants ascending numbers 1 to 64, "
-					"like 1,2,4,8\n");
-			return -1;
-		}
+		if (end == p || !isdigit((unsigned char)*p) || v < 1 || v > 64 ||
+		    (*nk && v <= ks[*nk - 1]) || *nk == 16 || (*end && *end != ','))
+			break;
 		ks[(*nk)++] = (int)v;
+		if (!*end)
+			return 0;
+		p = end + 1;
 	}
-	return 0;
+	fprintf(stderr,
+		"punchlab predict: --k wants 1 to 16 ascending numbers from 1 to 64, like "
+		"1,2,4,8, not \"%s\"\n",
+		s);
+	return -1;
 }
 
 int predict_main(int argc, char *argv[])

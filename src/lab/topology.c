@@ -538,6 +538,11 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 		FAILM(js, "name",
 		      "segment name \"lo\" is taken: every node has its own loopback "
 		      "interface \"lo\"; choose another name");
+	if (!strcmp(s, "all") || !strcmp(s, "default"))
+		FAILM(js, "name",
+		      "segment name \"%s\" is taken: net/ipv4/conf/%s holds the kernel's "
+		      "settings for all or for new interfaces, not for one; choose another name",
+		      s, s);
 	if (!topo_name_ok(s, TOPO_IFNAME_MAX))
 		FAILM(js, "name",
 		      "segment name \"%s\": use 1 to %d of a-z, 0-9 and '-' (it becomes the "
