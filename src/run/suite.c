@@ -405,9 +405,12 @@ static int expand_cells(struct sp *sp, json_t *root, json_t *m, json_t **out)
 	json_t *defs = defaults ? json_deep_copy(defaults) : json_object();
 	if (topo && !json_object_get(defs, "topology"))
 		json_object_set(defs, "topology", topo);
+	/* the topology is crossed last (its values, as check_matrix made them
+	 * an array: a single "topology": FILE in the matrix is one value) */
+	json_t *topos = json_incref(json_object_get(m, "topology"));
 	json_object_del(m, "topology");
-	if (json_object_get(matrix, "topology"))
-		json_object_set(m, "topology", json_object_get(matrix, "topology"));
+	if (topos)
+		json_object_set_new(m, "topology", topos);
 	struct expand x = {sp, m, json_object_get(root, "exclude"), json_array()};
 	/* an empty matrix crosses nothing: the cells are the include list */
 	json_t *cur = json_deep_copy(defs);

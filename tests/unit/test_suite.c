@@ -46,6 +46,20 @@ Test(suite, cross_product_in_field_order)
 	suite_free(s);
 }
 
+/* a single value in the matrix is one value, the topology's too (it was
+ * "no cells": the topology was crossed as the bare string) */
+Test(suite, a_single_topology_in_the_matrix_is_one_value)
+{
+	struct suite *s = parse("{\"matrix\": {\"topology\": \"../topologies/two-nats.json\","
+				"\"os_a\": [\"linux-2.6\", \"openbsd\"], \"os_b\": \"windows-xp\"}}");
+	cr_assert_eq(s->ncells, 2);
+	for (int i = 0; i < s->ncells; i++) {
+		cr_assert(strstr(s->cells[i].topology, "/topologies/two-nats.json"));
+		cr_assert_str_eq(s->cells[i].os_b, "windows-xp");
+	}
+	suite_free(s);
+}
+
 Test(suite, include_exclude_and_defaults)
 {
 	struct suite *s = parse(
