@@ -252,6 +252,17 @@ static int parse_nat_ruleset(struct tp *tp, json_t *nat, struct topo_node *n, co
 
 	if (json_object_get(nat, "profile"))
 		FAILM(nat, "ruleset", "%s: give either \"profile\" or \"ruleset\", not both", what);
+	const char *key;
+	json_t *v;
+	json_object_foreach(nat, key, v)
+	{
+		if (strcmp(key, "ruleset") && strcmp(key, "ruleset_format") && strcmp(key, "outside"))
+			FAILM(nat, key,
+			      "%s: \"%s\" does not apply beside \"ruleset\": the ruleset file is "
+			      "the NAT's whole behaviour (only \"outside\" and \"ruleset_format\" go "
+			      "with it)",
+			      what, key);
+	}
 	if (s[0] == '/' || !topo_dir)
 		snprintf(path, sizeof(path), "%s", s);
 	else
