@@ -174,9 +174,13 @@ static void render_text(const struct model *m, FILE *f, bool md)
 		char **row = r < 0 ? m->head : m->rows[r];
 		if (md)
 			fputs("| ", f);
-		for (int c = 0; c < m->ncols; c++) {
-			pad(f, row[c], c == m->ncols - 1 && !md ? 0 : w[c]);
-			if (c < m->ncols - 1)
+		/* text lines end at their last non-empty column: no trailing blanks */
+		int last = m->ncols - 1;
+		while (!md && last > 0 && !*row[last])
+			last--;
+		for (int c = 0; c <= last; c++) {
+			pad(f, row[c], c == last && !md ? 0 : w[c]);
+			if (c < last)
 				fputs(md ? " | " : "  ", f);
 		}
 		fputs(md ? " |\n" : "\n", f);

@@ -98,7 +98,7 @@ predict_pinned() { # PINNED
 	awk 'NR == FNR { h[$1] = 1; next } h[$1]' "$1" "$tmp/predict.txt" | diff -u "$1" -
 }
 
-plan $((5 * 2 * 2 + 20))
+plan $((5 * 2 * 2 + 20 + 3))
 for fmt in text md latex csv html; do
 	for lay in paper matrix; do
 		for sym in paper rate; do
@@ -109,6 +109,10 @@ for fmt in text md latex csv html; do
 				same_as "$gold/$lay-$sym.$fmt" "$PL" table "$fx" --format $fmt --symbols $sym $args
 		done
 	done
+done
+for lay in paper matrix summary; do
+	check_absent "$lay layout, text: no line ends in a blank (cells without failures, empty matrix cells)" \
+		' $' "$PL" table "$fx" --format text --layout $lay --rows os_a --cols os_b
 done
 check "the HTML is a page with one row per cell" html_page "$gold/paper-paper.html" 6
 check_refused 1 "table refuses a newer results version with FILE:LINE:COL" \
