@@ -76,8 +76,16 @@ int delayq_link_parse(const char *s, struct delayq_link *out)
 	if (*end != ':' || out->delay_ms < 0)
 		return -EINVAL;
 	out->jitter_ms = strtod(end + 1, &end);
-	if (*end || out->jitter_ms < 0)
+	if ((*end && *end != ':') || out->jitter_ms < 0)
 		return -EINVAL;
+	out->mark = 0;
+	if (*end) {
+		const char *m = end + 1;
+		unsigned long v = strtoul(m, &end, 0);
+		if (end == m || *end || v > UINT32_MAX || *m == '-')
+			return -EINVAL;
+		out->mark = (uint32_t)v;
+	}
 	return 0;
 }
 
@@ -89,7 +97,7 @@ static struct dq *dq_find(struct delayq *d, uint16_t group)
 	return NULL;
 }
 
-static int send_verdict(struct nl_sock *sk, uint16_t group, uint32_t id)
+static int send_verdict(struct nl_sock *sk, uint16_t group, uint32_t id, uint32_t mark)
 {
 	struct nfnl_queue_msg *m = nfnl_queue_msg_alloc();
 	int rc;
@@ -100,6 +108,8 @@ static int send_verdict(struct nl_sock *sk, uint16_t group, uint32_t id)
 	nfnl_queue_msg_set_family(m, AF_INET);
 	nfnl_queue_msg_set_packetid(m, id);
 	nfnl_queue_msg_set_verdict(m, NF_ACCEPT);
+	if (mark)
+		nfnl_queue_msg_set_mark(m, mark);
 	rc = nfnl_queue_msg_send_verdict(sk, m);
 	nfnl_queue_msg_put(m);
 	return rc;
@@ -123,7 +133,7 @@ static int on_packet(struct nl_msg *msg, void *arg)
 	struct dq *q = dq_find(rx->d, group);
 	if (!q || q->count == DELAYQ_MAXLEN) {
 		rx->d->dropped++;
-		send_verdict(rx->sk, group, id);
+		send_verdict(rx->sk, group, id, q ? q->cfg.mark : 0);
 		return NL_OK;
 	}
 	double ms = q->cfg.delay_ms;
@@ -148,7 +158,7 @@ static int release_due(struct delayq *d, struct nl_sock *sk)
 	for (int i = 0; i < d->nq; i++) {
 		struct dq *q = &d->q[i];
 		while (q->count && q->ring[q->head].release_ns <= now) {
-			send_verdict(sk, q->cfg.queue, q->ring[q->head].id);
+			send_verdict(sk, q->cfg.queue, q->ring[q->head].id, q->cfg.mark);
 			q->head = (q->head + 1) % DELAYQ_MAXLEN;
 			q->count--;
 		}
@@ -229,7 +239,8 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 	/* let what we hold go rather than leave it queued */
 	for (int i = 0; i < d.nq; i++)
 		while (d.q[i].count) {
-			send_verdict(sk, d.q[i].cfg.queue, d.q[i].ring[d.q[i].head].id);
+			send_verdict(sk, d.q[i].cfg.queue, d.q[i].ring[d.q[i].head].id,
+				     d.q[i].cfg.mark);
 			d.q[i].head = (d.q[i].head + 1) % DELAYQ_MAXLEN;
 			d.q[i].count--;
 		}

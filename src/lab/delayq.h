@@ -11,14 +11,15 @@
 
 /* Delayed directions one helper serves: two per interface of a node, which
  * has at most TOPO_SEGS_MAX (lab.c asserts it). */
-#define DELAYQ_LINKS_MAX 128
+#define DELAYQ_LINKS_MAX 129 /* and a NAT's REQ-4 hold queue */
 
 struct delayq_link {
 	uint16_t queue;
 	double delay_ms, jitter_ms;
+	uint32_t mark; /* not 0: a released packet carries this mark (the REQ-4 hold) */
 };
 
-/* Parses "QUEUE:DELAY_MS:JITTER_MS". */
+/* Parses "QUEUE:DELAY_MS:JITTER_MS[:MARK]" (MARK in C notation: 0x5382). */
 int delayq_link_parse(const char *s, struct delayq_link *out);
 
 /*

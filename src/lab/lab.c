@@ -23,7 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(DELAYQ_LINKS_MAX >= 2 * TOPO_SEGS_MAX, "a node's delayed directions");
+_Static_assert(DELAYQ_LINKS_MAX >= 2 * TOPO_SEGS_MAX + 1,
+	       "a node's delayed directions and a NAT's REQ-4 hold");
 
 static char lab_exe[PATH_MAX];
 static const volatile sig_atomic_t *lab_stop;
@@ -366,6 +367,19 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 			return -ENOMEM;
 		strbuf_add(&r->nft, rs, strlen(rs));
 		free(rs);
+		/* RFC 5382 REQ-4: the delay helper holds an unsolicited SYN and
+		 * gives it back marked; the NAT's input hook decides then */
+		if (n->nat.unsolicited == NAT_UNSOL_RFC5382) {
+			uint16_t q = queue++;
+			strbuf_addf(&r->ipt,
+				    "-A INPUT -i %s -p tcp --syn -m conntrack --ctstate NEW "
+				    "-m mark ! --mark 0x%x -j NFQUEUE --queue-num %u\n",
+				    site.outside_if, NAT_REQ4_MARK, q);
+			if (asprintf(&r->links[r->nlinks], "%u:%d:0:0x%x", q, NAT_REQ4_HOLD_MS,
+				     NAT_REQ4_MARK) < 0)
+				return -ENOMEM;
+			r->nlinks++;
+		}
 	}
 	for (int s = 0; s < t->nsegs; s++)
 		for (int m = 0; m < t->segs[s].nmembers; m++) {
@@ -631,8 +645,9 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 		if (n->is_nat && !n->ruleset)
 			json_object_set_new(
 			    jn, "nat_profile",
-			    json_pack("{s:s, s:s, s:s, s:b, s:s}", "mapping",
-				      nat_mapping_str(n->nat.mapping), "port_assignment",
+			    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "mapping",
+				      nat_mapping_str(n->nat.mapping), "filtering",
+				      nat_filtering_str(n->nat.filtering), "port_assignment",
 				      nat_port_str(n->nat.port), "unsolicited_syn",
 				      nat_unsolicited_str(n->nat.unsolicited), "hairpin",
 				      n->nat.hairpin, "outside", t->segs[n->outside].name));

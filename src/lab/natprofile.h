@@ -8,10 +8,21 @@
 #include <stdint.h>
 #include <stddef.h>
 
-enum nat_mapping { NAT_MAP_EIM, NAT_MAP_APDM };
+enum nat_mapping { NAT_MAP_EIM, NAT_MAP_ADM, NAT_MAP_APDM };
 enum nat_port { NAT_PORT_PRESERVE, NAT_PORT_SEQUENTIAL, NAT_PORT_RANDOM };
-enum nat_unsolicited { NAT_UNSOL_RST, NAT_UNSOL_DROP, NAT_UNSOL_ICMP };
+/* rfc5382: RFC 5382 REQ-4 exactly: the SYN is held NAT_REQ4_HOLD_MS, then
+ * dropped if an outbound SYN of that connection went out meanwhile, else
+ * answered with ICMP port unreachable */
+enum nat_unsolicited { NAT_UNSOL_RST, NAT_UNSOL_DROP, NAT_UNSOL_ICMP, NAT_UNSOL_RFC5382 };
 enum nat_filtering { NAT_FILT_APDF, NAT_FILT_ADF, NAT_FILT_EIF };
+
+/* REQ-4's hold: the lab's delay helper keeps the unsolicited SYN this long
+ * (an NFQUEUE on the outside interface's INPUT) and gives it back marked */
+#define NAT_REQ4_HOLD_MS 6000
+#define NAT_REQ4_MARK 0x5382u
+/* the binding lifetime when no established timeout is given: RFC 5382
+ * REQ-5's least idle time for an established connection, 2 h 4 min */
+#define NAT_BINDING_DEFAULT_S 7440
 
 /* the conntrack TCP timeouts a profile may set, in the order of nat_timeout_names */
 enum {
@@ -36,14 +47,18 @@ struct nat_profile {
 	enum nat_unsolicited unsolicited;
 	enum nat_filtering filtering;
 	bool hairpin;
+	unsigned port_quota;	    /* TCP connections per inside address at once; 0: no limit */
 	int timeouts[NAT_TO_COUNT]; /* seconds, -1 = kernel default */
 };
 
 /* A named profile: its name is profile.name, which leads the struct, so
- * nat_presets[] is a registry (util/registry.h) of one entry per preset. */
+ * nat_presets[] is a registry (util/registry.h) of one entry per preset.
+ * An old name (alias_of set) still loads, as the preset it names. */
 struct nat_preset {
 	struct nat_profile profile;
 	const char *help;
+	const char *meets; /* the RFC requirements it meets, for the docs and topo show */
+	const char *alias_of;
 };
 
 extern const struct nat_preset nat_presets[];
@@ -74,6 +89,20 @@ struct nat_site {
 /* The names nat_ruleset() gives: natstate.c flushes the owners map between trials. */
 #define NAT_TABLE "ip punchlab_nat"
 #define NAT_OWNERS_MAP "owners"
+
+/*
+ * Why PROFILE cannot be built on this kernel (a static string naming the
+ * fields), or NULL when it can.
+ */
+const char *nat_profile_unbuildable(const struct nat_profile *profile);
+
+/*
+ * The nft commands that empty PROFILE's dynamic maps and sets (the state a
+ * trial leaves besides conntrack) into BUF (NAT_RESET_MAX bytes); returns
+ * their length, 0 when it has none.
+ */
+#define NAT_RESET_MAX 256
+size_t nat_reset_script(const struct nat_profile *profile, char buf[NAT_RESET_MAX]);
 
 /*
  * The nft script (one table, "ip punchlab_nat") for SITE under PROFILE,

@@ -10,7 +10,8 @@
 
 struct lab_nat {
 	int nsfd;
-	struct nft_ctx *hairpin; /* NULL: no owners map to flush */
+	struct nft_ctx *nft; /* NULL: no dynamic maps or sets to flush */
+	char reset[NAT_RESET_MAX];
 };
 
 struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *err_out)
@@ -27,7 +28,8 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 		return NULL;
 	}
 	/* one context for the whole cell: freeing one waits out an RCU grace period */
-	if (!n->ruleset && n->nat.hairpin && !(nat->hairpin = nft_open_in(nat->nsfd))) {
+	if (!n->ruleset && nat_reset_script(&n->nat, nat->reset) &&
+	    !(nat->nft = nft_open_in(nat->nsfd))) {
 		*err_out = -ENOMEM;
 		lab_nat_close(nat);
 		return NULL;
@@ -38,7 +40,7 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 int lab_nat_reset(struct lab_nat *nat)
 {
 	int rc = ct_flush_in(nat->nsfd);
-	if (rc == 0 && nat->hairpin && nft_run(nat->hairpin, "flush map " NAT_TABLE " " NAT_OWNERS_MAP) < 0)
+	if (rc == 0 && nat->nft && nft_run(nat->nft, nat->reset) < 0)
 		rc = -EIO;
 	return rc;
 }
@@ -52,7 +54,7 @@ void lab_nat_close(struct lab_nat *nat)
 {
 	if (!nat)
 		return;
-	nft_release(nat->hairpin);
+	nft_release(nat->nft);
 	if (nat->nsfd >= 0)
 		close(nat->nsfd);
 	free(nat);

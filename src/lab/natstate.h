@@ -12,7 +12,8 @@ struct lab_nat;
 
 /* Opens node N of lab LAB; NULL with -errno in *ERR_OUT on failure. */
 struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *err_out);
-/* Forgets every mapping: conntrack, and the hairpin owners map. 0 or -errno. */
+/* Forgets every mapping: conntrack, and the dynamic maps and sets of the
+ * NAT table (owners, bindings, contacted, answered). 0 or -errno. */
 int lab_nat_reset(struct lab_nat *nat);
 /* The node's namespace (the handle keeps it open). */
 int lab_nat_nsfd(const struct lab_nat *nat);

@@ -298,7 +298,7 @@ static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, co
 	if (s && nat_mapping_parse(s, &pr->mapping) < 0)
 		FAILM(nat, "mapping",
 		      "%s: unknown mapping \"%s\" (known: endpoint-independent, "
-		      "address-and-port-dependent)",
+		      "address-dependent, address-and-port-dependent)",
 		      what, s);
 	if (get_string(tp, nat, "port_assignment", what, false, &s) < 0)
 		return -EINVAL;
@@ -310,20 +310,15 @@ static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, co
 		return -EINVAL;
 	if (s && nat_unsolicited_parse(s, &pr->unsolicited) < 0)
 		FAILM(nat, "unsolicited_syn",
-		      "%s: unknown unsolicited_syn \"%s\" (known: rst, drop, icmp)", what, s);
+		      "%s: unknown unsolicited_syn \"%s\" (known: rst, drop, icmp, rfc5382)", what,
+		      s);
 	if (get_string(tp, nat, "filtering", what, false, &s) < 0)
 		return -EINVAL;
-	if (s) {
-		if (nat_filtering_parse(s, &pr->filtering) < 0)
-			FAILM(nat, "filtering",
-			      "%s: unknown filtering \"%s\" (known: address-and-port-dependent)",
-			      what, s);
-		if (pr->filtering != NAT_FILT_APDF)
-			FAILM(nat, "filtering",
-			      "%s: filtering \"%s\" is not implemented yet (only "
-			      "address-and-port-dependent, conntrack's own)",
-			      what, s);
-	}
+	if (s && nat_filtering_parse(s, &pr->filtering) < 0)
+		FAILM(nat, "filtering",
+		      "%s: unknown filtering \"%s\" (known: endpoint-independent, "
+		      "address-dependent, address-and-port-dependent)",
+		      what, s);
 	return 0;
 }
 
@@ -342,6 +337,12 @@ static int parse_nat_ports(struct tp *tp, json_t *nat, struct nat_profile *pr, c
 	if (d != floor(d))
 		FAILM(nat, "delta", "%s: \"delta\" must be a whole number", what);
 	pr->delta = (unsigned)d;
+	double q = pr->port_quota;
+	if (get_number(tp, nat, "port_quota", what, 0, 65535, &q) < 0)
+		return -EINVAL;
+	if (q != floor(q))
+		FAILM(nat, "port_quota", "%s: \"port_quota\" must be a whole number", what);
+	pr->port_quota = (unsigned)q;
 	v = json_object_get(nat, "range");
 	if (!v)
 		return 0;
@@ -392,7 +393,7 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	static const char *const fields[] = {
 	    "profile", "outside",	  "mapping", "port_assignment", "delta",
 	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
-	    "ruleset", "ruleset_format",  NULL};
+	    "ruleset", "ruleset_format",  "port_quota", NULL};
 	const char *s;
 
 	if (!json_is_object(nat))
@@ -415,6 +416,10 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	    parse_nat_ports(tp, nat, &n->nat, what) < 0 ||
 	    parse_nat_timeouts(tp, nat, &n->nat, what) < 0)
 		return -EINVAL;
+	const char *why = nat_profile_unbuildable(&n->nat);
+	if (why)
+		FAILM(nat, json_object_get(nat, "mapping") ? "mapping" : "profile",
+		      "%s: this NAT cannot be built: %s", what, why);
 	return 0;
 }
 

@@ -23,14 +23,32 @@ static char *ruleset_for(const char *preset, bool hairpin)
 Test(natprofile, presets_exist)
 {
 	/* the shipped presets in this order; a new one may go anywhere */
-	static const char *const shipped[] = {"home-2009", "rfc5382", "sequential", "random"};
+	static const char *const shipped[] = {"home-2009",	      "rfc5382",
+					      "full-cone",	      "restricted-cone",
+					      "port-restricted",      "symmetric-sequential",
+					      "symmetric-random",     "cgnat",
+					      "linux-masquerade",     "sequential",
+					      "random"};
 	size_t k = 0, n = sizeof(shipped) / sizeof(shipped[0]);
 	for (size_t i = 0; i < nat_presets_count && k < n; i++)
 		k += !strcmp(nat_presets[i].profile.name, shipped[k]);
 	cr_assert_eq(k, n, "not the shipped presets in order: %s", nat_preset_names());
 	cr_assert_null(nat_preset_by_name("fullcone"));
 	cr_assert_eq(nat_preset_by_name("home-2009")->profile.unsolicited, NAT_UNSOL_RST);
-	cr_assert_eq(nat_preset_by_name("rfc5382")->profile.unsolicited, NAT_UNSOL_DROP);
+	cr_assert_eq(nat_preset_by_name("rfc5382")->profile.unsolicited, NAT_UNSOL_RFC5382);
+	cr_assert_eq(nat_preset_by_name("rfc5382")->profile.filtering, NAT_FILT_EIF);
+	cr_assert(nat_preset_by_name("rfc5382")->profile.hairpin);
+	cr_assert_geq(nat_preset_by_name("rfc5382")->profile.timeouts[NAT_TO_SYN_SENT], 240);
+	cr_assert_geq(nat_preset_by_name("rfc5382")->profile.timeouts[NAT_TO_ESTABLISHED], 7440);
+	/* the old names load as what they were */
+	cr_assert_str_eq(nat_preset_by_name("sequential")->alias_of, "symmetric-sequential");
+	/* every preset can be built, and every non-alias says which requirements it meets */
+	for (size_t i = 0; i < nat_presets_count; i++) {
+		cr_assert_null(nat_profile_unbuildable(&nat_presets[i].profile), "%s",
+			       nat_presets[i].profile.name);
+		cr_assert(nat_presets[i].alias_of || nat_presets[i].meets, "%s",
+			  nat_presets[i].profile.name);
+	}
 	cr_assert_eq(nat_preset_by_name("sequential")->profile.port, NAT_PORT_SEQUENTIAL);
 	cr_assert_eq(nat_preset_by_name("random")->profile.port, NAT_PORT_RANDOM);
 }
@@ -46,12 +64,87 @@ Test(natprofile, home_2009_preserves_and_lets_the_stack_answer)
 	free(rs);
 }
 
-Test(natprofile, rfc5382_drops_unsolicited_syn_on_the_outside)
+Test(natprofile, rfc5382_holds_an_unsolicited_syn_then_drops_or_rejects_it)
 {
 	char *rs = ruleset_for("rfc5382", false);
-	cr_assert(
-	    strstr(rs, "iifname \"internet\" ct state new tcp flags & (syn | ack) == syn drop"));
+	/* the delay helper gives the SYN back marked (lab.c); then REQ-4 decides */
+	cr_assert(strstr(rs, "iifname \"internet\" meta mark 0x5382 ip saddr . tcp sport . tcp dport "
+			     "@answered drop\n"));
+	cr_assert(strstr(rs, "iifname \"internet\" meta mark 0x5382 reject with icmp type "
+			     "port-unreachable\n"));
+	cr_assert(strstr(rs, "update @answered { ip daddr . tcp dport . tcp sport }"));
+	/* nothing answers it at once */
+	cr_assert_null(strstr(rs, "ct state new tcp flags & (syn | ack) == syn drop"));
 	free(rs);
+}
+
+Test(natprofile, filtering_admits_through_the_owners_map)
+{
+	char *rs = ruleset_for("full-cone", false);
+	cr_assert(strstr(rs, "iifname \"internet\" ip daddr 198.18.0.2 tcp flags & (syn | ack) == "
+			     "syn dnat ip to tcp dport map @owners"));
+	cr_assert_null(strstr(rs, "@contacted"));
+	free(rs);
+	rs = ruleset_for("restricted-cone", false);
+	cr_assert(strstr(rs, "syn tcp dport . ip saddr @contacted dnat ip to tcp dport map @owners"));
+	cr_assert(strstr(rs, "update @contacted { tcp sport . ip daddr }"));
+	free(rs);
+	/* conntrack's own filtering needs no map */
+	rs = ruleset_for("port-restricted", false);
+	cr_assert_null(strstr(rs, "owners"));
+	free(rs);
+}
+
+Test(natprofile, dependent_free_mappings_of_new_ports_keep_bindings)
+{
+	struct nat_profile pr = nat_preset_by_name("full-cone")->profile;
+	const char *ifs[] = {"lan-a"};
+	uint32_t nets[] = {inet_addr("198.19.1.0")};
+	int plens[] = {24};
+	struct nat_site site = {"internet", inet_addr("198.18.0.2"), 1, ifs, nets, plens};
+	pr.port = NAT_PORT_RANDOM;
+	char *rs = nat_ruleset(&pr, &site);
+	cr_assert(strstr(rs, "map bindings { type ipv4_addr . inet_service : ipv4_addr . "
+			     "inet_service; flags dynamic,timeout; timeout 7440s; }"));
+	/* looked up before the port assignment, learnt after SNAT */
+	char *lookup = strstr(rs, "snat ip to ip saddr . tcp sport map @bindings");
+	cr_assert(lookup && lookup < strstr(rs, ":1024-65535 random"));
+	cr_assert(strstr(rs, "update @bindings { ct original ip saddr . ct original proto-src : "
+			     "ip saddr . tcp sport }"));
+	free(rs);
+	pr.mapping = NAT_MAP_ADM;
+	rs = nat_ruleset(&pr, &site);
+	cr_assert(strstr(rs, "snat ip to ip saddr . tcp sport . ip daddr map @bindings"));
+	cr_assert(strstr(rs, "type ipv4_addr . inet_service . ipv4_addr : ipv4_addr"));
+	free(rs);
+	/* preserve is conntrack's own mapping: no bindings, and no dependent mapping */
+	pr.port = NAT_PORT_PRESERVE;
+	cr_assert_not_null(nat_profile_unbuildable(&pr));
+	pr.mapping = NAT_MAP_EIM;
+	cr_assert_null(nat_profile_unbuildable(&pr));
+	rs = nat_ruleset(&pr, &site);
+	cr_assert_null(strstr(rs, "bindings"));
+	free(rs);
+}
+
+Test(natprofile, cgnat_limits_connections_per_subscriber)
+{
+	char *rs = ruleset_for("cgnat", false);
+	cr_assert(strstr(rs, "add @subscribers { ip saddr ct count over 1024 } drop"));
+	free(rs);
+}
+
+Test(natprofile, a_reset_empties_every_dynamic_map_and_set)
+{
+	char buf[NAT_RESET_MAX];
+	cr_assert_eq(nat_reset_script(&nat_preset_by_name("home-2009")->profile, buf), 0);
+	cr_assert_gt(nat_reset_script(&nat_preset_by_name("rfc5382")->profile, buf), 0);
+	cr_assert_str_eq(buf, "flush map ip punchlab_nat owners\nflush set ip punchlab_nat answered\n");
+	struct nat_profile pr = nat_preset_by_name("restricted-cone")->profile;
+	pr.port = NAT_PORT_RANDOM;
+	nat_reset_script(&pr, buf);
+	cr_assert_str_eq(buf, "flush map ip punchlab_nat owners\nflush map ip punchlab_nat "
+			      "bindings\nflush set ip punchlab_nat contacted\n");
 }
 
 Test(natprofile, sequential_uses_a_generated_map_not_numgen_into_the_port)
@@ -98,4 +191,9 @@ Test(natprofile, enum_strings_round_trip)
 	cr_assert_eq(p, NAT_PORT_SEQUENTIAL);
 	cr_assert_str_eq(nat_port_str(p), "sequential");
 	cr_assert_lt(nat_unsolicited_parse("reset", &u), 0);
+	cr_assert_eq(nat_unsolicited_parse("rfc5382", &u), 0);
+	cr_assert_eq(u, NAT_UNSOL_RFC5382);
+	enum nat_mapping m;
+	cr_assert_eq(nat_mapping_parse("address-dependent", &m), 0);
+	cr_assert_str_eq(nat_mapping_str(m), "address-dependent");
 }

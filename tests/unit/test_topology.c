@@ -105,7 +105,7 @@ Test(topology, nat_sides_and_defaults)
 	/* nat-a names no outside segment: its gateway's segment is outside */
 	cr_assert_str_eq(t->segs[t->nodes[na].outside].name, "carrier");
 	cr_assert_eq(t->nodes[na].nat.unsolicited, NAT_UNSOL_RST);
-	cr_assert_eq(t->nodes[cg].nat.unsolicited, NAT_UNSOL_DROP);
+	cr_assert_eq(t->nodes[cg].nat.unsolicited, NAT_UNSOL_RFC5382);
 	topo_free(t);
 }
 
