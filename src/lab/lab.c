@@ -786,6 +786,37 @@ static void teardown_unsignalled(const char *lab, json_t *st)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The lab's phases, in order, each checked for a stop (lab_set_stop): rules,
+ * delay helpers, links, nodes, then the NFQUEUE rules that feed the helpers. */
+static int build_phases(struct builder *b, struct node_rules *rules, struct nft_ctx **ctxs)
+{
+	for (int n = 0; n < b->t->nnodes; n++)
+		if (stop_asked() || build_rules(b, n, &rules[n], &ctxs[n]) < 0)
+			return -1;
+	/* delay helpers start now and get ready while the links are built */
+	for (int n = 0; n < b->t->nnodes; n++) {
+		if (stop_asked() || (rules[n].nlinks && spawn_delayq(b, n, rules[n].nlinks,
+								     rules[n].links,
+								     &rules[n].ready_fd) < 0))
+			return -1;
+		b->any_delay |= rules[n].nlinks > 0;
+	}
+	if (build_links(b) < 0 || stop_asked())
+		return -1;
+	for (int n = 0; n < b->t->nnodes; n++)
+		if (stop_asked() || build_node(b, n, &rules[n]) < 0)
+			return -1;
+	for (int n = 0; n < b->t->nnodes; n++)
+		if (stop_asked() || (rules[n].nlinks && delayq_rules_start(b, n, &rules[n]) < 0))
+			return -1;
+	for (int n = 0; n < b->t->nnodes; n++)
+		if (rules[n].ipt_pid > 0 && delayq_rules_finish(b, n, &rules[n]) < 0)
+			return -1;
+	if (stop_asked())
+		return -1;
+	return 0;
+}
+
 int lab_up(const struct topology *t, const char *name, enum lab_owner owner, char *name_out,
 	   struct perr *err)
 {
@@ -827,30 +858,7 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 		perr_set(err, t->path, 0, 0, "out of memory");
 		goto fail;
 	}
-	/* every step is checked for a stop: a signal ends the build where it is */
-	for (int n = 0; n < t->nnodes; n++)
-		if (stop_asked() || build_rules(&b, n, &rules[n], &ctxs[n]) < 0)
-			goto fail;
-	/* delay helpers start now and get ready while the links are built */
-	for (int n = 0; n < t->nnodes; n++) {
-		if (stop_asked() || (rules[n].nlinks && spawn_delayq(&b, n, rules[n].nlinks,
-								     rules[n].links,
-								     &rules[n].ready_fd) < 0))
-			goto fail;
-		b.any_delay |= rules[n].nlinks > 0;
-	}
-	if (build_links(&b) < 0 || stop_asked())
-		goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (stop_asked() || build_node(&b, n, &rules[n]) < 0)
-			goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (stop_asked() || (rules[n].nlinks && delayq_rules_start(&b, n, &rules[n]) < 0))
-			goto fail;
-	for (int n = 0; n < t->nnodes; n++)
-		if (rules[n].ipt_pid > 0 && delayq_rules_finish(&b, n, &rules[n]) < 0)
-			goto fail;
-	if (stop_asked())
+	if (build_phases(&b, rules, ctxs) < 0)
 		goto fail;
 	json_object_set_new(b.st, "delay_mechanism", json_string(b.any_delay ? "nfqueue" : "none"));
 	json_object_set_new(b.st, "status", json_string("up"));
