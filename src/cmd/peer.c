@@ -26,13 +26,17 @@ const char peer_usage[] =
 
 static void os_help(void)
 {
-	printf("%-12s %-13s %s\n", "PROFILE", "RANGE", "RULE / SOURCE");
+	int w = (int)strlen("PROFILE");
+	for (size_t i = 0; os_profiles[i]; i++)
+		if ((int)strlen(os_profiles[i]->name) > w)
+			w = (int)strlen(os_profiles[i]->name);
+	printf("%-*s %-13s %s\n", w, "PROFILE", "RANGE", "RULE / SOURCE");
 	for (size_t i = 0; os_profiles[i]; i++) {
 		const struct os_ops *o = os_profiles[i];
 		char range[24] = "kernel's";
 		if (o->next)
 			snprintf(range, sizeof(range), "%u-%u", o->lo, o->hi);
-		printf("%-12s %-13s %s\n%-26s source: %s%s\n", o->name, range, o->rule, "",
+		printf("%-*s %-13s %s\n%-*s source: %s%s\n", w, o->name, range, o->rule, w + 14, "",
 		       o->source, o->assumed ? " (ASSUMED: not documented)" : "");
 	}
 }

@@ -56,6 +56,13 @@ uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport)
 	return (uint32_t)(os_rng_next(&r) >> 32);
 }
 
+uint64_t os_hash64(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport, uint32_t salt)
+{
+	struct os_rng r = {key ^ ((uint64_t)saddr << 32 | daddr)};
+	r.s ^= os_rng_next(&r) + ((uint64_t)salt << 16 | dport);
+	return os_rng_next(&r);
+}
+
 struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, double background_rate)
 {
 	struct os_host *h = calloc(1, sizeof(*h));
@@ -160,5 +167,21 @@ uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_des
 			return p;
 		}
 	}
+	return 0;
+}
+
+uint16_t os_parity_scan(uint16_t lo, uint16_t hi, uint32_t offset, os_in_use_fn in_use, void *arg,
+			uint32_t *i)
+{
+	uint32_t n = (uint32_t)(hi - lo) + 1;
+	if (n > 1)
+		n &= ~1u;
+	offset = offset % n & ~1u;
+	for (int pass = 0; pass < 2; pass++, offset++)
+		for (*i = 0; *i < n; *i += 2) {
+			uint16_t p = (uint16_t)(lo + (offset + *i) % n);
+			if (!in_use || !in_use(p, arg))
+				return p;
+		}
 	return 0;
 }

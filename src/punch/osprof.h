@@ -22,6 +22,8 @@ uint32_t os_rng_below(struct os_rng *r, uint32_t n);
 double os_rng_unit(struct os_rng *r);
 /* A keyed hash of a connection's addresses (the F of RFC 6056). */
 uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport);
+/* The same with a SALT word more and all 64 bits (Linux's port_offset since 2022). */
+uint64_t os_hash64(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport, uint32_t salt);
 
 struct os_dest {
 	uint32_t saddr, daddr; /* network byte order */
@@ -85,3 +87,10 @@ void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask);
 uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
 		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
 		      os_in_use_fn in_use, void *arg);
+
+/* The search of Linux's __inet_hash_connect since 4.6 (RFC 6056 Alg. 3 and
+ * 4 alike): over n = (HI - LO + 1) rounded down to even, from OFFSET % n made
+ * even, every second port, wrapping; then the odd ones. The port, 0 when all
+ * are in use; *I is how far the search went (the kernel's i). */
+uint16_t os_parity_scan(uint16_t lo, uint16_t hi, uint32_t offset, os_in_use_fn in_use, void *arg,
+			uint32_t *i);

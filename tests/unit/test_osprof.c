@@ -19,9 +19,9 @@ static struct os_host *host(const char *name)
 Test(osprof, registry)
 {
 	/* the shipped profiles in this order; a new one may go anywhere */
-	static const char *const shipped[] = {"windows-xp", "windows-7", "macosx-10.5",
-					      "linux-2.6",  "linux-4.6", "linux-5.12",
-					      "freebsd",    "openbsd",	 "native"};
+	static const char *const shipped[] = {
+	    "windows-xp", "windows-vista", "windows-7", "macosx-10.5", "linux-2.6", "linux-4.6",
+	    "linux-5.12", "linux-5.18",	   "freebsd",	"openbsd",     "native"};
 	size_t k = 0, n = sizeof(shipped) / sizeof(shipped[0]);
 	for (size_t i = 0; os_profiles[i] && k < n; i++)
 		k += !strcmp(os_profiles[i]->name, shipped[k]);
@@ -32,7 +32,12 @@ Test(osprof, registry)
 		if (o->next)
 			cr_assert_lt(o->lo, o->hi);
 	}
+	/* no public source gives the Windows counters */
+	cr_assert(os_by_name("windows-xp")->assumed);
+	cr_assert(os_by_name("windows-vista")->assumed);
 	cr_assert(os_by_name("windows-7")->assumed);
+	cr_assert_eq(os_by_name("windows-vista")->lo, 49152);
+	cr_assert_eq(os_by_name("windows-vista")->hi, 65535);
 	cr_assert_null(os_by_name("native")->next);
 }
 
@@ -104,24 +109,60 @@ Test(osprof, linux_4_6_takes_even_ports_in_steps_of_two)
 	os_host_free(h);
 }
 
-Test(osprof, linux_5_12_steps_randomly)
+/* Steps between successive ports to S, N connections at times T0 + k * DT. */
+static void steps(struct os_host *h, int n, double t0, double dt, int *out)
 {
-	struct os_host *h = host("linux-5.12");
-	uint16_t prev = os_host_port(h, &S, 0, NULL, NULL);
-	int steps[16] = {0}, distinct = 0;
-	for (int i = 0; i < 40; i++) {
-		uint16_t p = os_host_port(h, &S, 0.1 * i, NULL, NULL);
-		int d = (int)p - (int)prev;
-		cr_assert(d >= 2 && d <= 16, "step %d", d);
-		cr_assert_eq(p % 2, 0);
-		if (!steps[d % 16]++)
-			distinct++;
+	uint16_t prev = os_host_port(h, &S, t0, NULL, NULL);
+	for (int k = 0; k < n; k++) {
+		uint16_t p = os_host_port(h, &S, t0 + (k + 1) * dt, NULL, NULL);
+		cr_assert_eq(p % 2, 0, "connect() takes even ports first");
+		out[k] = (int)p - (int)prev;
 		prev = p;
 	}
+}
+
+Test(osprof, linux_5_12_steps_by_two_and_now_and_then_four)
+{
+	/* 5.12: the slot moves by i + 2, i = 2 in 1/16 of first-try successes */
+	struct os_host *h = host("linux-5.12");
+	int d[400], fours = 0;
+	steps(h, 400, 0, 0.1, d);
+	for (int k = 0; k < 400; k++) {
+		cr_assert(d[k] == 2 || d[k] == 4 || d[k] < -28000, "step %d: %d", k, d[k]);
+		fours += d[k] == 4;
+	}
+	/* 25 expected; a binomial(400, 1/16) is within 8-45 but for 1e-5 */
+	cr_assert(fours >= 8 && fours <= 45, "%d steps of 4 in 400", fours);
+	/* no time in 5.12's F: an hour later the sequence goes on */
+	uint16_t before = os_host_port(h, &S, 41, NULL, NULL);
+	uint16_t after = os_host_port(h, &S, 3641, NULL, NULL);
+	cr_assert(after == before + 2 || after == before + 4, "%u then %u", before, after);
+	os_host_free(h);
+}
+
+Test(osprof, linux_5_18_steps_randomly_and_jumps_every_10_s)
+{
+	struct os_host *h = host("linux-5.18");
+	int d[40], seen[17] = {0}, distinct = 0, jumps = 0;
+	/* 4 s: at most one of the host's 10 s boundaries falls inside */
+	steps(h, 40, 0, 0.1, d);
+	for (int k = 0; k < 40; k++) {
+		if (d[k] < 2 || d[k] > 16) {
+			jumps++;
+			continue;
+		}
+		cr_assert_eq(d[k] % 2, 0);
+		distinct += !seen[d[k]]++;
+	}
+	cr_assert_leq(jumps, 1, "%d jumps within 4 s", jumps);
 	cr_assert_geq(distinct, 4, "steps are not random: %d distinct", distinct);
-	/* after 10 s the offset's key changes: the sequence jumps */
-	uint16_t later = os_host_port(h, &S, 20, NULL, NULL);
-	cr_assert(later < prev || later > prev + 16);
+	/* the last 30 ports lie in three different 10 s periods: each boundary
+	 * re-salts F, and the sequence lands anywhere */
+	steps(h, 30, 10, 1, d);
+	jumps = 0;
+	for (int k = 0; k < 30; k++)
+		jumps += d[k] < 2 || d[k] > 16;
+	cr_assert(jumps >= 2 && jumps <= 4, "%d jumps in 30 s", jumps);
 	os_host_free(h);
 }
 
@@ -177,7 +218,7 @@ Test(osprof, background_programs_take_ports)
 
 Test(osprof, same_seed_same_ports)
 {
-	const struct os_ops *o = os_by_name("linux-5.12");
+	const struct os_ops *o = os_by_name("linux-5.18");
 	struct os_host *a = os_host_new(o, 99, 3), *b = os_host_new(o, 99, 3);
 	for (int i = 0; i < 20; i++)
 		cr_assert_eq(os_host_port(a, &S, i * 0.3, NULL, NULL),
