@@ -104,4 +104,8 @@ echoed() {
 }
 check "proxy --listen 127.0.0.1 (no port): the error echoes the value" \
 	echoed 127.0.0.1 proxy --listen 127.0.0.1
+check "peer --background-tcp 1.5 is refused: a share is 0 to 1" \
+	echoed 1.5 peer --background-tcp 1.5 --server nonsense --session 00 --role a
+check "peer --background-off -2 is refused" \
+	echoed -2 peer --background-off -2 --server nonsense --session 00 --role a
 echo "1..$n"

@@ -54,17 +54,39 @@ const struct os_ops *os_by_name(const char *name);
 /* "windows-xp, windows-7, ..." */
 const char *os_names(void);
 
+/*
+ * Other programs on a host (issue 12, item 2): they take ports at RATE a
+ * second while their load is on, a Poisson process. TCP_SHARE of them are
+ * TCP and move the profile's counters; the rest are UDP, which every
+ * profile keeps apart (XNU: lastport per protocol table; Linux: UDP does not
+ * go through __inet_hash_connect; Windows: assumed), so they move nothing
+ * the peer's connect() reads. With ON_S and OFF_S both > 0 the load comes in
+ * bursts: on and off for exponentially distributed times of those means (an
+ * interrupted Poisson process, mean rate RATE * ON_S / (ON_S + OFF_S)); with
+ * either 0 it is steady. No source gives a default for any OS: all are the
+ * suite's (or --background-*) to set.
+ */
+struct os_load {
+	double rate;	    /* ports/s while on */
+	double tcp_share;   /* 0-1 */
+	double on_s, off_s; /* mean burst and pause; 0 in either: steady */
+};
+
 /* A host running an OS profile, with other programs taking ports too. */
 struct os_host {
 	const struct os_ops *ops;
-	void *state;
+	void *state; /* the profile's: its TCP allocator */
 	struct os_rng rng;
-	double background_rate; /* ports/s taken by other programs (Poisson) */
-	double last;		/* time of the last allocation; < 0 before the first */
-	uint64_t background_taken;
+	struct os_load load;
+	double last;		   /* time of the last allocation; < 0 before the first */
+	bool on;		   /* bursts: whether the load is on since the last allocation */
+	double switch_at;	   /* bursts: when it turns off or on next */
+	uint64_t background_taken; /* other programs' allocations, TCP and UDP */
+	uint64_t background_tcp;   /* of them TCP */
 };
 
-struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, double background_rate);
+/* LOAD NULL: no other programs. */
+struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, const struct os_load *load);
 void os_host_free(struct os_host *h);
 /* Background allocations since the last call, then this connection's port. */
 uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os_in_use_fn in_use,

@@ -351,7 +351,11 @@ int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err
 	const double bg[2] = {j->c->background_a, j->c->background_b};
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		const struct os_ops *ops = os_by_name(os[k]);
-		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), bg[k])))
+		struct os_load load = {.rate = bg[k],
+				       .tcp_share = j->c->background_tcp,
+				       .on_s = j->c->background_on_s,
+				       .off_s = j->c->background_off_s};
+		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), &load)))
 			rc = -ENOMEM;
 	}
 	if (rc == -ENOMEM)

@@ -11,7 +11,7 @@ static struct os_host *host(const char *name)
 {
 	const struct os_ops *o = os_by_name(name);
 	cr_assert_not_null(o, "no profile %s", name);
-	struct os_host *h = os_host_new(o, 42, 0);
+	struct os_host *h = os_host_new(o, 42, NULL);
 	cr_assert_not_null(h);
 	return h;
 }
@@ -202,7 +202,8 @@ Test(osprof, openbsd_is_random_in_range)
 Test(osprof, background_programs_take_ports)
 {
 	const struct os_ops *xp = os_by_name("windows-xp");
-	struct os_host *quiet = os_host_new(xp, 7, 0), *busy = os_host_new(xp, 7, 20);
+	const struct os_load twenty = {.rate = 20, .tcp_share = 1};
+	struct os_host *quiet = os_host_new(xp, 7, NULL), *busy = os_host_new(xp, 7, &twenty);
 	os_host_port(quiet, &S, 0, NULL, NULL);
 	os_host_port(busy, &S, 0, NULL, NULL);
 	/* the same seed starts both at the same port; a second later 20 ports/s
@@ -219,10 +220,68 @@ Test(osprof, background_programs_take_ports)
 Test(osprof, same_seed_same_ports)
 {
 	const struct os_ops *o = os_by_name("linux-5.18");
-	struct os_host *a = os_host_new(o, 99, 3), *b = os_host_new(o, 99, 3);
+	const struct os_load load = {.rate = 3, .tcp_share = 0.5, .on_s = 1, .off_s = 2};
+	struct os_host *a = os_host_new(o, 99, &load), *b = os_host_new(o, 99, &load);
 	for (int i = 0; i < 20; i++)
 		cr_assert_eq(os_host_port(a, &S, i * 0.3, NULL, NULL),
 			     os_host_port(b, &S, i * 0.3, NULL, NULL));
 	os_host_free(a);
 	os_host_free(b);
+}
+
+/* How far the windows-xp host H's counter is ahead of Q's (3976 ports in 1025-5000). */
+static unsigned xp_ahead(uint16_t h, uint16_t q)
+{
+	return (unsigned)(h + 3976 - q) % 3976;
+}
+
+Test(osprof, udp_allocations_move_no_tcp_counter)
+{
+	const struct os_ops *xp = os_by_name("windows-xp");
+	const struct os_load udp = {.rate = 20, .tcp_share = 0},
+			     half = {.rate = 200, .tcp_share = 0.5};
+	struct os_host *quiet = os_host_new(xp, 7, NULL), *u = os_host_new(xp, 7, &udp),
+		       *m = os_host_new(xp, 7, &half);
+	os_host_port(quiet, &S, 0, NULL, NULL);
+	os_host_port(u, &S, 0, NULL, NULL);
+	os_host_port(m, &S, 0, NULL, NULL);
+	uint16_t q = os_host_port(quiet, &S, 1, NULL, NULL);
+	uint16_t pu = os_host_port(u, &S, 1, NULL, NULL), pm = os_host_port(m, &S, 1, NULL, NULL);
+	cr_assert_gt(u->background_taken, 5, "other programs took %lu ports",
+		     (unsigned long)u->background_taken);
+	cr_assert_eq(u->background_tcp, 0);
+	cr_assert_eq(pu, q, "UDP moved TCP's counter: %u, not %u", pu, q);
+	/* half of 200 a second are TCP, and only they move it */
+	cr_assert_eq(xp_ahead(pm, q), m->background_tcp);
+	double share = (double)m->background_tcp / (double)m->background_taken;
+	cr_assert(share > 0.35 && share < 0.65, "TCP share %g", share);
+	os_host_free(quiet);
+	os_host_free(u);
+	os_host_free(m);
+}
+
+Test(osprof, bursty_load_comes_on_and_off)
+{
+	/* 100 a second for 1 s in 10 on average: a mean of 10 a second, but most
+	 * seconds quiet, where a steady 10 a second would leave none quiet */
+	const struct os_ops *xp = os_by_name("windows-xp");
+	const struct os_load bursts = {.rate = 100, .tcp_share = 1, .on_s = 1, .off_s = 9};
+	const struct os_load steady = {.rate = 10, .tcp_share = 1};
+	struct os_host *b = os_host_new(xp, 3, &bursts), *s = os_host_new(xp, 3, &steady);
+	int quiet_b = 0, quiet_s = 0;
+	uint64_t before_b = 0, before_s = 0;
+	for (int t = 0; t <= 1000; t++) {
+		os_host_port(b, &S, t, NULL, NULL);
+		os_host_port(s, &S, t, NULL, NULL);
+		quiet_b += t && b->background_taken == before_b;
+		quiet_s += t && s->background_taken == before_s;
+		before_b = b->background_taken;
+		before_s = s->background_taken;
+	}
+	cr_assert(b->background_taken > 6000 && b->background_taken < 14000, "%lu in 1000 s",
+		  (unsigned long)b->background_taken);
+	cr_assert_gt(quiet_b, 600, "%d quiet seconds of 1000", quiet_b);
+	cr_assert_lt(quiet_s, 5, "steady load: %d quiet seconds", quiet_s);
+	os_host_free(b);
+	os_host_free(s);
 }
