@@ -185,8 +185,9 @@ uint16_t os_counter_next(uint16_t *next, uint16_t lo, uint16_t hi, os_in_use_fn 
 	return 0;
 }
 
-void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask)
+void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask, double rekey_s)
 {
+	a->rekey_s = rekey_s;
 	a->hint = (uint32_t)os_rng_next(rng) & hint_mask;
 	a->secret = os_rng_next(rng);
 	a->keyed_at = -1;
@@ -199,10 +200,9 @@ uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_des
 	const uint32_t n = (uint32_t)(hi - lo) + 1;
 	const uint32_t even = step == 2 ? ~1u : ~0u;
 
-	/* the secret of F is re-drawn every 300 s (net/core/secure_seq.c) */
 	if (a->keyed_at < 0)
 		a->keyed_at = now;
-	if (now - a->keyed_at >= 300) {
+	if (a->rekey_s > 0 && now - a->keyed_at >= a->rekey_s) {
 		a->secret = os_rng_next(rng);
 		a->keyed_at = now;
 	}

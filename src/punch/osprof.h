@@ -99,13 +99,14 @@ uint16_t os_counter_next(uint16_t *next, uint16_t lo, uint16_t hi, os_in_use_fn 
 /* RFC 6056 Algorithm 3 as Linux does it: port = LO + (offset + i) % n over
  * the candidates i = FIRST, FIRST + STEP, ..., offset = hint + F(...) (made
  * even when STEP is 2); on success hint += i + HINT_EXTRA. F's key is
- * re-drawn every 300 s. */
+ * re-drawn every REKEY_S seconds (2.6's random.c: 300), or never (0: 3.0's
+ * net_secret, drawn once at boot). */
 struct os_alg3 {
 	uint32_t hint;
 	uint64_t secret;
-	double keyed_at;
+	double keyed_at, rekey_s;
 };
-void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask);
+void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask, double rekey_s);
 uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
 		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
 		      os_in_use_fn in_use, void *arg);

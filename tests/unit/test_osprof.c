@@ -95,6 +95,23 @@ Test(osprof, linux_2_6_is_sequential_per_destination_only)
 	os_host_free(h);
 }
 
+Test(osprof, linux_2_6_rekeys_every_300_s_and_4_6_never)
+{
+	struct os_host *old = host("linux-2.6"), *new = host("linux-4.6");
+	uint16_t o1 = os_host_port(old, &S, 0, NULL, NULL),
+		 n1 = os_host_port(new, &S, 0, NULL, NULL);
+	uint16_t o2 = os_host_port(old, &S, 299, NULL, NULL),
+		 n2 = os_host_port(new, &S, 299, NULL, NULL);
+	cr_assert_eq(o2, o1 + 1);
+	cr_assert_eq(n2, n1 + 2);
+	uint16_t o3 = os_host_port(old, &S, 301, NULL, NULL),
+		 n3 = os_host_port(new, &S, 3600, NULL, NULL);
+	cr_assert_neq(o3, o2 + 1, "2.6 re-keyed F after 300 s: a new offset");
+	cr_assert_eq(n3, n2 + 2, "4.6's net_secret never changes");
+	os_host_free(old);
+	os_host_free(new);
+}
+
 Test(osprof, linux_4_6_takes_even_ports_in_steps_of_two)
 {
 	struct os_host *h = host("linux-4.6");
