@@ -99,7 +99,15 @@ static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_
 	if (connect(o->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		o->state = -1;
 		o->err = errno;
+		return;
 	}
+	/* the kernel picked the port at connect(): know it now, not only when the
+	 * connection ends, for a SYN a NAT drops never ends within the attempt */
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	if (!p->c->use_proxy && !o->local_port &&
+	    getsockname(o->fd, (struct sockaddr *)&me, &ml) == 0)
+		o->local_port = ntohs(me.sin_port);
 }
 
 static void out_close(struct outconn *o)
