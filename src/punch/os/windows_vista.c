@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Windows Vista: the dynamic range moved to IANA's 49152-65535 (KB 929851).
- * The paper's "Windows" of 2009 may be Vista as much as XP. The rule is
- * assumed to be XP's +1 counter, as for windows-7.
+ * Windows Vista: the dynamic range moved to IANA's 49152-65535, "a change
+ * from ... earlier versions of Microsoft Windows that used a default port
+ * range of 1025 through 5000" (KB 929851, "The default dynamic port range for
+ * TCP/IP has changed in Windows Vista and in Windows Server 2008",
+ * support.microsoft.com/kb/929851); "the range is set separately for each
+ * transport" (netsh int ipv4 show dynamicport tcp|udp). The paper's
+ * "Windows" of 2009 may be Vista as much as XP. How a port is picked in the
+ * range is not documented: assumed to be XP's +1 counter, as for windows-7.
  */
 #include "punch/osprof.h"
 
