@@ -108,9 +108,14 @@ static char *result_text(const struct rcell *c, enum table_symbols sym)
 	return s;
 }
 
-static const char *const field_order[] = {
-    "topology",	 "nat",	    "hairpin",	"os_a",	   "proxy_a",	   "os_b",	  "proxy_b",
-    "heuristic", "guesses", "delay_ms", "skew_ms", "background_a", "background_b"};
+static const char *const field_order[] = {"topology",	     "nat",
+					  "hairpin",	     "os_a",
+					  "proxy_a",	     "os_b",
+					  "proxy_b",	     "heuristic",
+					  "guesses",	     "delay_ms",
+					  "skew_ms",	     "background_a",
+					  "background_b",    "background_tcp",
+					  "background_on_s", "background_off_s"};
 #define NFIELDS (sizeof(field_order) / sizeof(field_order[0]))
 
 int table_varying(const struct rcell *const *cells, size_t n, const char **out)
@@ -405,8 +410,7 @@ static char *cell_name(json_t *fl)
 /* One line per cell with its counts, interval and failures: what a run prints. */
 static void summary_layout(const struct results *res, struct model *m)
 {
-	static const char *const head[] = {"cell", "connected", "rate", "95% interval",
-					   "failures"};
+	static const char *const head[] = {"cell", "connected", "rate", "95% interval", "failures"};
 	m->ncols = 5;
 	m->first_result = 1;
 	m->head = row_new(m);
@@ -456,7 +460,7 @@ static int check_axis(const char *fld, struct perr *err)
 	perr_set(err, fld, 0, 0,
 		 "unknown field (known: topology, nat, hairpin, os_a, os_b, "
 		 "proxy_a, proxy_b, heuristic, guesses, delay_ms, skew_ms, "
-		 "background_a, background_b)");
+		 "background_a, background_b, background_tcp, background_on_s, background_off_s)");
 	return -1;
 }
 
@@ -477,7 +481,8 @@ static int group_fields(const struct results *res, const struct table_opts *o, c
 			char os[8], px[10];
 			snprintf(os, sizeof(os), "os_%c", side);
 			snprintf(px, sizeof(px), "proxy_%c", side);
-			axis |= !strcmp(vary[i], px) && (!strcmp(o->rows, os) || !strcmp(o->cols, os));
+			axis |=
+			    !strcmp(vary[i], px) && (!strcmp(o->rows, os) || !strcmp(o->cols, os));
 		}
 		if (!axis)
 			gf[ng++] = vary[i];
@@ -557,8 +562,7 @@ static const char html_head[] =
     "caption { caption-side: bottom; font-size: 90%; padding-top: 0.5em; }\n"
     "</style>\n</head>\n<body>\n";
 
-int table_render(const struct results *res, const struct table_opts *o, FILE *f,
-		 struct perr *err)
+int table_render(const struct results *res, const struct table_opts *o, FILE *f, struct perr *err)
 {
 	if (o->format == TF_HTML)
 		fputs(html_head, f);

@@ -107,4 +107,8 @@ check "proxy --listen 127.0.0.1 (no port): the error echoes the value" \
 for k in "1,2," ",1" "1,,2" "2,1" "0" "65" "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" "+1" "1x"; do
 	check "predict --k '$k' is refused, the value echoed" echoed "$k" predict --k "$k" nofile
 done
+check "peer --background-tcp 1.5 is refused: a share is 0 to 1" \
+	echoed 1.5 peer --background-tcp 1.5 --server nonsense --session 00 --role a
+check "peer --background-off -2 is refused" \
+	echoed -2 peer --background-off -2 --server nonsense --session 00 --role a
 echo "1..$n"

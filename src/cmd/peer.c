@@ -11,8 +11,10 @@
 
 const char peer_usage[] =
     "usage: punchlab peer --server ADDR:PORT --session TOKEN --role a|b [--os PROFILE]\n"
-    "                     [--background-rate R] [--seed N] [--proxy ADDR:PORT] [--probes N]\n"
-    "                     [--rounds R] [--bytes N] [--attempt-ms MS]\n"
+    "                     [--background-rate R] [--background-tcp SHARE]\n"
+    "                     [--background-on S --background-off S] [--seed N]\n"
+    "                     [--proxy ADDR:PORT] [--probes N] [--rounds R] [--bytes N]\n"
+    "                     [--attempt-ms MS]\n"
     "\n"
     "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
     "other's predicted endpoint at the given moment, checks the other side with\n"
@@ -20,28 +22,47 @@ const char peer_usage[] =
     "line. Without --os (or with native) it never bind()s; with a profile, the\n"
     "profile's port allocator plays the kernel (`--os help` lists them). With\n"
     "--proxy every outside connection goes through that SOCKS5 proxy.\n"
+    "Other programs on the host take --background-rate ports a second (a Poisson\n"
+    "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
+    "counter); with --background-on and --background-off (mean seconds, both\n"
+    "> 0) they come in bursts: on and off for exponential times of those means.\n"
     "Defaults: 3 probes, 3 rounds, 1024 bytes; an attempt lasts eight round trips\n"
     "to S and 30 ms, at least 50 ms (--attempt-ms sets it).\n"
     "Exit: 0 connected, 1 not, 2 usage.\n";
 
 static void os_help(void)
 {
-	printf("%-12s %-13s %s\n", "PROFILE", "RANGE", "RULE / SOURCE");
+	int w = (int)strlen("PROFILE");
+	for (size_t i = 0; os_profiles[i]; i++)
+		if ((int)strlen(os_profiles[i]->name) > w)
+			w = (int)strlen(os_profiles[i]->name);
+	printf("%-*s %-13s %s\n", w, "PROFILE", "RANGE", "RULE / SOURCE");
 	for (size_t i = 0; os_profiles[i]; i++) {
 		const struct os_ops *o = os_profiles[i];
 		char range[24] = "kernel's";
 		if (o->next)
 			snprintf(range, sizeof(range), "%u-%u", o->lo, o->hi);
-		printf("%-12s %-13s %s\n%-26s source: %s%s\n", o->name, range, o->rule, "",
+		printf("%-*s %-13s %s\n%-*s source: %s%s\n", w, o->name, range, o->rule, w + 14, "",
 		       o->source, o->assumed ? " (ASSUMED: not documented)" : "");
 	}
+}
+
+/* A number from 0 to MAX into *OUT: 0, or -1 when it is not (said on stderr). */
+static int num_arg(const char *prog, const char *name, const char *arg, double max, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0) || v > max) {
+		fprintf(stderr, "%s: %s must be 0 to %g, not \"%s\"\n", prog, name, max, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 /* The value of option OPT into C: 0, or -1 when it is wrong (said on stderr). */
 static int peer_opt(int opt, const char *prog, struct peer_config *c)
 {
-	char *end;
-
 	switch (opt) {
 	case 's':
 		return cmd_endpoint_arg(prog, "--server", optarg, false, &c->server);
@@ -81,14 +102,13 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 	case 'e':
 		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
-		c->background_rate = strtod(optarg, &end);
-		if (end == optarg || *end || !(c->background_rate >= 0) ||
-		    c->background_rate > 1e5) {
-			fprintf(stderr, "%s: --background-rate must be 0 to 100000, not \"%s\"\n",
-				prog, optarg);
-			return -1;
-		}
-		return 0;
+		return num_arg(prog, "--background-rate", optarg, 1e5, &c->load.rate);
+	case 't':
+		return num_arg(prog, "--background-tcp", optarg, 1, &c->load.tcp_share);
+	case 'N':
+		return num_arg(prog, "--background-on", optarg, 86400, &c->load.on_s);
+	case 'F':
+		return num_arg(prog, "--background-off", optarg, 86400, &c->load.off_s);
 	}
 	return -1;
 }
@@ -107,6 +127,9 @@ int peer_main(int argc, char *argv[])
 	    {"bytes", required_argument, NULL, 'b'},
 	    {"seed", required_argument, NULL, 'e'},
 	    {"background-rate", required_argument, NULL, 'g'},
+	    {"background-tcp", required_argument, NULL, 't'},
+	    {"background-on", required_argument, NULL, 'N'},
+	    {"background-off", required_argument, NULL, 'F'},
 	    {"attempt-ms", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};

@@ -22,6 +22,8 @@ uint32_t os_rng_below(struct os_rng *r, uint32_t n);
 double os_rng_unit(struct os_rng *r);
 /* A keyed hash of a connection's addresses (the F of RFC 6056). */
 uint32_t os_hash(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport);
+/* The same with a SALT word more and all 64 bits (Linux's port_offset since 2022). */
+uint64_t os_hash64(uint64_t key, uint32_t saddr, uint32_t daddr, uint16_t dport, uint32_t salt);
 
 struct os_dest {
 	uint32_t saddr, daddr; /* network byte order */
@@ -52,17 +54,39 @@ const struct os_ops *os_by_name(const char *name);
 /* "windows-xp, windows-7, ..." */
 const char *os_names(void);
 
+/*
+ * Other programs on a host (issue 12, item 2): they take ports at RATE a
+ * second while their load is on, a Poisson process. TCP_SHARE of them are
+ * TCP and move the profile's counters; the rest are UDP, which every
+ * profile keeps apart (XNU: lastport per protocol table; Linux: UDP does not
+ * go through __inet_hash_connect; Windows: assumed), so they move nothing
+ * the peer's connect() reads. With ON_S and OFF_S both > 0 the load comes in
+ * bursts: on and off for exponentially distributed times of those means (an
+ * interrupted Poisson process, mean rate RATE * ON_S / (ON_S + OFF_S)); with
+ * either 0 it is steady. No source gives a default for any OS: all are the
+ * suite's (or --background-*) to set.
+ */
+struct os_load {
+	double rate;	    /* ports/s while on */
+	double tcp_share;   /* 0-1 */
+	double on_s, off_s; /* mean burst and pause; 0 in either: steady */
+};
+
 /* A host running an OS profile, with other programs taking ports too. */
 struct os_host {
 	const struct os_ops *ops;
-	void *state;
+	void *state; /* the profile's: its TCP allocator */
 	struct os_rng rng;
-	double background_rate; /* ports/s taken by other programs (Poisson) */
-	double last;		/* time of the last allocation; < 0 before the first */
-	uint64_t background_taken;
+	struct os_load load;
+	double last;		   /* time of the last allocation; < 0 before the first */
+	bool on;		   /* bursts: whether the load is on since the last allocation */
+	double switch_at;	   /* bursts: when it turns off or on next */
+	uint64_t background_taken; /* other programs' allocations, TCP and UDP */
+	uint64_t background_tcp;   /* of them TCP */
 };
 
-struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, double background_rate);
+/* LOAD NULL: no other programs. */
+struct os_host *os_host_new(const struct os_ops *ops, uint64_t seed, const struct os_load *load);
 void os_host_free(struct os_host *h);
 /* Background allocations since the last call, then this connection's port. */
 uint16_t os_host_port(struct os_host *h, const struct os_dest *d, double now, os_in_use_fn in_use,
@@ -75,13 +99,21 @@ uint16_t os_counter_next(uint16_t *next, uint16_t lo, uint16_t hi, os_in_use_fn 
 /* RFC 6056 Algorithm 3 as Linux does it: port = LO + (offset + i) % n over
  * the candidates i = FIRST, FIRST + STEP, ..., offset = hint + F(...) (made
  * even when STEP is 2); on success hint += i + HINT_EXTRA. F's key is
- * re-drawn every 300 s. */
+ * re-drawn every REKEY_S seconds (2.6's random.c: 300), or never (0: 3.0's
+ * net_secret, drawn once at boot). */
 struct os_alg3 {
 	uint32_t hint;
 	uint64_t secret;
-	double keyed_at;
+	double keyed_at, rekey_s;
 };
-void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask);
+void os_alg3_init(struct os_alg3 *a, struct os_rng *rng, uint32_t hint_mask, double rekey_s);
 uint16_t os_alg3_next(struct os_alg3 *a, struct os_rng *rng, const struct os_dest *d, double now,
 		      uint16_t lo, uint16_t hi, uint32_t first, uint32_t step, uint32_t hint_extra,
 		      os_in_use_fn in_use, void *arg);
+
+/* The search of Linux's __inet_hash_connect since 4.6 (RFC 6056 Alg. 3 and
+ * 4 alike): over n = (HI - LO + 1) rounded down to even, from OFFSET % n made
+ * even, every second port, wrapping; then the odd ones. The port, 0 when all
+ * are in use; *I is how far the search went (the kernel's i). */
+uint16_t os_parity_scan(uint16_t lo, uint16_t hi, uint32_t offset, os_in_use_fn in_use, void *arg,
+			uint32_t *i);

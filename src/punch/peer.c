@@ -21,6 +21,7 @@ void peer_config_defaults(struct peer_config *c)
 	c->bytes = 1024;
 	c->attempt_timeout_ms = 0; /* auto */
 	c->wait_timeout_ms = 30000;
+	c->load.tcp_share = 1;
 }
 
 static double now_ms(void)
@@ -98,7 +99,15 @@ static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_
 	if (connect(o->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
 		o->state = -1;
 		o->err = errno;
+		return;
 	}
+	/* the kernel picked the port at connect(): know it now, not only when the
+	 * connection ends, for a SYN a NAT drops never ends within the attempt */
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	if (!p->c->use_proxy && !o->local_port &&
+	    getsockname(o->fd, (struct sockaddr *)&me, &ml) == 0)
+		o->local_port = ntohs(me.sin_port);
 }
 
 static void out_close(struct outconn *o)
@@ -431,7 +440,7 @@ static int peer_hello(struct peer *p, struct pmsg *w)
 	if (c->host) {
 		p->host = c->host;
 	} else if (c->os && c->os->next) {
-		p->host = os_host_new(c->os, c->seed, c->background_rate);
+		p->host = os_host_new(c->os, c->seed, &c->load);
 		if (!p->host) {
 			snprintf(p->server_error, sizeof(p->server_error), "out of memory");
 			return -1;
@@ -678,9 +687,12 @@ static json_t *peer_result(struct peer *p, double t0)
 	json_object_set_new(r, "remote", p->remote[0] ? json_string(p->remote) : json_null());
 	if (p->server_error[0])
 		json_object_set_new(r, "error", json_string(p->server_error));
-	if (p->host)
+	if (p->host) {
 		json_object_set_new(r, "background_ports",
 				    json_integer((json_int_t)p->host->background_taken));
+		json_object_set_new(r, "background_tcp",
+				    json_integer((json_int_t)p->host->background_tcp));
+	}
 	return r;
 }
 

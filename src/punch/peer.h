@@ -18,7 +18,7 @@ struct peer_config {
 	uint8_t session[PROTO_TOKEN_LEN];
 	char role;		 /* 'a' or 'b' */
 	const struct os_ops *os; /* NULL or native: the kernel picks ports */
-	double background_rate;	 /* ports/s other programs take */
+	struct os_load load;	 /* other programs on the host */
 	uint64_t seed;
 	bool use_proxy;
 	struct sockaddr_in proxy;

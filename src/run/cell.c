@@ -8,6 +8,7 @@
 #include "punch/peer.h"
 #include "punch/proxy.h"
 #include "punch/server.h"
+#include "verdict.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -205,8 +206,9 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 	json_decref(st);
 	for (int k = 0; k < 3; k++)
 		if ((cl->nsfd[k] = lab_node_nsfd(cl->lab, cl->t->nodes[node[k]].name)) < 0) {
-			perr_set(err, c->topology, 0, 0, "cell %s: cannot open the namespace of %s: %s",
-				 c->id, cl->t->nodes[node[k]].name, strerror(-cl->nsfd[k]));
+			perr_set(err, c->topology, 0, 0,
+				 "cell %s: cannot open the namespace of %s: %s", c->id,
+				 cl->t->nodes[node[k]].name, strerror(-cl->nsfd[k]));
 			return cl->nsfd[k];
 		}
 	return 0;
@@ -321,7 +323,8 @@ static int cell_lab_taken(struct cell_lab *cl, int rc, struct perr *err)
 		return rc;
 	char was[sizeof(err->msg)];
 	memcpy(was, err->msg, sizeof(was));
-	int n = snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ", cl->lab);
+	int n =
+	    snprintf(err->msg, sizeof(err->msg), "lab %s was removed during the run: ", cl->lab);
 	if (n > 0 && (size_t)n < sizeof(err->msg))
 		snprintf(err->msg + n, sizeof(err->msg) - (size_t)n, "%s", was);
 	cl->lab_built = false; /* whoever took it takes it down */
@@ -349,7 +352,11 @@ int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err
 	const double bg[2] = {j->c->background_a, j->c->background_b};
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		const struct os_ops *ops = os_by_name(os[k]);
-		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), bg[k])))
+		struct os_load load = {.rate = bg[k],
+				       .tcp_share = j->c->background_tcp,
+				       .on_s = j->c->background_on_s,
+				       .off_s = j->c->background_off_s};
+		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), &load)))
 			rc = -ENOMEM;
 	}
 	if (rc == -ENOMEM)
@@ -520,13 +527,17 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 	json_t *why = json_object_get(a, "reason");
 	if (!why || json_is_null(why))
 		why = json_object_get(b, "reason");
-	return json_pack("{s:s, s:i, s:b, s:O, s:O, s:O, s:{s:o, s:o}, s:o, s:o, s:o}", "cell",
-			 cl->j->c->id, "trial", trial, "connected", ok, "rounds",
-			 json_object_get(a, "rounds"), "time_to_connect_ms",
-			 ok ? json_object_get(a, "time_to_connect_ms") : json_null(), "reason",
-			 ok || !why ? json_null() : why, "prediction_hit", "a",
-			 hit_of(a, b, cl->determinable), "b", hit_of(b, a, cl->determinable), "a",
-			 a, "b", b, "capture", capj);
+	json_t *rec = json_pack("{s:s, s:i, s:b, s:O, s:O, s:O, s:{s:o, s:o}, s:o, s:o, s:o}",
+				"cell", cl->j->c->id, "trial", trial, "connected", ok, "rounds",
+				json_object_get(a, "rounds"), "time_to_connect_ms",
+				ok ? json_object_get(a, "time_to_connect_ms") : json_null(),
+				"reason", ok || !why ? json_null() : why, "prediction_hit", "a",
+				hit_of(a, b, cl->determinable), "b", hit_of(b, a, cl->determinable),
+				"a", a, "b", b, "capture", capj);
+	/* the peers' reason depends on what the NAT does with a SYN; the wire does not */
+	if (rec)
+		verdict_apply(rec);
+	return rec;
 }
 
 /* Every trial starts from clean NATs: no mapping of the last one. */
@@ -563,9 +574,8 @@ static int open_session(struct cell_lab *cl, const struct sockaddr_in *sa, uint8
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 {
 	double t0 = wall_s();
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(SERVER_PORT),
-				 .sin_addr.s_addr = cl->saddr};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_port = htons(SERVER_PORT), .sin_addr.s_addr = cl->saddr};
 	uint8_t tok[PROTO_TOKEN_LEN];
 	json_t *a, *b;
 	*out = NULL;

@@ -36,6 +36,9 @@ static const struct field {
     {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
+    {.name = "background_tcp", .type = F_NUM, .lo = 0, .hi = 1},
+    {.name = "background_on_s", .type = F_NUM, .lo = 0, .hi = 86400},
+    {.name = "background_off_s", .type = F_NUM, .lo = 0, .hi = 86400},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -203,6 +206,13 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->background_a = json_number_value(v);
 	if ((v = json_object_get(o, "background_b")))
 		c->background_b = json_number_value(v);
+	c->background_tcp = 1;
+	if ((v = json_object_get(o, "background_tcp")))
+		c->background_tcp = json_number_value(v);
+	if ((v = json_object_get(o, "background_on_s")))
+		c->background_on_s = json_number_value(v);
+	if ((v = json_object_get(o, "background_off_s")))
+		c->background_off_s = json_number_value(v);
 	/* the id names the combination, not its position: stable across edits,
 	 * shards and resumes */
 	char *canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

@@ -23,8 +23,10 @@ struct cell {
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double skew_ms;	 /* peer B goes this much later than peer A */
-	double background_a, background_b; /* ports/s other programs take */
-	json_t *fields;			   /* the cell as it appears in results */
+	double background_a, background_b;	  /* ports/s other programs take (while on) */
+	double background_tcp;			  /* of them TCP, 0-1 (struct os_load) */
+	double background_on_s, background_off_s; /* bursts; 0 in either: steady */
+	json_t *fields;				  /* the cell as it appears in results */
 };
 
 struct suite {

@@ -9,7 +9,9 @@
 
 static void init(void *st, struct os_rng *rng)
 {
-	os_alg3_init(st, rng, ~0u);
+	/* F's key: drivers/char/random.c get_keyptr(), re-keyed every
+	 * REKEY_INTERVAL (300 s) until 3.0 moved it to net/core/secure_seq.c */
+	os_alg3_init(st, rng, ~0u, 300);
 }
 
 static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Windows 7: the same global counter, over the IANA range. */
+/* Windows 7: as windows-vista (the same range; the +1 counter assumed). */
 #include "punch/osprof.h"
 
 struct counter {
@@ -23,7 +23,7 @@ const struct os_ops os_windows_7 = {
     .name = "windows-7",
     .lo = 49152,
     .hi = 65535,
-    .rule = "one global counter, +1 per allocation, 49152-65535",
+    .rule = "one counter for every destination, +1 per TCP allocation, 49152-65535",
     .source = "range: Microsoft KB 929851; the +1 rule is not documented by Microsoft",
     .assumed = true,
     .state_size = sizeof(struct counter),

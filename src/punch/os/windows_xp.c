@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Windows XP: one global counter, +1 per allocation, 1025-5000, wrapping. */
+/* Windows XP: a counter, +1 per allocation, 1025-5000, wrapping (assumed). */
 #include "punch/osprof.h"
 
 struct counter {
@@ -8,12 +8,14 @@ struct counter {
 
 static void init(void *st, struct os_rng *rng)
 {
-	/* 1025 at boot; where it stands now depends on what the host did since:
+	/* where it stands now depends on what the host did since boot:
 	 * anywhere (two XP hosts behind one NAT must not march in step) */
 	((struct counter *)st)->next = (uint16_t)(1025 + os_rng_below(rng, 5000 - 1025 + 1));
 }
 
-/* The counter is shared by every destination, TCP and UDP alike. */
+/* One counter for every destination. No public source gives the +1 rule, nor
+ * whether UDP shares the counter: the host keeps one per protocol, and only
+ * TCP allocations reach this one. */
 static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
 		     os_in_use_fn in_use, void *arg)
 {
@@ -25,8 +27,10 @@ const struct os_ops os_windows_xp = {
     .name = "windows-xp",
     .lo = 1025,
     .hi = 5000,
-    .rule = "one global counter, +1 per allocation (TCP and UDP), wraps 5000 -> 1025",
-    .source = "Microsoft KB 929851 (dynamic port range 1025-5000 before Vista)",
+    .rule = "one counter for every destination, +1 per TCP allocation, wraps 5000 -> 1025",
+    .source = "range: Microsoft KB 929851 (1025-5000 before Vista); the +1 rule and its "
+	      "protocols are not documented",
+    .assumed = true,
     .state_size = sizeof(struct counter),
     .init = init,
     .next = next,
