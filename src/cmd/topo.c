@@ -178,9 +178,13 @@ static void show_node(json_t *n)
 	       json_string_value(json_object_get(n, "ns")));
 	json_t *np = json_object_get(n, "nat_profile");
 	if (nat && np)
-		printf(" NAT %s: %s ports, unsolicited SYN %s, hairpin %s", nat,
-		       json_string_value(json_object_get(np, "port_assignment")),
-		       json_string_value(json_object_get(np, "unsolicited_syn")),
+		/* a lab built by an older punchlab may lack a field: "?" */
+		printf(" NAT %s: %s mapping, %s filtering, %s ports, unsolicited SYN %s, "
+		       "hairpin %s",
+		       nat, json_string_value(json_object_get(np, "mapping")) ?: "?",
+		       json_string_value(json_object_get(np, "filtering")) ?: "?",
+		       json_string_value(json_object_get(np, "port_assignment")) ?: "?",
+		       json_string_value(json_object_get(np, "unsolicited_syn")) ?: "?",
 		       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off");
 	else if (nat)
 		printf(" NAT %s", nat);
