@@ -125,6 +125,9 @@ int rw_open(const char *dir, const char *base, json_t *header, struct results_wr
 /* Declares a cell, in the order the summaries should have; FIELDS is
  * copied. Trials of undeclared cells are refused. */
 int rw_cell(struct results_writer *w, const char *id, json_t *fields);
+/* Records KEY: VALUE (stolen) in cell ID's summary, beside its counts: what
+ * the runner saw of the cell, like its NATs' sysctls. Safe from threads. */
+int rw_cell_note(struct results_writer *w, const char *id, const char *key, json_t *value);
 /* Appends TRIAL (it has "cell") as one line and adds it to its cell's
  * summary. Safe from several threads. */
 int rw_trial(struct results_writer *w, json_t *trial, struct perr *err);

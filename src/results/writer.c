@@ -15,6 +15,7 @@
 struct wcell {
 	char id[64];
 	json_t *fields;
+	json_t *notes; /* what the runner recorded of the cell (rw_cell_note) */
 	struct cell_acc acc;
 };
 
@@ -154,6 +155,7 @@ void rw_free(struct results_writer *w)
 		close(w->fd);
 	for (size_t i = 0; i < w->ncells; i++) {
 		json_decref(w->cells[i].fields);
+		json_decref(w->cells[i].notes);
 		cell_acc_free(&w->cells[i].acc);
 	}
 	free(w->cells);
@@ -186,6 +188,18 @@ static struct wcell *wcell_of(struct results_writer *w, const char *id)
 {
 	json_t *i = id ? json_object_get(w->index, id) : NULL;
 	return i ? &w->cells[json_integer_value(i)] : NULL;
+}
+
+int rw_cell_note(struct results_writer *w, const char *id, const char *key, json_t *value)
+{
+	int rc = -EINVAL;
+	pthread_mutex_lock(&w->mu);
+	struct wcell *c = wcell_of(w, id);
+	if (c && value && (c->notes || (c->notes = json_object())))
+		rc = json_object_set(c->notes, key, value) < 0 ? -ENOMEM : 0;
+	pthread_mutex_unlock(&w->mu);
+	json_decref(value);
+	return rc;
 }
 
 size_t rw_trial_count(struct results_writer *w)
@@ -259,7 +273,10 @@ static int summaries(struct results_writer *w, struct results *r, json_t *cells)
 		if (cell_acc_summary(&wc->acc, c) < 0)
 			return -ENOMEM;
 		json_object_set_new(r->index, c->id, json_integer((json_int_t)r->ncells++));
-		json_array_append_new(cells, rcell_to_json(c));
+		json_t *cj = rcell_to_json(c);
+		if (cj && wc->notes)
+			json_object_update(cj, wc->notes);
+		json_array_append_new(cells, cj);
 	}
 	return 0;
 }

@@ -56,6 +56,7 @@ struct cell_lab {
 	uint32_t saddr;
 	bool determinable; /* every NAT preserves ports: a punch port can be judged */
 	char delay_mech[32];
+	json_t *nat_sysctls; /* see struct cell_report */
 };
 
 static void *service_main(void *arg)
@@ -214,6 +215,34 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 	return 0;
 }
 
+/* The conntrack settings that decide what a NAT does with a crossing SYN,
+ * as NODE's namespace has them. */
+static void record_sysctls(struct cell_lab *cl, int node)
+{
+	static const char *const keys[] = {
+	    "net.netfilter.nf_conntrack_tcp_loose",
+	    "net.netfilter.nf_conntrack_tcp_be_liberal",
+	    "net.netfilter.nf_conntrack_tcp_timeout_syn_sent",
+	    "net.netfilter.nf_conntrack_tcp_timeout_established",
+	    "net.netfilter.nf_conntrack_tcp_timeout_time_wait",
+	};
+	int fd = lab_nat_nsfd(cl->nat[cl->nnat - 1]);
+	json_t *one = json_object();
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char path[96], val[64];
+		snprintf(path, sizeof(path), "%s", keys[k]);
+		for (char *c = path; *c; c++)
+			*c = *c == '.' ? '/' : *c;
+		if (netns_sysctl_read(fd, path, val, sizeof(val)) < 0)
+			snprintf(val, sizeof(val), "?");
+		val[strcspn(val, "\n")] = 0;
+		json_object_set_new(one, keys[k], json_string(val));
+	}
+	if (!cl->nat_sysctls)
+		cl->nat_sysctls = json_object();
+	json_object_set_new(cl->nat_sysctls, cl->t->nodes[node].name, one);
+}
+
 static int open_nats(struct cell_lab *cl, struct perr *err)
 {
 	cl->nat = calloc((size_t)cl->t->nnodes + 1, sizeof(*cl->nat));
@@ -229,6 +258,7 @@ static int open_nats(struct cell_lab *cl, struct perr *err)
 			return e;
 		}
 		cl->nnat++;
+		record_sysctls(cl, i);
 	}
 	return 0;
 }
@@ -401,8 +431,11 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 	if (cl->lab_built && lab_down(cl->lab, false, &err) < 0)
 		fprintf(stderr, "punchlab: lab %s: %s (punchlab cleanup removes it)\n", cl->lab,
 			err.msg);
-	if (rep)
+	if (rep) {
 		snprintf(rep->delay_mechanism, sizeof(rep->delay_mechanism), "%s", cl->delay_mech);
+		rep->nat_sysctls = json_incref(cl->nat_sysctls);
+	}
+	json_decref(cl->nat_sysctls);
 	topo_free(cl->t);
 	free(cl);
 }

@@ -27,6 +27,9 @@ struct cell_job {
 /* What a cell leaves behind besides its trials. */
 struct cell_report {
 	char delay_mechanism[32]; /* the lab's ("nfqueue", "none") */
+	/* {NAT node: {sysctl: value}}, read in each NAT's own namespace once its
+	 * lab was up (conntrack's settings are per namespace); the caller owns it */
+	json_t *nat_sysctls;
 	unsigned capture_drops;
 	bool lab_gone; /* the lab was removed from under the cell (ERR says so) */
 };

@@ -22,6 +22,7 @@ struct runner {
 	pthread_mutex_t mu;
 	int next_cell;
 	char **delay_mech; /* per cell, as its lab had it */
+	json_t *md_sysctls; /* a NAT namespace's sysctls, for the metadata */
 	long long trials_done, successes, total_trials; /* 100,000 cells x 1e6 trials */
 	int cells_done;
 	unsigned capture_drops;
@@ -114,7 +115,12 @@ static void run_one(struct runner *r, int ci, int worker)
 	pthread_mutex_lock(&r->mu);
 	r->capture_drops += rep.capture_drops;
 	r->delay_mech[ci] = rep.delay_mechanism[0] ? strdup(rep.delay_mechanism) : NULL;
+	/* the run's metadata shows the first NAT namespace's; each cell its own */
+	if (rep.nat_sysctls && !r->md_sysctls)
+		r->md_sysctls = json_deep_copy(json_object_iter_value(json_object_iter(rep.nat_sysctls)));
 	pthread_mutex_unlock(&r->mu);
+	if (rep.nat_sysctls)
+		rw_cell_note(r->w, c->id, "nat_sysctls", rep.nat_sysctls);
 }
 
 static void *worker_main(void *arg)
@@ -164,20 +170,6 @@ static int run_workers(struct runner *r, int jobs)
 
 /* ---- the run's records ---- */
 
-static void read_sysctl(const char *key, char *buf, size_t len)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	FILE *f = fopen(path, "r");
-	snprintf(buf, len, "?");
-	if (f) {
-		if (!fgets(buf, (int)len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-}
-
 static json_t *delay_mechanisms(struct runner *r)
 {
 	json_t *mechs = json_array();
@@ -197,18 +189,18 @@ static json_t *delay_mechanisms(struct runner *r)
 static json_t *metadata(struct runner *r, const char *start, json_t *resumed_from, int jobs)
 {
 	const struct run_opts *o = r->o;
-	char end[32], loose[16], synsent[16];
+	char end[32];
 	struct utsname un;
 	uname(&un);
 	results_utc_now(end, sizeof(end), false);
-	read_sysctl("net/netfilter/nf_conntrack_tcp_loose", loose, sizeof(loose));
-	read_sysctl("net/netfilter/nf_conntrack_tcp_timeout_syn_sent", synsent, sizeof(synsent));
+	/* conntrack's sysctls are per namespace: the host's say nothing of the
+	 * labs', so these are one NAT namespace's (each cell has its own) */
+	json_t *sysctls = r->md_sysctls ? json_incref(r->md_sysctls) : json_object();
 	json_t *md = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:o, s:b, s:i, s:f, s:i}", "punchlab",
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:i, s:f, s:i}", "punchlab",
 	    PUNCHLAB_VERSION, "start_utc", start, "end_utc", end, "kernel", un.release, "host",
-	    un.nodename, "command", o->command_line ? o->command_line : "", "sysctls",
-	    "net.netfilter.nf_conntrack_tcp_loose", loose,
-	    "net.netfilter.nf_conntrack_tcp_timeout_syn_sent", synsent, "delay_mechanism",
+	    un.nodename, "command", o->command_line ? o->command_line : "", "sysctls", sysctls,
+	    "delay_mechanism",
 	    delay_mechanisms(r), "interrupted", (o->stop && *o->stop) || r->interrupted_reason[0],
 	    "jobs", jobs, "seconds",
 	    now_s() - r->t0, "capture_drops", (int)r->capture_drops);
@@ -394,6 +386,7 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	for (int i = 0; r.delay_mech && i < s->ncells; i++)
 		free(r.delay_mech[i]);
 	free(r.delay_mech);
+	json_decref(r.md_sysctls);
 	json_decref(from);
 	pthread_mutex_destroy(&r.mu);
 	if (rc < 0)

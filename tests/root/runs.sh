@@ -106,7 +106,29 @@ shards_merge_whole() {
 	"$PL" run "$suite" -o "$out/whole" --quiet
 }
 
-plan 13
+# conntrack's sysctls are per namespace: the rfc5382 NATs' own (syn_sent 240)
+# are recorded per cell, not the host's
+nat_sysctls_own() {
+	cat > "$out/sys.json" <<EOF
+{"topology": "$SRC/topologies/two-nats.json", "trials": 1, "rounds": 1,
+ "matrix": {"nat": ["rfc5382"], "os_a": ["linux-2.6"], "os_b": ["linux-2.6"]}}
+EOF
+	mkdir -p "$out/sys"
+	"$PL" run "$out/sys.json" -o "$out/sys" --quiet > /dev/null
+	python3 - "$out"/sys/sys-*.json "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_syn_sent)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+key = "net.netfilter.nf_conntrack_tcp_timeout_syn_sent"
+for node in ("nat-a", "nat-b"):
+    got = r["cells"][0]["nat_sysctls"][node][key]
+    assert got == "240", (node, got)
+assert r["metadata"]["sysctls"][key] == "240", r["metadata"]["sysctls"]
+assert sys.argv[2] != "240", "the host has 240 too: the check could not tell"
+PY
+}
+
+plan 14
+check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
 mkdir "$out/int"
 "$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
 pid=$!
