@@ -37,7 +37,7 @@ struct service {
 
 struct cpoint {
 	struct capture *cap;
-	char node[TOPO_NAME_MAX + 1];
+	char node[TOPO_NAME_MAX + TOPO_IFNAME_MAX + 2]; /* "nat-a", or "nat-a/lan-a" inside */
 	uint32_t addr; /* the interface's address */
 };
 
@@ -263,20 +263,21 @@ static int open_nats(struct cell_lab *cl, struct perr *err)
 	return 0;
 }
 
-/* Every NAT's outside interface; with no NAT, the peers' interfaces. */
-static int start_capture_at(struct cell_lab *cl, int i, struct perr *err)
+/* A capture on node I's interface on segment SEG; INSIDE names the point
+ * "node/segment" (a NAT's inside interface), else "node". */
+static int start_capture_at(struct cell_lab *cl, int i, int seg, bool inside, struct perr *err)
 {
 	const struct topo_node *n = &cl->t->nodes[i];
 	const struct cell_job *j = cl->j;
-	int seg = n->is_nat ? n->outside : -1;
-	for (int k = 0; seg < 0 && k < cl->t->nsegs; k++)
-		if (topo_addr_on(cl->t, i, k))
-			seg = k;
 	char pcap[PATH_MAX], cerr[256];
-	if (j->pcap_dir)
-		snprintf(pcap, sizeof(pcap), "%s/%s-%s.pcap", j->pcap_dir, j->c->id, n->name);
 	struct cpoint *p = &cl->cp[cl->ncp];
-	snprintf(p->node, sizeof(p->node), "%s", n->name);
+	if (inside)
+		snprintf(p->node, sizeof(p->node), "%s/%s", n->name, cl->t->segs[seg].name);
+	else
+		snprintf(p->node, sizeof(p->node), "%s", n->name);
+	if (j->pcap_dir)
+		snprintf(pcap, sizeof(pcap), "%s/%s-%s%s%s.pcap", j->pcap_dir, j->c->id, n->name,
+			 inside ? "-" : "", inside ? cl->t->segs[seg].name : "");
 	p->addr = topo_addr_on(cl->t, i, seg);
 	int fd = lab_node_nsfd(cl->lab, n->name);
 	int rc = fd < 0 ? fd
@@ -285,7 +286,7 @@ static int start_capture_at(struct cell_lab *cl, int i, struct perr *err)
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0) {
-		perr_set(err, j->c->topology, 0, 0, "cell %s: capture on %s: %s", j->c->id, n->name,
+		perr_set(err, j->c->topology, 0, 0, "cell %s: capture on %s: %s", j->c->id, p->node,
 			 fd < 0 ? strerror(-fd) : cerr);
 		return rc;
 	}
@@ -293,16 +294,30 @@ static int start_capture_at(struct cell_lab *cl, int i, struct perr *err)
 	return 0;
 }
 
+/* Every NAT's outside interface, and the inside ones of a hairpinning NAT
+ * (where a hairpinned SYN crosses, never reaching the outside); with no
+ * NAT, the peers' interfaces. */
 static int start_captures(struct cell_lab *cl, struct perr *err)
 {
-	cl->cp = calloc((size_t)cl->t->nnodes + 1, sizeof(*cl->cp));
+	const struct topology *t = cl->t;
+	cl->cp = calloc((size_t)t->nnodes * ((size_t)t->nsegs + 1) + 1, sizeof(*cl->cp));
 	if (!cl->cp)
 		return -ENOMEM;
-	for (int i = 0; i < cl->t->nnodes; i++) {
-		const struct topo_node *n = &cl->t->nodes[i];
-		bool nat = n->is_nat && n->outside >= 0;
-		bool peer = cl->nnat == 0 && (n->role == ROLE_PEER_A || n->role == ROLE_PEER_B);
-		int rc = nat || peer ? start_capture_at(cl, i, err) : 0;
+	for (int i = 0; i < t->nnodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		int rc = 0;
+		if (n->is_nat && n->outside >= 0) {
+			rc = start_capture_at(cl, i, n->outside, false, err);
+			for (int s = 0; rc == 0 && n->nat.hairpin && !n->ruleset && s < t->nsegs; s++)
+				if (s != n->outside && topo_addr_on(t, i, s))
+					rc = start_capture_at(cl, i, s, true, err);
+		} else if (cl->nnat == 0 && (n->role == ROLE_PEER_A || n->role == ROLE_PEER_B)) {
+			int seg = -1;
+			for (int k = 0; seg < 0 && k < t->nsegs; k++)
+				if (topo_addr_on(t, i, k))
+					seg = k;
+			rc = start_capture_at(cl, i, seg, false, err);
+		}
 		if (rc < 0)
 			return rc;
 	}

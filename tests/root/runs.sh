@@ -127,7 +127,31 @@ assert sys.argv[2] != "240", "the host has 240 too: the check could not tell"
 PY
 }
 
-plan 14
+# a hairpinned simultaneous open never reaches the outside: the capture on
+# the NAT's inside interface sees its SYNs cross
+hairpin_crossed() {
+	cat > "$out/hp.json" <<EOF
+{"topology": "$SRC/topologies/same-nat.json", "trials": 3,
+ "matrix": {"os_a": ["windows-xp"], "os_b": ["windows-xp"], "hairpin": [true]}}
+EOF
+	mkdir -p "$out/hp"
+	"$PL" run "$out/hp.json" -o "$out/hp" --quiet > /dev/null
+	python3 - "$out"/hp/hp-*.json "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+r = load(sys.argv[1])
+ok = [t for t in r["trials"] if t["connected"]]
+assert ok, "no trial connected"
+for t in ok:
+    c = t["capture"]
+    assert c["syns_crossed"], c
+    assert any(e["at"] == "nat/lan" for e in c["timeline"]), "no inside capture point"
+PY
+}
+
+plan 15
+check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed
 check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
 mkdir "$out/int"
 "$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
