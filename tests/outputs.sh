@@ -12,7 +12,7 @@ set -eu
 PL=$1 SRC=$2
 . "$SRC/tests/tap.sh"
 fx=$SRC/tests/data/results/fixture.json
-big=$SRC/results/reference/paper-fig2-20261125T181631Z.json
+big=$SRC/results/reference/paper-fig2-20261125T230516Z.json
 full=${OUTPUTS_DEV:-/dev}/full
 tmp=$(mktemp -d)
 # shellcheck disable=SC2016 # expanded at exit

@@ -144,7 +144,7 @@ check_refused 2 "diff refuses --alpha nan" "--alpha is between 0 and 1" \
 	"$PL" diff "$fx" "$fx" --alpha nan
 
 check "export --csv: one row per trial, the cell's fields as columns" \
-	export_csv "$SRC/results/reference/paper-fig2-20261125T181631Z.json"
+	export_csv "$SRC/results/reference/paper-fig2-20261125T230516Z.json"
 check "plot heatmap: valid SVG, one rect per cell, a legend" heatmap
 check "plot curve: one point per cell with its interval bar" curve
 check_refused 1 "plot curve refuses a non-numeric axis" \
