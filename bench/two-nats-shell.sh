@@ -5,6 +5,10 @@
 # addresses, routes, forwarding and NAT rulesets as `punchlab topo up`, and
 # the same 10 ms delay on each NAT's outside link: the same helper
 # (`punchlab delayq`), fed by NFQUEUE rules loaded with iptables-nft-restore.
+# With RULES=DIR (bench/topo-updown PRESET writes it from a lab of that
+# preset), each NAT gets DIR/nat-X.nft, DIR/ipt-X (its NFQUEUE rules),
+# DIR/delayq-X (the helper's queues) and DIR/sysctl-X (KEY=VALUE lines)
+# instead of the plain masquerade: the same rules punchlab builds.
 # usage: two-nats-shell.sh up|down NAME
 set -eu
 op=$1 n=$2
@@ -43,12 +47,23 @@ ip -n "$(ns peer-a)" route add default via 198.19.1.1
 ip -n "$(ns peer-b)" route add default via 198.19.2.1
 for side in a b; do
 	N=$(ns nat-$side)
+	queues="1:10:0 2:10:0"
+	[ -z "${RULES:-}" ] || queues=$(cat "$RULES/delayq-$side")
+	nq=$(echo "$queues" | wc -w)
 	# the delay helper first, then wait until its queues are bound: NFQUEUE
 	# without a listener drops
-	ip netns exec "$N" setsid "$PL" delayq 1:10:0 2:10:0 </dev/null >/dev/null 2>&1 &
-	until ip netns exec "$N" sh -c 'test "$(wc -l < /proc/net/netfilter/nfnetlink_queue)" -ge 2'; do
+	# shellcheck disable=SC2086 # one argument per queue
+	ip netns exec "$N" setsid "$PL" delayq $queues </dev/null >/dev/null 2>&1 &
+	until ip netns exec "$N" sh -c "test \"\$(wc -l < /proc/net/netfilter/nfnetlink_queue)\" -ge $nq"; do
 		sleep 0.001
 	done
+	if [ -n "${RULES:-}" ]; then
+		ip netns exec "$N" iptables-nft-restore --noflush < "$RULES/ipt-$side"
+		ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+		while read -r kv; do ip netns exec "$N" sysctl -qw "$kv"; done < "$RULES/sysctl-$side"
+		ip netns exec "$N" nft -f "$RULES/nat-$side.nft"
+		continue
+	fi
 	ip netns exec "$N" iptables-nft-restore --noflush <<IPT
 *mangle
 -A POSTROUTING -o internet -j NFQUEUE --queue-num 1
