@@ -113,7 +113,8 @@ static const char *const field_order[] = {"topology",	     "nat",
 					  "proxy_a",	     "os_b",
 					  "proxy_b",	     "heuristic",
 					  "guesses",	     "delay_ms",
-					  "skew_ms",	     "background_a",
+					  "jitter_ms",	     "skew_ms",
+					  "background_a",
 					  "background_b",    "background_tcp",
 					  "background_on_s", "background_off_s"};
 #define NFIELDS (sizeof(field_order) / sizeof(field_order[0]))
@@ -457,10 +458,11 @@ static int check_axis(const char *fld, struct perr *err)
 	for (size_t i = 0; i < 2; i++)
 		if (!strcmp(extra[i], fld))
 			return 0;
-	perr_set(err, fld, 0, 0,
-		 "unknown field (known: topology, nat, hairpin, os_a, os_b, "
-		 "proxy_a, proxy_b, heuristic, guesses, delay_ms, skew_ms, "
-		 "background_a, background_b, background_tcp, background_on_s, background_off_s)");
+	char known[512] = "";
+	for (size_t i = 0; i < NFIELDS; i++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "",
+			 field_order[i]);
+	perr_set(err, fld, 0, 0, "unknown field (known: %s, peer_a, peer_b)", known);
 	return -1;
 }
 

@@ -119,25 +119,29 @@ static void patch_nats(struct topology *t, const struct cell *c)
 	}
 }
 
-/* The topology says which links are delayed; the cell says by how much. */
-static void patch_delay(struct impair *l, double delay_ms)
+/* The topology says which links are delayed; the cell says by how much,
+ * and with how much jitter (never more than the delay). */
+static void patch_delay(struct impair *l, const struct cell *c)
 {
 	if (l->delay_ms <= 0)
 		return;
-	l->delay_ms = delay_ms;
-	if (l->jitter_ms > delay_ms)
-		l->jitter_ms = delay_ms;
+	if (c->delay_ms >= 0)
+		l->delay_ms = c->delay_ms;
+	if (c->jitter_ms >= 0)
+		l->jitter_ms = c->jitter_ms;
+	if (l->jitter_ms > l->delay_ms)
+		l->jitter_ms = l->delay_ms;
 }
 
 static void patch_topology(struct topology *t, const struct cell *c)
 {
 	patch_nats(t, c);
-	if (c->delay_ms < 0)
+	if (c->delay_ms < 0 && c->jitter_ms < 0)
 		return;
 	for (int s = 0; s < t->nsegs; s++) {
-		patch_delay(&t->segs[s].medium, c->delay_ms);
+		patch_delay(&t->segs[s].medium, c);
 		for (int m = 0; m < t->segs[s].nmembers; m++)
-			patch_delay(&t->segs[s].members[m].link, c->delay_ms);
+			patch_delay(&t->segs[s].members[m].link, c);
 	}
 }
 

@@ -33,6 +33,7 @@ static const struct field {
     {.name = "heuristic", .type = F_STR},
     {.name = "guesses", .type = F_INT, .lo = 1, .hi = 16},
     {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
@@ -181,6 +182,7 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 	c->hairpin = -1;
 	c->guesses = 1;
 	c->delay_ms = -1;
+	c->jitter_ms = -1;
 	if ((v = json_object_get(o, "topology")) &&
 	    !(c->topology = resolve_topology(dir, json_string_value(v))))
 		return -ENOMEM;
@@ -200,6 +202,8 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->guesses = (int)json_integer_value(v);
 	if ((v = json_object_get(o, "delay_ms")))
 		c->delay_ms = json_number_value(v);
+	if ((v = json_object_get(o, "jitter_ms")))
+		c->jitter_ms = json_number_value(v);
 	if ((v = json_object_get(o, "skew_ms")))
 		c->skew_ms = json_number_value(v);
 	if ((v = json_object_get(o, "background_a")))

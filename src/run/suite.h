@@ -22,6 +22,7 @@ struct cell {
 	char heuristic[24];
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
+	double jitter_ms; /* uniform +- on those links, at most their delay; < 0 = topology's */
 	double skew_ms;	 /* peer B goes this much later than peer A */
 	double background_a, background_b;	  /* ports/s other programs take (while on) */
 	double background_tcp;			  /* of them TCP, 0-1 (struct os_load) */
