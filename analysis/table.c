@@ -114,7 +114,7 @@ static const char *const field_order[] = {"topology",	     "nat",
 					  "proxy_b",	     "heuristic",
 					  "guesses",	     "delay_ms",
 					  "jitter_ms",	     "skew_ms",
-					  "background_a",
+					  "skew_jitter_ms",  "background_a",
 					  "background_b",    "background_tcp",
 					  "background_on_s", "background_off_s"};
 #define NFIELDS (sizeof(field_order) / sizeof(field_order[0]))

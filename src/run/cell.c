@@ -480,6 +480,22 @@ static void *peer_main(void *arg)
 	return NULL;
 }
 
+/* Peer B's skew in TRIAL: skew_ms, moved uniformly by up to skew_jitter_ms
+ * either way (never below 0), the same draw for the same cell and trial. */
+static double trial_skew(const struct cell_lab *cl, int trial)
+{
+	const struct cell *c = cl->j->c;
+	if (c->skew_jitter_ms <= 0)
+		return c->skew_ms;
+	uint64_t h = (cell_seed(cl->j->s, c, 3) + (uint64_t)trial) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	double u = (double)(h >> 11) / 9007199254740992.0; /* [0, 1) */
+	double skew = c->skew_ms + (2 * u - 1) * c->skew_jitter_ms;
+	return skew > 0 ? skew : 0;
+}
+
 static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int trial,
 		       const struct sockaddr_in *sa, const uint8_t *tok)
 {
@@ -496,7 +512,7 @@ static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int t
 	pt->cfg.rounds = s->rounds;
 	pt->cfg.bytes = 64;
 	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
-	pt->cfg.skew_ms = k ? c->skew_ms : 0;
+	pt->cfg.skew_ms = k ? trial_skew(cl, trial) : 0;
 	if (k ? c->proxy_b : c->proxy_a) {
 		pt->cfg.use_proxy = true;
 		pt->cfg.proxy.sin_family = AF_INET;
@@ -589,6 +605,8 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 	/* the peers' reason depends on what the NAT does with a SYN; the wire does not */
 	if (rec)
 		verdict_apply(rec);
+	if (rec && cl->j->c->skew_jitter_ms > 0) /* the skew this trial drew */
+		json_object_set_new(rec, "skew_ms", json_real(trial_skew(cl, trial)));
 	return rec;
 }
 

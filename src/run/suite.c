@@ -35,6 +35,7 @@ static const struct field {
     {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "skew_jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_tcp", .type = F_NUM, .lo = 0, .hi = 1},
@@ -206,6 +207,8 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->jitter_ms = json_number_value(v);
 	if ((v = json_object_get(o, "skew_ms")))
 		c->skew_ms = json_number_value(v);
+	if ((v = json_object_get(o, "skew_jitter_ms")))
+		c->skew_jitter_ms = json_number_value(v);
 	if ((v = json_object_get(o, "background_a")))
 		c->background_a = json_number_value(v);
 	if ((v = json_object_get(o, "background_b")))

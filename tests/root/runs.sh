@@ -150,7 +150,29 @@ for t in ok:
 PY
 }
 
-plan 15
+# skew_jitter_ms: each trial draws its own skew, recorded with it, the same
+# draws on a second run of the same suite
+skews_drawn() {
+	cat > "$out/sk.json" <<EOF
+{"topology": "$SRC/topologies/public.json", "trials": 6, "rounds": 1, "seed": 3,
+ "matrix": {"os_a": ["windows-xp"], "os_b": ["windows-xp"], "skew_ms": [5], "skew_jitter_ms": [5]}}
+EOF
+	mkdir -p "$out/sk1" "$out/sk2"
+	"$PL" run "$out/sk.json" -o "$out/sk1" --quiet > /dev/null
+	"$PL" run "$out/sk.json" -o "$out/sk2" --quiet > /dev/null
+	python3 - "$out"/sk1/sk-*.json "$out"/sk2/sk-*.json "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import load
+runs = [{t["trial"]: t["skew_ms"] for t in load(f)["trials"]} for f in sys.argv[1:3]]
+s = list(runs[0].values())
+assert len(s) == 6 and all(0 <= x <= 10 for x in s) and len(set(s)) == 6, s
+assert runs[0] == runs[1], runs
+PY
+}
+
+plan 16
+check "skew_jitter_ms: a skew drawn per trial in skew_ms +- jitter, recorded, the same on a rerun" skews_drawn
 check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed
 check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
 mkdir "$out/int"
