@@ -82,6 +82,9 @@ char *table_value_label(json_t *v)
 			return strndup(slash + 1, strcspn(slash + 1, "."));
 		return strdup(p);
 	}
+	/* 0.3, not jansson's 0.29999999999999999 */
+	if (json_is_real(v))
+		return asprintf(&s, "%.10g", json_real_value(v)) < 0 ? NULL : s;
 	s = json_dumps(v, JSON_ENCODE_ANY);
 	return s ? s : strdup("?");
 }

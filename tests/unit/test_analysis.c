@@ -127,3 +127,17 @@ Test(analysis, diff_sees_no_change_in_a_file_against_itself_at_any_alpha)
 	}
 	results_free(r);
 }
+
+Test(analysis, value_labels_are_short)
+{
+	json_t *v = json_real(0.3);
+	char *s = table_value_label(v);
+	cr_assert_str_eq(s, "0.3"); /* not jansson's 0.29999999999999999 */
+	free(s);
+	json_decref(v);
+	v = json_integer(20);
+	s = table_value_label(v);
+	cr_assert_str_eq(s, "20");
+	free(s);
+	json_decref(v);
+}
