@@ -220,10 +220,13 @@ static void link_impair(const struct topology *t, int s, int m, struct impair *e
 
 	/* the segment's own impairment is applied once, on the way out of each
 	 * member; the member's access link in both directions */
-	eg->delay_ms = med->delay_ms + ln->delay_ms;
+	const struct topo_member *mb = &t->segs[s].members[m];
+	eg->delay_ms = med->delay_ms + (mb->up_ms >= 0 ? mb->up_ms : ln->delay_ms);
 	eg->jitter_ms = med->jitter_ms + ln->jitter_ms;
 	eg->loss = 1 - (1 - med->loss) * (1 - ln->loss);
 	*in = *ln;
+	if (mb->down_ms >= 0)
+		in->delay_ms = mb->down_ms;
 }
 
 static void nat_site_fill(const struct topology *t, int node, struct nat_site *site,

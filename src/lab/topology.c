@@ -150,9 +150,33 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 	     * member's link composes to 0.999999 */
 	    get_number(tp, obj, "loss", what, 0, 0.999, &imp->loss) < 0)
 		return -EINVAL;
-	if (imp->jitter_ms > imp->delay_ms)
+	/* a member with delay_up_ms / delay_down_ms is checked per direction */
+	if (imp->jitter_ms > imp->delay_ms && !json_object_get(obj, "delay_up_ms") &&
+	    !json_object_get(obj, "delay_down_ms"))
 		FAILM(obj, "jitter_ms", "%s: jitter_ms (%g) larger than delay_ms (%g)", what,
 		      imp->jitter_ms, imp->delay_ms);
+	return 0;
+}
+
+/* A member's delay_up_ms and delay_down_ms (each < 0 when not given). */
+static int parse_updown(struct tp *tp, json_t *jm, const char *what, struct topo_member *m)
+{
+	static const char *const keys[2] = {"delay_up_ms", "delay_down_ms"};
+	double *dst[2] = {&m->up_ms, &m->down_ms};
+
+	for (int k = 0; k < 2; k++) {
+		*dst[k] = -1;
+		if (!json_object_get(jm, keys[k]))
+			continue;
+		if (json_object_get(jm, "delay_ms"))
+			FAILM(jm, keys[k], "%s: give \"delay_ms\" (both ways) or \"%s\", not both",
+			      what, keys[k]);
+		if (get_number(tp, jm, keys[k], what, 0, 10000, dst[k]) < 0)
+			return -EINVAL;
+		if (m->link.jitter_ms > *dst[k])
+			FAILM(jm, "jitter_ms", "%s: jitter_ms (%g) larger than %s (%g)", what,
+			      m->link.jitter_ms, keys[k], *dst[k]);
+	}
 	return 0;
 }
 
@@ -540,8 +564,9 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 {
 	static const char *const fields[] = {"name",	  "subnet", "members", "delay_ms",
 					     "jitter_ms", "loss",   "bridge",  NULL};
-	static const char *const mfields[] = {"node",	   "address", "delay_ms",
-					      "jitter_ms", "loss",    NULL};
+	static const char *const mfields[] = {"node",	      "address",       "delay_ms",
+					      "delay_up_ms",  "delay_down_ms", "jitter_ms",
+					      "loss",	      NULL};
 	struct topology *t = tp->t;
 	const char *s;
 	char what[64];
@@ -607,7 +632,7 @@ static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 			if (sg->members[j].node == m->node)
 				FAILM(jm, "node", "%s: node \"%s\" is a member twice", what, s);
 		if (parse_addr(tp, jm, "address", what, &m->addr) < 0 ||
-		    parse_impair(tp, jm, what, &m->link) < 0)
+		    parse_impair(tp, jm, what, &m->link) < 0 || parse_updown(tp, jm, what, m) < 0)
 			return -EINVAL;
 		char a[INET_ADDRSTRLEN], n[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &m->addr, a, sizeof(a));

@@ -33,6 +33,9 @@ struct topo_member {
 	int node;	    /* index into topology.nodes */
 	uint32_t addr;	    /* network byte order */
 	struct impair link; /* this member's access link, both directions */
+	/* asymmetric links: the delay up (from the member onto the segment) and
+	 * down (towards it) instead of link.delay_ms; < 0: link.delay_ms */
+	double up_ms, down_ms;
 };
 
 struct topo_segment {

@@ -133,6 +133,27 @@ static void patch_delay(struct impair *l, const struct cell *c)
 		l->jitter_ms = l->delay_ms;
 }
 
+/* A member's access link; an asymmetric one becomes symmetric when the
+ * cell gives its delay, and its jitter stays within both directions. */
+static void patch_member(struct topo_member *mb, const struct cell *c)
+{
+	if (mb->up_ms < 0 && mb->down_ms < 0) {
+		patch_delay(&mb->link, c);
+		return;
+	}
+	if (c->delay_ms >= 0) {
+		mb->link.delay_ms = c->delay_ms;
+		mb->up_ms = mb->down_ms = -1;
+		patch_delay(&mb->link, c);
+		return;
+	}
+	double lo = mb->up_ms >= 0 ? mb->up_ms : mb->link.delay_ms;
+	double other = mb->down_ms >= 0 ? mb->down_ms : mb->link.delay_ms;
+	lo = other < lo ? other : lo;
+	if (c->jitter_ms >= 0)
+		mb->link.jitter_ms = c->jitter_ms < lo ? c->jitter_ms : lo;
+}
+
 static void patch_topology(struct topology *t, const struct cell *c)
 {
 	patch_nats(t, c);
@@ -141,7 +162,7 @@ static void patch_topology(struct topology *t, const struct cell *c)
 	for (int s = 0; s < t->nsegs; s++) {
 		patch_delay(&t->segs[s].medium, c);
 		for (int m = 0; m < t->segs[s].nmembers; m++)
-			patch_delay(&t->segs[s].members[m].link, c);
+			patch_member(&t->segs[s].members[m], c);
 	}
 }
 

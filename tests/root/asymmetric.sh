@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Asymmetric links, measured: b's access link is 20 ms up and 2 ms down
+# (tests/data/asym/public-asym.json). Every namespace reads the same clock,
+# so a UDP datagram carrying its send time gives the one-way delay each way.
+set -eu
+PL=$1 SRC=$2
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+lab="as$(($$ % 100000))"
+out=$(mktemp -d)
+# shellcheck disable=SC2016 # expanded at exit
+at_exit '"$PL" topo down --force "$lab" >/dev/null 2>&1 || true; rm -rf "$out"'
+plan 3
+check "the asymmetric lab is built" "$PL" topo up "$SRC/tests/data/asym/public-asym.json" --name "$lab"
+
+# oneway FROM TO_ADDR: the median one-way delay in ms of 10 datagrams
+oneway() {
+	"$PL" topo exec "$lab" "$2" -- python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9000)); s.settimeout(5)
+d = []
+for _ in range(10):
+    data, _ = s.recvfrom(64)
+    d.append((time.time() - float(data)) * 1000)
+print(sorted(d)[5])' > "$out/$1-$2" &
+	rx=$!
+	sleep 0.3
+	"$PL" topo exec "$lab" "$1" -- python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(10):
+    s.sendto(repr(time.time()).encode(), (sys.argv[1], 9000)); time.sleep(0.05)' "$3"
+	wait $rx
+}
+within() { # FILE LOW HIGH
+	v=$(cat "$1")
+	note "$(basename "$1"): $v ms"
+	python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if $2 <= v <= $3 else 1)" "$v"
+}
+oneway b a 198.18.0.1
+oneway a b 198.18.0.2
+check "up, b to a: 20 ms (19-30)" within "$out/b-a" 19 30
+check "down, a to b: 2 ms (1.5-9)" within "$out/a-b" 1.5 9
