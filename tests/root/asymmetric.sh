@@ -36,10 +36,10 @@ for _ in range(10):
 }
 within() { # FILE LOW HIGH
 	v=$(cat "$1")
-	note "$(basename "$1"): $v ms"
 	python3 -c "import sys; v = float(sys.argv[1]); sys.exit(0 if $2 <= v <= $3 else 1)" "$v"
 }
 oneway b a 198.18.0.1
 oneway a b 198.18.0.2
 check "up, b to a: 20 ms (19-30)" within "$out/b-a" 19 30
 check "down, a to b: 2 ms (1.5-9)" within "$out/a-b" 1.5 9
+note "measured: up $(cat "$out/b-a") ms, down $(cat "$out/a-b") ms"
