@@ -14,7 +14,7 @@ const char peer_usage[] =
     "                     [--background-rate R] [--background-tcp SHARE]\n"
     "                     [--background-on S --background-off S] [--seed N]\n"
     "                     [--proxy ADDR:PORT] [--probes N] [--rounds R] [--bytes N]\n"
-    "                     [--attempt-ms MS]\n"
+    "                     [--attempt-ms MS] [--method predict|reuse]\n"
     "\n"
     "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
     "other's predicted endpoint at the given moment, checks the other side with\n"
@@ -22,6 +22,10 @@ const char peer_usage[] =
     "line. Without --os (or with native) it never bind()s; with a profile, the\n"
     "profile's port allocator plays the kernel (`--os help` lists them). With\n"
     "--proxy every outside connection goes through that SOCKS5 proxy.\n"
+    "--method reuse is P2PNAT's port reuse (Ford et al. 2005, 4) instead of the\n"
+    "paper's prediction: one local port for its single probe (kept open) and its\n"
+    "punch, listened on too; S should answer with the port it saw (`server\n"
+    "--heuristic preserve`).\n"
     "Other programs on the host take --background-rate ports a second (a Poisson\n"
     "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
     "counter); with --background-on and --background-off (mean seconds, both\n"
@@ -99,6 +103,13 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 	case 'a':
 		return cmd_int_arg(prog, "--attempt-ms", optarg, 10, 600000,
 				   &c->attempt_timeout_ms);
+	case 'm':
+		if (punch_method_parse(optarg, &c->method) < 0) {
+			fprintf(stderr, "%s: --method wants predict or reuse, not \"%s\"\n", prog,
+				optarg);
+			return -1;
+		}
+		return 0;
 	case 'e':
 		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
@@ -131,6 +142,7 @@ int peer_main(int argc, char *argv[])
 	    {"background-on", required_argument, NULL, 'N'},
 	    {"background-off", required_argument, NULL, 'F'},
 	    {"attempt-ms", required_argument, NULL, 'a'},
+	    {"method", required_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct peer_config c;

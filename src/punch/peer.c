@@ -12,6 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *punch_method_str(enum punch_method m)
+{
+	return m == METHOD_REUSE ? "reuse" : "predict";
+}
+
+int punch_method_parse(const char *s, enum punch_method *out)
+{
+	if (!strcmp(s, "predict"))
+		*out = METHOD_PREDICT;
+	else if (!strcmp(s, "reuse"))
+		*out = METHOD_REUSE;
+	else
+		return -1;
+	return 0;
+}
+
 void peer_config_defaults(struct peer_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -47,6 +63,10 @@ struct peer {
 	char reason[24]; /* outlives the round's messages */
 	double connect_ms;
 	char local[32], remote[32];
+	/* METHOD_REUSE: the one local port, and the probe connection kept open on it */
+	uint16_t reuse_port;
+	int reuse_fd;
+	bool reuse_on; /* from the first probe on: the control connection is apart */
 };
 
 /* ---- one outgoing connection ---- */
@@ -71,6 +91,30 @@ static bool port_taken(uint16_t port, void *arg)
 	return bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0;
 }
 
+/* METHOD_REUSE: FD shares the one local port (SO_REUSEADDR and
+ * SO_REUSEPORT, as P2PNAT asks); the first such socket picks it, from the
+ * host's allocator or the kernel's. */
+static int reuse_bind(struct peer *p, int fd)
+{
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		return -1;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p->reuse_port)};
+	if (!p->reuse_port && p->host && p->host->ops->next) {
+		struct os_dest d = {p->local_addr, p->c->server.sin_addr.s_addr,
+				    ntohs(p->c->server.sin_port)};
+		p->reuse_port = os_host_port(p->host, &d, now_ms() / 1e3, port_taken, &fd);
+		return p->reuse_port ? 0 : (errno = EADDRNOTAVAIL, -1);
+	}
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	socklen_t l = sizeof(a);
+	if (!p->reuse_port && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+		p->reuse_port = ntohs(a.sin_port);
+	return 0;
+}
+
 /* Starts a non-blocking connection to DADDR:DPORT, via the proxy if any. */
 static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_t dport)
 {
@@ -85,7 +129,14 @@ static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_
 	}
 	struct sockaddr_in to = {
 	    .sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = daddr};
-	if (p->c->use_proxy) {
+	if (p->reuse_on && !p->c->use_proxy) {
+		if (reuse_bind(p, o->fd) < 0) {
+			o->state = -1;
+			o->err = errno;
+			return;
+		}
+		o->local_port = p->reuse_port;
+	} else if (p->c->use_proxy) {
 		to = p->c->proxy; /* loopback: no port of ours matters there */
 	} else if (p->host && p->host->ops->next) {
 		struct os_dest d = {p->local_addr, daddr, dport};
@@ -197,13 +248,28 @@ static void out_step(struct peer *p, struct outconn *o, short revents)
 	}
 }
 
+/* A connection the listener LFD accepted takes O[0]'s place, up. */
+static int take_accepted(struct peer *p, struct outconn *o, int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	out_close(&o[0]);
+	o[0].fd = fd;
+	o[0].state = 3;
+	o[0].local_port = p->reuse_port;
+	return 0;
+}
+
 /* Runs N connections to completion (or TIMEOUT_MS); with FIRST, returns as
- * soon as one is up. Returns the index of one that is up, or -1. */
-static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bool first)
+ * soon as one is up. LFD (or -1): a listener whose first connection counts
+ * as up, in O[0]'s place (METHOD_REUSE). Returns the index of one that is
+ * up, or -1. */
+static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bool first, int lfd)
 {
 	double end = now_ms() + timeout_ms;
 	for (;;) {
-		struct pollfd pf[PROTO_MAX_PORTS];
+		struct pollfd pf[PROTO_MAX_PORTS + 1];
 		int pending = 0, up = -1;
 		for (int i = 0; i < n; i++) {
 			pf[i] = (struct pollfd){o[i].fd, 0, 0};
@@ -216,7 +282,8 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 				pf[i].fd = -1;
 			}
 		}
-		if ((first && up >= 0) || !pending)
+		pf[n] = (struct pollfd){lfd, POLLIN, 0};
+		if ((first && up >= 0) || (!pending && lfd < 0))
 			return up;
 		int left = (int)(end - now_ms());
 		if (left <= 0) {
@@ -227,11 +294,13 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 				}
 			return up;
 		}
-		if (poll(pf, (nfds_t)n, left) < 0 && errno != EINTR)
+		if (poll(pf, (nfds_t)n + 1, left) < 0 && errno != EINTR)
 			return -1;
 		for (int i = 0; i < n; i++)
 			if (pf[i].fd >= 0 && pf[i].revents)
 				out_step(p, &o[i], pf[i].revents);
+		if (lfd >= 0 && (pf[n].revents & POLLIN) && take_accepted(p, o, lfd) == 0)
+			return 0;
 	}
 }
 
@@ -243,7 +312,7 @@ static int out_connect(struct peer *p, uint32_t daddr, uint16_t dport, int timeo
 	double t0 = now_ms();
 	out_start(p, &o, daddr, dport);
 	if (o.state == 0)
-		out_wait(p, &o, 1, timeout_ms, true);
+		out_wait(p, &o, 1, timeout_ms, true, -1);
 	*ms = now_ms() - t0;
 	if (o.state != 3) {
 		*err = o.err;
@@ -429,6 +498,25 @@ static const char *endpoint(uint32_t addr, uint16_t port, char *buf)
 	return buf;
 }
 
+/* Probes a round: with METHOD_REUSE one, from the one port S then names. */
+static int nprobes(const struct peer *p)
+{
+	return p->c->method == METHOD_REUSE ? 1 : p->c->probes;
+}
+
+/* METHOD_REUSE keeps its probe connection open until the next one (as
+ * P2PNAT keeps its connection to S): closing it would leave the tuple in
+ * TIME_WAIT on the port the punch needs. An abortive close ends it. */
+static void reuse_keep(struct peer *p, int fd)
+{
+	struct linger lg = {1, 0};
+	if (p->reuse_fd >= 0) {
+		setsockopt(p->reuse_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(p->reuse_fd);
+	}
+	p->reuse_fd = fd;
+}
+
 /* The emulated host's port allocator, the control connection, hello, and
  * S's welcome into W. */
 static int peer_hello(struct peer *p, struct pmsg *w)
@@ -454,7 +542,7 @@ static int peer_hello(struct peer *p, struct pmsg *w)
 		return -1;
 	}
 	struct pmsg m = {
-	    .type = PM_HELLO, .role = c->role, .probes = c->probes, .rounds = c->rounds};
+	    .type = PM_HELLO, .role = c->role, .probes = nprobes(p), .rounds = c->rounds};
 	memcpy(m.session, c->session, PROTO_TOKEN_LEN);
 	if (send_msg(p->ctl, &m) < 0 || ctl_recv(p, w, c->wait_timeout_ms) < 0)
 		return -1;
@@ -473,6 +561,8 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	uint16_t lp = 0;
 	int err = 0;
 
+	if (c->method == METHOD_REUSE)
+		reuse_keep(p, -1); /* the last round's: its tuple is this one's */
 	int fd = out_connect(p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, &lp,
 			     rtt, &err);
 	if (fd < 0) {
@@ -485,7 +575,10 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	char buf[PROTO_MAX_LINE + 1], e[160] = "cannot send the probe";
 	size_t len = 0;
 	int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
-	close(fd);
+	if (c->method == METHOD_REUSE)
+		reuse_keep(p, fd);
+	else
+		close(fd);
 	if (rc < 0 || sn.type != PM_SEEN) {
 		p->peer_gone = rc == 0 && sn.type == PM_ERROR && !strcmp(sn.code, "peer-gone");
 		snprintf(p->server_error, sizeof(p->server_error), "probe %d: %s", i,
@@ -502,25 +595,25 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
  * ports S saw go into the result, their median connect time into *RTT_MS. */
 static int peer_probe(struct peer *p, const struct pmsg *w, double *rtt_ms)
 {
-	const struct peer_config *c = p->c;
 	uint16_t seen[PROTO_MAX_PROBES];
 	double rtts[PROTO_MAX_PROBES];
 	int nseen = 0;
 
-	for (int i = 0; i < c->probes; i++) {
+	int probes = nprobes(p);
+	for (int i = 0; i < probes; i++) {
 		if (peer_probe_one(p, w, i, &seen[nseen], &rtts[i]) < 0)
 			return -1;
 		nseen++;
 	}
 	json_array_append_new(p->seen, ports_json(seen, nseen));
 	/* the median connect time is our round trip to S */
-	for (int i = 1; i < c->probes; i++)
+	for (int i = 1; i < probes; i++)
 		for (int j = i; j > 0 && rtts[j - 1] > rtts[j]; j--) {
 			double t = rtts[j];
 			rtts[j] = rtts[j - 1];
 			rtts[j - 1] = t;
 		}
-	*rtt_ms = rtts[c->probes / 2];
+	*rtt_ms = rtts[probes / 2];
 	return 0;
 }
 
@@ -581,6 +674,16 @@ static void peer_attempt_failed(struct peer *p, const struct pmsg *pu, const str
 		endpoint(c->use_proxy ? o[0].bnd_addr : p->local_addr, o[0].local_port, p->local);
 }
 
+static int reuse_listener(struct peer *p)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && (reuse_bind(p, fd) < 0 || listen(fd, 4) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* The attempt S's punch PU asks for: at its go time one connect() per
  * candidate, all at once; how it went into RES. RTT_MS: our round trip to S. */
 static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, struct pmsg *res)
@@ -588,6 +691,8 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 	const struct peer_config *c = p->c;
 	struct outconn o[PROTO_MAX_PORTS];
 
+	/* P2PNAT listens on its port too: the other's SYN may come first */
+	int lfd = c->method == METHOD_REUSE ? reuse_listener(p) : -1;
 	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms);
 	double ta = now_ms();
 	for (int i = 0; i < pu->nports; i++)
@@ -601,7 +706,9 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 		if (attempt < 50)
 			attempt = 50;
 	}
-	int up = out_wait(p, o, pu->nports, attempt, true);
+	int up = out_wait(p, o, pu->nports, attempt, true, lfd);
+	if (lfd >= 0)
+		close(lfd);
 	p->connect_ms = now_ms() - ta;
 	if (up >= 0)
 		peer_attempt_up(p, pu, o, up, res);
@@ -652,6 +759,7 @@ static int peer_round(struct peer *p, const struct pmsg *w)
  * counts them (on an error, the round it happened in). */
 static int peer_rounds(struct peer *p, const struct pmsg *w)
 {
+	p->reuse_on = p->c->method == METHOD_REUSE;
 	for (p->rounds = 1; p->rounds <= p->c->rounds; p->rounds++) {
 		int rc = peer_round(p, w);
 		if (rc < 0)
@@ -683,6 +791,8 @@ static json_t *peer_result(struct peer *p, double t0)
 			    p->connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
 					 : json_null());
 	json_object_set_new(r, "connect_ms", json_real(round(p->connect_ms * 1000) / 1000));
+	if (c->method != METHOD_PREDICT)
+		json_object_set_new(r, "method", json_string(punch_method_str(c->method)));
 	json_object_set_new(r, "local", p->local[0] ? json_string(p->local) : json_null());
 	json_object_set_new(r, "remote", p->remote[0] ? json_string(p->remote) : json_null());
 	if (p->server_error[0])
@@ -698,7 +808,7 @@ static json_t *peer_result(struct peer *p, double t0)
 
 int peer_run(const struct peer_config *c, json_t **result)
 {
-	struct peer p = {.c = c, .ctl = -1, .reason = "server-error"};
+	struct peer p = {.c = c, .ctl = -1, .reason = "server-error", .reuse_fd = -1};
 	double t0 = now_ms();
 	struct pmsg w;
 
@@ -709,6 +819,8 @@ int peer_run(const struct peer_config *c, json_t **result)
 	*result = peer_result(&p, t0);
 	if (p.ctl >= 0)
 		close(p.ctl);
+	if (p.reuse_fd >= 0)
+		close(p.reuse_fd);
 	if (p.host != c->host)
 		os_host_free(p.host);
 	return p.connected ? 0 : 1;
@@ -718,7 +830,7 @@ int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *er
 {
 	struct peer_config c;
 	peer_config_defaults(&c);
-	struct peer p = {.c = &c};
+	struct peer p = {.c = &c, .reuse_fd = -1};
 	double ms;
 	int e = 0;
 	int fd =

@@ -13,6 +13,15 @@
 #include "osprof.h"
 #include "proto.h"
 
+/* How the peers open their connection (docs/protocol.md). */
+enum punch_method {
+	METHOD_PREDICT, /* the paper's: fresh ports, S predicts the punch's from probes */
+	METHOD_REUSE,	/* P2PNAT (Ford et al. 2005, 4): one local port, reused for S and
+			 * the punch, listened on too; S gives the port it saw */
+};
+const char *punch_method_str(enum punch_method m);
+int punch_method_parse(const char *s, enum punch_method *out);
+
 struct peer_config {
 	struct sockaddr_in server;
 	uint8_t session[PROTO_TOKEN_LEN];
@@ -27,6 +36,7 @@ struct peer_config {
 	int wait_timeout_ms;	/* for S's next message */
 	double skew_ms;		/* go this much later than S says */
 	struct os_host *host;	/* a host kept across sessions (NULL: a fresh one each run) */
+	enum punch_method method;
 };
 
 void peer_config_defaults(struct peer_config *c);

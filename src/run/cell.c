@@ -356,7 +356,9 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	srv_config_defaults(&cl->srv.srv);
 	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
 	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
-	cl->srv.srv.heuristic = heuristic_by_name(c->heuristic);
+	/* port reuse needs no prediction: S names the port it saw */
+	cl->srv.srv.heuristic =
+	    heuristic_by_name(c->method == METHOD_REUSE ? "preserve" : c->heuristic);
 	cl->srv.srv.guesses = c->guesses;
 	cl->srv.srv.max_rounds = s->rounds;
 	cl->srv.srv.seed = cell_seed(s, c, 2);
@@ -534,6 +536,7 @@ static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int t
 	pt->cfg.bytes = 64;
 	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
 	pt->cfg.skew_ms = k ? trial_skew(cl, trial) : 0;
+	pt->cfg.method = (enum punch_method)c->method;
 	if (k ? c->proxy_b : c->proxy_a) {
 		pt->cfg.use_proxy = true;
 		pt->cfg.proxy.sin_family = AF_INET;

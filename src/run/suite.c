@@ -3,6 +3,7 @@
 #include "lab/natprofile.h"
 #include "punch/heuristic.h"
 #include "punch/osprof.h"
+#include "punch/peer.h"
 #include "util/jdoc.h"
 #include "util/registry.h"
 #include "util/sha256.h"
@@ -31,6 +32,7 @@ static const struct field {
     {.name = "proxy_a", .type = F_BOOL},
     {.name = "proxy_b", .type = F_BOOL},
     {.name = "heuristic", .type = F_STR},
+    {.name = "method", .type = F_STR},
     {.name = "guesses", .type = F_INT, .lo = 1, .hi = 16},
     {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
@@ -102,6 +104,12 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 		snprintf(known, sizeof(known), "%s", heuristic_names());
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s,
 			 known);
+		return -EINVAL;
+	}
+	enum punch_method m;
+	if (!strcmp(f->name, "method") && punch_method_parse(s, &m) < 0) {
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown method \"%s\" (known: predict, reuse)",
+			 where, s);
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "topology")) {
@@ -195,6 +203,10 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		snprintf(c->nat, sizeof(c->nat), "%s", json_string_value(v));
 	if ((v = json_object_get(o, "heuristic")))
 		snprintf(c->heuristic, sizeof(c->heuristic), "%s", json_string_value(v));
+	enum punch_method m = METHOD_PREDICT;
+	if ((v = json_object_get(o, "method")))
+		punch_method_parse(json_string_value(v), &m);
+	c->method = (int)m;
 	c->proxy_a = json_is_true(json_object_get(o, "proxy_a"));
 	c->proxy_b = json_is_true(json_object_get(o, "proxy_b"));
 	if ((v = json_object_get(o, "hairpin")))

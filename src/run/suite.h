@@ -20,6 +20,7 @@ struct cell {
 	char nat[24]; /* NAT profile of every NAT node ("" = the topology's) */
 	int hairpin;  /* -1 = the topology's, else 0/1 */
 	char heuristic[24];
+	int method; /* enum punch_method: predict (0, the default) or reuse */
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double jitter_ms; /* uniform +- on those links, at most their delay; < 0 = topology's */

@@ -171,7 +171,29 @@ assert runs[0] == runs[1], runs
 PY
 }
 
-plan 16
+# the two methods are complementary: port reuse connects behind an
+# endpoint-independent NAT with random ports (cgnat) where prediction cannot,
+# and prediction behind a sequential symmetric NAT where reuse cannot
+methods_complement() {
+	cat > "$out/m.json" <<EOF
+{"topology": "$SRC/topologies/two-nats.json", "trials": 3, "rounds": 1,
+ "matrix": {"method": ["predict", "reuse"], "nat": ["cgnat", "symmetric-sequential"],
+            "os_a": ["linux-2.6"], "os_b": ["windows-xp"]}}
+EOF
+	mkdir -p "$out/m"
+	"$PL" run "$out/m.json" -j 4 -o "$out/m" --quiet > /dev/null
+	python3 - "$out"/m/m-*.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = {(c["fields"]["method"], c["fields"]["nat"]): c["successes"] for c in r["cells"]}
+want = {("predict", "cgnat"): 0, ("reuse", "cgnat"): 3,
+        ("predict", "symmetric-sequential"): 3, ("reuse", "symmetric-sequential"): 0}
+assert got == want, got
+PY
+}
+
+plan 17
+check "method reuse connects behind cgnat, predict behind symmetric-sequential, not the reverse" methods_complement
 check "skew_jitter_ms: a skew drawn per trial in skew_ms +- jitter, recorded, the same on a rerun" skews_drawn
 check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed
 check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
