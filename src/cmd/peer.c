@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cmdutil.h"
+#include "lab/nft.h"
 #include "commands.h"
 #include "punch/peer.h"
 #include "util/endpoint.h"
@@ -8,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 
 const char peer_usage[] =
     "usage: punchlab peer --server ADDR:PORT --session TOKEN --role a|b [--os PROFILE]\n"
@@ -48,6 +52,8 @@ static void os_help(void)
 			snprintf(range, sizeof(range), "%u-%u", o->lo, o->hi);
 		printf("%-*s %-13s %s\n%-*s source: %s%s\n", w, o->name, range, o->rule, w + 14, "",
 		       o->source, o->assumed ? " (ASSUMED: not documented)" : "");
+		if (o->quirk_source)
+			printf("%-*s quirk: %s\n", w + 14, "", o->quirk_source);
 	}
 }
 
@@ -170,6 +176,19 @@ int peer_main(int argc, char *argv[])
 	if (!have_server || !have_session || !c.role || optind != argc)
 		return cmd_usage_error(peer_usage);
 	signal(SIGPIPE, SIG_IGN);
+	if (c.os && c.os->syn_sent_rst) {
+		/* the quirk is a rule of this host's (namespace's) firewall */
+		char why[1024];
+		int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (ns < 0 || nft_apply_in(ns, OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
+			fprintf(stderr, "punchlab peer: --os %s needs its rule in this namespace: %s\n",
+				c.os->name, ns < 0 ? strerror(errno) : why);
+			if (ns >= 0)
+				close(ns);
+			return EXIT_FAIL;
+		}
+		close(ns);
+	}
 	json_t *res = NULL;
 	rc = peer_run(&c, &res);
 	json_t *err = json_object_get(res, "error");

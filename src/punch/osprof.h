@@ -47,7 +47,27 @@ struct os_ops {
 	 * NULL for the native profile: the kernel chooses. */
 	uint16_t (*next)(void *state, struct os_rng *rng, const struct os_dest *d, double now,
 			 os_in_use_fn in_use, void *arg);
+	/* Stack quirks beside the allocator (zero: none), and where they are
+	 * documented. */
+	bool syn_sent_rst; /* a SYN for a socket in SYN_SENT gets a RST: no simultaneous open */
+	int max_half_open; /* outbound connections in SYN_SENT at once; more wait their turn */
+	const char *quirk_source;
 };
+
+/* Windows XP's allocator (windows_xp.c), which its service packs share. */
+void os_xp_init(void *state, struct os_rng *rng);
+uint16_t os_xp_next(void *state, struct os_rng *rng, const struct os_dest *d, double now,
+		    os_in_use_fn in_use, void *arg);
+#define OS_XP_STATE_SIZE sizeof(uint16_t)
+
+/* The nft table that gives a peer's namespace the syn_sent_rst quirk: a SYN
+ * arriving in the reply direction of the peer's own outbound SYN (the other
+ * side of a simultaneous open) is answered with a RST. */
+#define OS_SYN_SENT_RST_NFT                                                                        \
+	"table inet punchlab_quirks\ndelete table inet punchlab_quirks\n"                           \
+	"table inet punchlab_quirks {\n\tchain input {\n\t\ttype filter hook input priority "        \
+	"filter; policy accept;\n\t\tiif != \"lo\" tcp flags & (syn | ack) == syn ct direction "      \
+	"reply reject with tcp reset\n\t}\n}\n"
 
 extern const struct os_ops *const os_profiles[];
 const struct os_ops *os_by_name(const char *name);

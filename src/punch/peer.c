@@ -261,6 +261,16 @@ static int take_accepted(struct peer *p, struct outconn *o, int lfd)
 	return 0;
 }
 
+static bool half_open_full(const struct peer *p, const struct outconn *o, int n);
+
+/* Starts the queued connections of O that the half-open limit lets through. */
+static void start_queued(struct peer *p, struct outconn *o, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (o[i].state == -2 && !half_open_full(p, o, n))
+			out_start(p, &o[i], o[i].daddr, o[i].dport);
+}
+
 /* Runs N connections to completion (or TIMEOUT_MS); with FIRST, returns as
  * soon as one is up. LFD (or -1): a listener whose first connection counts
  * as up, in O[0]'s place (METHOD_REUSE). Returns the index of one that is
@@ -271,6 +281,7 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 	for (;;) {
 		struct pollfd pf[PROTO_MAX_PORTS + 1];
 		int pending = 0, up = -1;
+		start_queued(p, o, n);
 		for (int i = 0; i < n; i++) {
 			pf[i] = (struct pollfd){o[i].fd, 0, 0};
 			if (o[i].state == 3 && up < 0)
@@ -288,7 +299,7 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 		int left = (int)(end - now_ms());
 		if (left <= 0) {
 			for (int i = 0; i < n; i++)
-				if (o[i].state >= 0 && o[i].state < 3) {
+				if ((o[i].state >= 0 && o[i].state < 3) || o[i].state == -2) {
 					o[i].state = -1;
 					o[i].err = ETIMEDOUT;
 				}
@@ -302,6 +313,16 @@ static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bo
 		if (lfd >= 0 && (pf[n].revents & POLLIN) && take_accepted(p, o, lfd) == 0)
 			return 0;
 	}
+}
+
+/* The OS's limit of half-open connections (max_half_open): the ones
+ * beyond it wait in state -2 and start as earlier ones end. */
+static bool half_open_full(const struct peer *p, const struct outconn *o, int n)
+{
+	int limit = p->c->os ? p->c->os->max_half_open : 0, open = 0;
+	for (int i = 0; i < n; i++)
+		open += o[i].state == 0;
+	return limit > 0 && open >= limit;
 }
 
 /* One blocking-style connection (control, probes): fd with O_NONBLOCK cleared. */
@@ -695,8 +716,14 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 	int lfd = c->method == METHOD_REUSE ? reuse_listener(p) : -1;
 	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms);
 	double ta = now_ms();
-	for (int i = 0; i < pu->nports; i++)
-		out_start(p, &o[i], pu->addr, pu->ports[i]);
+	for (int i = 0; i < pu->nports; i++) {
+		if (!half_open_full(p, o, i)) {
+			out_start(p, &o[i], pu->addr, pu->ports[i]);
+			continue;
+		}
+		o[i] = (struct outconn){.fd = -1, .state = -2, .daddr = pu->addr,
+					.dport = pu->ports[i]};
+	}
 	/* auto: eight round trips and 30 ms, at least 50 ms; the procedure
 	 * does not wait for TCP's one-second SYN retransmission: its next
 	 * round is the retry */

@@ -5,6 +5,7 @@
 #include "lab/lab.h"
 #include "lab/natstate.h"
 #include "lab/netns.h"
+#include "lab/nft.h"
 #include "punch/peer.h"
 #include "punch/proxy.h"
 #include "punch/server.h"
@@ -212,6 +213,26 @@ int cell_topology(const struct cell *c, struct topology **out, int node[3], stru
 	return 0;
 }
 
+/* A peer whose OS answers a SYN in SYN_SENT with a RST gets the rule that
+ * does it in its namespace (OS_SYN_SENT_RST_NFT), once for the cell. */
+static int apply_quirks(struct cell_lab *cl, struct perr *err)
+{
+	const char *os[2] = {cl->j->c->os_a, cl->j->c->os_b};
+	/* a local proxy runs on that host too: its connections get the quirk */
+	for (int k = 0; k < 2; k++) {
+		const struct os_ops *ops = os_by_name(os[k]);
+		char why[1024];
+		if (!ops->syn_sent_rst)
+			continue;
+		if (nft_apply_in(cl->nsfd[1 + k], OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
+			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s's stack quirk: %s",
+				 cl->j->c->id, os[k], why);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 static int load_topology(struct cell_lab *cl, struct perr *err)
 {
 	const struct cell *c = cl->j->c;
@@ -237,7 +258,7 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 				 cl->t->nodes[node[k]].name, strerror(-cl->nsfd[k]));
 			return cl->nsfd[k];
 		}
-	return 0;
+	return apply_quirks(cl, err);
 }
 
 /* The conntrack settings that decide what a NAT does with a crossing SYN,

@@ -192,7 +192,46 @@ assert got == want, got
 PY
 }
 
-plan 17
+# stack quirks: windows-xp-sp1 answers the other side's SYN in SYN_SENT with
+# a RST (so two of them never connect), windows-xp-sp2 has at most 10
+# connections half-open (its first burst of 16 guesses is 10 SYNs)
+quirks() {
+	cat > "$out/q.json" <<EOF
+{"topology": "$SRC/topologies/two-nats.json", "trials": 3, "rounds": 1, "matrix": {},
+ "include": [{"os_a": "windows-xp", "os_b": "windows-xp"},
+             {"os_a": "windows-xp-sp1", "os_b": "windows-xp-sp1"},
+             {"os_a": "windows-xp-sp2", "os_b": "windows-xp", "guesses": 16},
+             {"os_a": "windows-xp", "os_b": "windows-xp", "guesses": 16}]}
+EOF
+	mkdir -p "$out/q"
+	"$PL" run "$out/q.json" -j 4 -o "$out/q" --quiet > /dev/null
+	python3 - "$out"/q/q-*.json "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+r = load(sys.argv[1])
+key = lambda f: (f["os_a"], f["os_b"], f.get("guesses", 1))
+cells = {c["id"]: key(c["fields"]) for c in r["cells"]}
+ok = {key(c["fields"]): c["successes"] for c in r["cells"]}
+assert ok[("windows-xp", "windows-xp", 1)] == 3, ok
+assert ok[("windows-xp-sp1", "windows-xp-sp1", 1)] == 0, ok
+burst = {}
+for t in r["trials"]:
+    k = cells[t["cell"]]
+    if k[2] != 16:
+        continue
+    # peer A's punch SYNs leaving nat-a for nat-b's address: the first burst
+    syns = [e["ms"] for e in t["capture"]["timeline"]
+            if e["at"] == "nat-a" and e["flags"] == "S" and e["src"].startswith("198.18.0.2:")
+            and e["dst"].startswith("198.18.0.3:")]
+    burst.setdefault(k[0], []).append(sum(1 for x in syns if x - min(syns) < 2))
+assert all(b == 10 for b in burst["windows-xp-sp2"]), burst
+assert all(b == 16 for b in burst["windows-xp"]), burst
+PY
+}
+
+plan 18
+check "stack quirks: two windows-xp-sp1 never connect; windows-xp-sp2 sends 10 of 16 guesses at once" quirks
 check "method reuse connects behind cgnat, predict behind symmetric-sequential, not the reverse" methods_complement
 check "skew_jitter_ms: a skew drawn per trial in skew_ms +- jitter, recorded, the same on a rerun" skews_drawn
 check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed

@@ -6,7 +6,9 @@ struct counter {
 	uint16_t next;
 };
 
-static void init(void *st, struct os_rng *rng)
+_Static_assert(sizeof(struct counter) == OS_XP_STATE_SIZE, "the state the service packs share");
+
+void os_xp_init(void *st, struct os_rng *rng)
 {
 	/* where it stands now depends on what the host did since boot:
 	 * anywhere (two XP hosts behind one NAT must not march in step) */
@@ -16,8 +18,8 @@ static void init(void *st, struct os_rng *rng)
 /* One counter for every destination. No public source gives the +1 rule, nor
  * whether UDP shares the counter: the host keeps one per protocol, and only
  * TCP allocations reach this one. */
-static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
-		     os_in_use_fn in_use, void *arg)
+uint16_t os_xp_next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
+		    os_in_use_fn in_use, void *arg)
 {
 	(void)rng, (void)d, (void)now;
 	return os_counter_next(&((struct counter *)st)->next, 1025, 5000, in_use, arg);
@@ -32,6 +34,6 @@ const struct os_ops os_windows_xp = {
 	      "protocols are not documented",
     .assumed = true,
     .state_size = sizeof(struct counter),
-    .init = init,
-    .next = next,
+    .init = os_xp_init,
+    .next = os_xp_next,
 };
