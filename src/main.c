@@ -27,6 +27,7 @@ const struct command commands[] = {
     COMMAND(table, "the OS-compatibility table of a results file"),
     COMMAND(diff, "the cells that changed significantly between two results"),
     COMMAND(plot, "a heat map or success-rate curve of a results file (SVG, PDF or PNG)"),
+    COMMAND(report, "one self-contained HTML page of a run, down to each trial's SYNs"),
     COMMAND(timeline, "a trial's capture as a ladder in the terminal, and why it failed"),
     COMMAND(predict, "hit@k of every heuristic on recorded port sequences"),
     COMMAND(export, "one CSV row per trial, for pandas or R"),

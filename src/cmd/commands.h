@@ -39,6 +39,9 @@ extern const char diff_usage[];
 /* cmd/plot.c */
 int plot_main(int argc, char *argv[]);
 extern const char plot_usage[];
+/* cmd/report.c */
+int report_main(int argc, char *argv[]);
+extern const char report_usage[];
 /* cmd/timeline.c */
 int timeline_main(int argc, char *argv[]);
 extern const char timeline_usage[];
