@@ -94,15 +94,28 @@ static void metadata(const struct results *res, FILE *f)
 	fputs("</dl>\n</section>\n", f);
 }
 
+/* The fields that vary, a proxy field as its peer's os field (whose label
+ * says "+ local proxy"). */
 static int varying(const struct results *res, const char **out)
 {
 	const struct rcell **cells = calloc(res->ncells + 1, sizeof(*cells));
-	int n = 0;
+	const char *vf[32];
+	int n = 0, nv = 0;
 	for (size_t i = 0; cells && i < res->ncells; i++)
 		cells[i] = &res->cells[i];
 	if (cells)
-		n = table_varying(cells, res->ncells, out);
+		nv = table_varying(cells, res->ncells, vf);
 	free(cells);
+	for (int i = 0; i < nv; i++) {
+		const char *f = !strcmp(vf[i], "proxy_a")   ? "os_a"
+				: !strcmp(vf[i], "proxy_b") ? "os_b"
+							    : vf[i];
+		bool dup = false;
+		for (int k = 0; k < n; k++)
+			dup |= !strcmp(out[k], f);
+		if (!dup)
+			out[n++] = f;
+	}
 	return n;
 }
 
