@@ -201,6 +201,8 @@
 		const imgs = Array.from(document.querySelectorAll("img.fig"));
 		document.body.dataset.figures =
 			String(imgs.filter(i => i.complete && i.naturalWidth > 0).length);
+		// from navigation to the load event, for bench/report-scale
+		document.body.dataset.loadms = String(Math.round(performance.now()));
 	});
 	init();
 })();
