@@ -114,6 +114,21 @@ static char *group_label(json_t *fields, const char **gf, int ng)
 	return strbuf_detach(&sb);
 }
 
+/* "100 trials per cell", or "2–4 trials per cell": as the cells have them
+ * (the suite's count is what was asked, not what a shard or a cut holds) */
+static void trials_per_cell(const struct results *res, char *buf, size_t len)
+{
+	unsigned lo = res->ncells ? res->cells[0].n : 0, hi = lo;
+	for (size_t i = 1; i < res->ncells; i++) {
+		lo = res->cells[i].n < lo ? res->cells[i].n : lo;
+		hi = res->cells[i].n > hi ? res->cells[i].n : hi;
+	}
+	if (lo == hi)
+		snprintf(buf, len, "%u trial%s per cell", lo, lo == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%u–%u trials per cell", lo, hi);
+}
+
 /* The figure's title and a line under it: the height used. */
 static double title_block(struct fig_scene *s, const struct results *res, const char *sub,
 			  double width, const struct fonts *ft)
@@ -298,10 +313,10 @@ static int heat_scene(const struct results *res, const struct plot_opts *o, stru
 	int gr = (np + k - 1) / k;
 	s->width = fmax(2 * MARGIN + k * h.panel_w + (k - 1) * GAP, 2 * MARGIN + 420);
 	char sub[256];
-	snprintf(sub, sizeof(sub), "success rate by %s and %s, %lld trials per cell; %s",
-		 h.rows ? h.rows : "nothing", h.cols ? h.cols : "nothing",
-		 (long long)json_integer_value(json_object_get(res->suite, "trials")),
-		 results_base(res->path));
+	char per[48];
+	trials_per_cell(res, per, sizeof(per));
+	snprintf(sub, sizeof(sub), "success rate by %s and %s, %s; %s", h.rows ? h.rows : "nothing",
+		 h.cols ? h.cols : "nothing", per, results_base(res->path));
 	double y0 = title_block(s, res, sub, s->width, &h.ft);
 	for (int g = 0; g < np; g++)
 		heat_panel(s, &h, g, MARGIN + (g % k) * (h.panel_w + GAP),
@@ -492,8 +507,9 @@ static int curve_scene(const struct results *res, const struct plot_opts *o, str
 	f.xmax += pad;
 	s->width = 2 * MARGIN + 60 + f.W + 20;
 	char sub[256];
-	snprintf(sub, sizeof(sub), "success rate against %s, %lld trials per cell; %s", o->x,
-		 (long long)json_integer_value(json_object_get(res->suite, "trials")),
+	char per[48];
+	trials_per_cell(res, per, sizeof(per));
+	snprintf(sub, sizeof(sub), "success rate against %s, %s; %s", o->x, per,
 		 results_base(res->path));
 	f.L = MARGIN + 60;
 	f.T = title_block(s, res, sub, s->width, &ft) + 30;

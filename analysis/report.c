@@ -70,7 +70,8 @@ static void meta_row(FILE *f, const char *k, json_t *v)
 	fputs("<dt>", f);
 	xml_text(f, k);
 	fputs("</dt><dd>", f);
-	char *s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+	char *s = json_is_string(v) ? strdup(json_string_value(v))
+				    : json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
 	xml_text(f, s ? s : "");
 	free(s);
 	fputs("</dd>\n", f);

@@ -121,6 +121,11 @@
 			box.appendChild(el("p", { class: "culprit-name" },
 					   "the packet: " + packetName(t, t.p[t.c])));
 		box.appendChild(drawLadder(t));
+		const key = el("p", { class: "note key" }, "each packet from where it was seen first (\u25cf) to " +
+			       "where it was seen next, +ms later: ");
+		["SYN", "SYN-ACK", "RST"].forEach(k => key.appendChild(el("span", { style: "color:" +
+			COLOURS[k] }, k)));
+		box.appendChild(key);
 		if (t.probes)
 			box.appendChild(el("p", { class: "note" }, t.probes +
 					   " packets to or from S (" + t.server + ") not drawn"));
