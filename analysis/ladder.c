@@ -316,12 +316,16 @@ void ladder_free(struct ladder *l)
 
 void ladder_verdict(const struct ladder *l, char *buf, size_t len)
 {
-	if (l->connected)
-		snprintf(buf, len, "connected in %d round%s, %.1f ms", l->rounds,
-			 l->rounds == 1 ? "" : "s", l->ttc_ms);
-	else
-		snprintf(buf, len, "failed: %s after %d round%s", l->reason[0] ? l->reason : "?",
+	char rounds[32] = "", ms[32] = "";
+	if (l->rounds > 0)
+		snprintf(rounds, sizeof(rounds), " %s %d round%s", l->connected ? "in" : "after",
 			 l->rounds, l->rounds == 1 ? "" : "s");
+	if (l->connected && !isnan(l->ttc_ms))
+		snprintf(ms, sizeof(ms), "%s %.1f ms", rounds[0] ? "," : "", l->ttc_ms);
+	if (l->connected)
+		snprintf(buf, len, "connected%s%s", rounds, ms);
+	else
+		snprintf(buf, len, "failed: %s%s", l->reason[0] ? l->reason : "?", rounds);
 }
 
 static void peer_line(const struct ladder *l, int s, FILE *f)

@@ -207,6 +207,10 @@ static int figures(const struct results *res, FILE *f, struct perr *err)
 	int nv = varying(res, vf), rc;
 	struct plot_opts o = {.kind = PK_HEATMAP};
 	fputs("<section id=\"figures\">\n<h2>Figures</h2>\n", f);
+	if (!res->ncells) {
+		fputs("<p>No cell has a trial: nothing to draw.</p>\n</section>\n", f);
+		return 0;
+	}
 	rc = figure(res, &o, "Heat map: success rate by the two fields that vary most", f, err);
 	for (int i = 0; rc == 0 && i < nv; i++)
 		for (size_t k = 0; k < sizeof(numeric) / sizeof(numeric[0]); k++) {

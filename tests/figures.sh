@@ -78,7 +78,7 @@ PY
 }
 is_chardev() { test -c "$1"; }
 
-plan 16
+plan 17
 
 for r in paper-fig2-20261125T181631Z paper-table1-20261125T181626Z paper-table1-busy-20261125T183227Z; do
 	check "plot heatmap of $r in SVG, PDF (pdfinfo: 1 page) and PNG (2x)" three "$r" "$ref/$r.json"
@@ -106,6 +106,13 @@ check "report: one page, figures inline, a cell section per cell, no other file 
 "$PL" report "$ref/paper-fig2-20261125T181631Z.json" -o "$tmp/fig2.html"
 check "report of the fig2 reference: the same" one_page "$tmp/fig2.html" 5
 
+# a run that ended before its first trial still gets a page
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); r["cells"] = []; r["trials_count"] = 0
+open(sys.argv[2], "w").write(json.dumps(r)); open(sys.argv[3], "w").write(open(sys.argv[4]).readline())' \
+	"$lad" "$tmp/empty.json" "$tmp/empty.trials.ndjson" "$SRC/tests/data/results/ladder.trials.ndjson"
+sed -i 's/"trials_file": "ladder.trials.ndjson"/"trials_file": "empty.trials.ndjson"/' "$tmp/empty.json"
+check "report of a run without cells is a page that says so" \
+	sh -c '"$1" report "$2" -o "$3" && grep -q "No cell has a trial" "$3"' - "$PL" "$tmp/empty.json" "$tmp/empty.html"
 check_refused 1 "report -o /dev/full is refused" "refusing to replace a character device" \
 	"$PL" report "$lad" -o "$full"
 check "/dev/full is still a character device" is_chardev "$full"

@@ -200,6 +200,11 @@ Test(ladder, connected_blames_nothing)
 	ladder_verdict(&l, v, sizeof(v));
 	cr_assert_str_eq(v, "connected in 1 round, 185.9 ms");
 	ladder_free(&l);
+	/* a version 1 trial may lack rounds and time: no "0 rounds, nan ms" */
+	build("{\"cell\": \"c\", \"trial\": 0, \"connected\": true}", &l);
+	ladder_verdict(&l, v, sizeof(v));
+	cr_assert_str_eq(v, "connected");
+	ladder_free(&l);
 }
 
 Test(ladder, a_malformed_event_is_refused_with_its_index)
