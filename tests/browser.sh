@@ -36,6 +36,7 @@ while True:
         f.write(line + b"\n")
     c.close()
 PY
+# shellcheck disable=SC2034 # used by the at_exit code
 listener=$!
 # shellcheck disable=SC2016 # expanded at exit
 at_exit 'kill "$listener" 2> /dev/null || true'
@@ -105,6 +106,7 @@ PY
 names_culprit() { # NAME RESULTS CELL TRIAL
 	"$PL" timeline "$2" "$3/$4" > "$tmp/tl.txt"
 	row=$(grep '<== why it failed' "$tmp/tl.txt")
+	# shellcheck disable=SC2086 # the row's words, one argument each
 	set -- "$@" $row
 	# $5 ms, $6 flags, $7 src, $8 ">", $9 dst
 	python3 - "$tmp/$1.dom" "$3" "$4" "$6" "$7" "$9" "$5" <<'PY'

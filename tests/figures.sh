@@ -77,6 +77,14 @@ assert not re.search(r"url\(|@import|https?://(?!www\.w3\.org/)", text), re.sear
 PY
 }
 is_chardev() { test -c "$1"; }
+lists_trials() { # RESULTS CELL N: N lines of failed trials
+	"$PL" timeline "$1" "$2" > "$tmp/list.txt"
+	[ "$(grep -c '^ *[0-9]  failed: mispredicted' "$tmp/list.txt")" = "$3" ]
+}
+says_empty() { # RESULTS HTML
+	"$PL" report "$1" -o "$2"
+	grep -q "No cell has a trial" "$2"
+}
 
 plan 17
 
@@ -93,8 +101,7 @@ check_refused 2 "plot --rows colour is refused with the known fields" \
 
 check "timeline of a misprediction marks the RST that answered the wrong port" \
 	timeline_names "$lad" aa27/5 RST-ACK 198.18.0.2:2544
-check "timeline without /TRIAL lists every trial of the cell" \
-	sh -c '"$1" timeline "$2" 9f98 | grep -c "^ *[0-9]  failed: mispredicted" | grep -qx 2' - "$PL" "$lad"
+check "timeline without /TRIAL lists every trial of the cell" lists_trials "$lad" 9f98 2
 check_refused 1 "timeline of a missing trial says so" "cell 9f98db9cff64 has no trial 7" \
 	"$PL" timeline "$lad" 9f98db9cff64/7
 check_refused 1 "timeline of an unknown cell lists the cells" "no cell ffff (or more than one starts so); aa2730001c5a" \
@@ -112,7 +119,7 @@ open(sys.argv[2], "w").write(json.dumps(r)); open(sys.argv[3], "w").write(open(s
 	"$lad" "$tmp/empty.json" "$tmp/empty.trials.ndjson" "$SRC/tests/data/results/ladder.trials.ndjson"
 sed -i 's/"trials_file": "ladder.trials.ndjson"/"trials_file": "empty.trials.ndjson"/' "$tmp/empty.json"
 check "report of a run without cells is a page that says so" \
-	sh -c '"$1" report "$2" -o "$3" && grep -q "No cell has a trial" "$3"' - "$PL" "$tmp/empty.json" "$tmp/empty.html"
+	says_empty "$tmp/empty.json" "$tmp/empty.html"
 check_refused 1 "report -o /dev/full is refused" "refusing to replace a character device" \
 	"$PL" report "$lad" -o "$full"
 check "/dev/full is still a character device" is_chardev "$full"
