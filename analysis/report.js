@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // punchlab report: inlined into the page by analysis/embed.py. The trials of
-// a cell are JSON in <script type="application/json" id="L-CELL">, parsed when
-// the cell is opened; a trial's ladder is drawn (SVG) when the trial is.
+// a cell are JSON in a script element of type application/json (id L-CELL),
+// parsed when the cell is opened; a trial's ladder is drawn (SVG) when the
+// trial is.
 "use strict";
 (function () {
 	const PAGE = 50;
