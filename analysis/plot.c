@@ -1,172 +1,369 @@
 // SPDX-License-Identifier: MIT
 #include "plot.h"
 #include "common.h"
+#include "table.h"
+#include "util/strbuf.h"
 #include <math.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* red (0 %) through yellow to green (100 %) */
-static void colour(double r, char *buf)
+#define MARGIN 16.0
+#define GAP 28.0
+#define MAX_WIDTH 1100.0
+#define LINE(font) ((font)->size * 1.25)
+
+static const double ink[3] = {0.1, 0.1, 0.1}, grey[3] = {0.45, 0.45, 0.45},
+		    blank[3] = {0.93, 0.93, 0.93};
+
+/* The fonts of a figure: all measured by one renderer. */
+struct fonts {
+	struct fig_font title, head, body, small, rate;
+};
+
+static void fonts_init(struct fonts *f, struct fig_render *r)
 {
-	int red = r < 0.5 ? 215 : (int)(215 - (r - 0.5) * 2 * 189);
-	int green = r < 0.5 ? (int)(48 + r * 2 * 143) : (int)(191 - (r - 0.5) * 2 * 39);
-	int blue = r < 0.5 ? 39 : (int)(39 + (r - 0.5) * 2 * 41);
-	sprintf(buf, "#%02x%02x%02x", red, green, blue);
+	f->title = fig_render_font(r, 15, true);
+	f->head = fig_render_font(r, 13, true);
+	f->body = fig_render_font(r, 12, false);
+	f->small = fig_render_font(r, 10.5, false);
+	f->rate = fig_render_font(r, 13, true);
 }
 
-/* "nat=home-2009 topology=two-nats": the fields other than the OS pair */
-static char *group_of(json_t *fl, const char *skip)
+/* TEXT wrapped to WIDTH in at most MAXLINES lines at (X, Y), each line
+ * aligned by ALIGN (0 left, 1 centre, 2 right) in WIDTH: the height used. */
+static double para(struct fig_scene *s, enum fig_role role, const char *text, double x, double y,
+		   double width, int maxlines, int align, const struct fig_font *font,
+		   const double rgb[3])
 {
-	char buf[512] = "";
-	size_t n = 0;
-	const char *k;
-	json_t *v;
-	json_object_foreach(fl, k, v)
-	{
-		if (!strncmp(k, "os_", 3) || !strncmp(k, "proxy_", 6) || (skip && !strcmp(k, skip)))
-			continue;
-		char *d = json_is_string(v) ? strdup(json_string_value(v))
-					    : json_dumps(v, JSON_ENCODE_ANY);
-		const char *shown = d;
-		if (json_is_string(v) && strrchr(d, '/'))
-			shown = strrchr(d, '/') + 1;
-		if (n < sizeof(buf))
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%s", n ? " " : "", k,
-					      shown);
-		free(d);
+	struct fig_lines l;
+	if (fig_wrap(text, width, maxlines, font, &l) < 0)
+		return 0;
+	for (int i = 0; i < l.n; i++) {
+		struct fig_item *it = fig_text(s, role, l.s[i], x, y + i * LINE(font), font);
+		if (!it)
+			break;
+		it->x += align == 1 ? (width - it->w) / 2 : align == 2 ? width - it->w : 0;
+		memcpy(it->rgb, rgb, sizeof(it->rgb));
 	}
-	return strdup(buf);
+	double h = l.n * LINE(font);
+	fig_lines_free(&l);
+	return h;
 }
 
-/* The rate a plot shows: 0 for a cell without trials. */
-static double shown_rate(const struct rcell *c)
+/* How many lines TEXT takes at WIDTH (at most MAXLINES). */
+static int para_lines(const char *text, double width, int maxlines, const struct fig_font *font)
 {
-	return c->n ? (double)c->k / c->n : 0;
+	struct fig_lines l;
+	if (fig_wrap(text, width, maxlines, font, &l) < 0)
+		return 1;
+	int n = l.n ? l.n : 1;
+	fig_lines_free(&l);
+	return n;
 }
 
-static void heat_cell(FILE *f, const struct rcell *c, const char *a, const char *b, int x, int y,
-		      int cw, int ch)
+static void rect(struct fig_scene *s, enum fig_role role, double x, double y, double w, double h,
+		 const double rgb[3])
 {
-	char col[8];
-	double rate = shown_rate(c);
-	colour(rate, col);
-	fprintf(f,
-		"<rect class=\"cell\" data-id=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" "
-		"height=\"%d\" fill=\"%s\" stroke=\"white\"><title>",
-		c->id, x, y, cw, ch, col);
-	xml_text(f, a);
-	fputs(" x ", f);
-	xml_text(f, b);
-	fprintf(f, ": %u/%u, 95%% %.2f-%.2f</title></rect>\n", c->k, c->n, c->lo, c->hi);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.0f%%</text>\n",
-		x + cw / 2, y + ch / 2 + 4, 100 * rate);
+	struct fig_item *it = fig_add(s, FIG_RECT, role);
+	if (!it)
+		return;
+	*it = (struct fig_item){.kind = FIG_RECT, .role = role, .x = x, .y = y, .w = w, .h = h};
+	memcpy(it->rgb, rgb, sizeof(it->rgb));
 }
 
-int plot_heatmap(const struct results *res, FILE *f, struct perr *err)
+static void line(struct fig_scene *s, enum fig_role role, double x0, double y0, double x1,
+		 double y1, double width, const double rgb[3])
 {
-	struct strlist groups = {0}, rows = {0}, cols = {0};
-	for (size_t i = 0; i < res->ncells; i++) {
-		json_t *fl = res->cells[i].fields;
-		strlist_add(&groups, group_of(fl, NULL));
-		strlist_add(&rows, peer_label(fl, 'a', "+proxy"));
-		strlist_add(&cols, peer_label(fl, 'b', "+proxy"));
+	struct fig_item *it = fig_add(s, FIG_LINE, role);
+	if (!it)
+		return;
+	*it = (struct fig_item){.kind = FIG_LINE,
+				.role = role,
+				.x = x0,
+				.y = y0,
+				.w = x1 - x0,
+				.h = y1 - y0,
+				.size = width};
+	memcpy(it->rgb, rgb, sizeof(it->rgb));
+}
+
+/* A field's value on an axis: "(not set)" for a cell without it. */
+static char *axis_label(json_t *fields, const char *field)
+{
+	if (!field)
+		return strdup("all cells");
+	char *l = table_field_label(fields, field);
+	if (l && !*l) {
+		free(l);
+		return strdup("(not set)");
 	}
-	int ng = groups.n, nr = rows.n, nc = cols.n;
-	if (!ng) {
-		perr_set(err, "plot", 0, 0, "the results have no cells");
-		return -1;
-	}
-	const int cw = 90, ch = 34, left = 170, top = 110;
-	int pw = left + nc * cw + 20, ph = top + nr * ch + 20;
-	int width = ng * pw + 20, height = ph + 90;
-	fprintf(f,
-		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-		width, height, width, height);
-	fprintf(f, "<title>");
-	xml_text(f, json_string_value(json_object_get(res->suite, "description")) ?: "punchlab");
-	fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	return l;
+}
+
+/* "topology two-nats, nat home-2009": a panel's (or a series') fields */
+static char *group_label(json_t *fields, const char **gf, int ng)
+{
+	struct strbuf sb = STRBUF_INIT;
 	for (int g = 0; g < ng; g++) {
-		int x0 = 10 + g * pw;
-		fprintf(f, "<g class=\"panel\">\n<text x=\"%d\" y=\"20\" font-weight=\"bold\">",
-			x0);
-		xml_text(f, groups.s[g][0] ? groups.s[g] : "all cells");
-		fprintf(f,
-			"</text>\n<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">peer B</text>\n",
-			x0 + left + nc * cw / 2, top - 62);
-		fprintf(f,
-			"<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 %d "
-			"%d)\">"
-			"peer A</text>\n",
-			x0 + 14, top + nr * ch / 2, x0 + 14, top + nr * ch / 2);
-		for (int k = 0; k < nc; k++) {
-			fprintf(f,
-				"<text x=\"%d\" y=\"%d\" text-anchor=\"start\" "
-				"transform=\"rotate(-30 %d %d)\">",
-				x0 + left + k * cw + cw / 2, top - 8, x0 + left + k * cw + cw / 2,
-				top - 8);
-			xml_text(f, cols.s[k]);
-			fputs("</text>\n", f);
-		}
-		for (int r = 0; r < nr; r++) {
-			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", x0 + left - 8,
-				top + r * ch + ch / 2 + 4);
-			xml_text(f, rows.s[r]);
-			fputs("</text>\n", f);
-		}
-		for (size_t i = 0; i < res->ncells; i++) {
-			const struct rcell *c = &res->cells[i];
-			char *gk = group_of(c->fields, NULL), *a = peer_label(c->fields, 'a', "+proxy"),
-			     *b = peer_label(c->fields, 'b', "+proxy");
-			int r = strlist_find(&rows, a), k = strlist_find(&cols, b);
-			if (!strcmp(gk, groups.s[g]) && r >= 0 && k >= 0)
-				heat_cell(f, c, a, b, x0 + left + k * cw, top + r * ch, cw, ch);
-			free(gk);
-			free(a);
-			free(b);
-		}
-		fputs("</g>\n", f);
+		char *l = axis_label(fields, gf[g]);
+		strbuf_addf(&sb, "%s%s %s", g ? ", " : "", gf[g], l ? l : "");
+		free(l);
 	}
-	/* the colour legend */
-	int ly = ph + 30;
-	fprintf(f, "<g class=\"legend\"><text x=\"10\" y=\"%d\">success rate</text>\n", ly - 8);
-	for (int s = 0; s <= 20; s++) {
-		char col[8];
-		colour(s / 20.0, col);
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"14\" fill=\"%s\"/>\n",
-			10 + s * 12, ly, col);
+	if (!ng)
+		strbuf_addf(&sb, "all cells");
+	return strbuf_detach(&sb);
+}
+
+/* "100 trials per cell", or "2–4 trials per cell": as the cells have them
+ * (the suite's count is what was asked, not what a shard or a cut holds) */
+static void trials_per_cell(const struct results *res, char *buf, size_t len)
+{
+	unsigned lo = res->ncells ? res->cells[0].n : 0, hi = lo;
+	for (size_t i = 1; i < res->ncells; i++) {
+		lo = res->cells[i].n < lo ? res->cells[i].n : lo;
+		hi = res->cells[i].n > hi ? res->cells[i].n : hi;
 	}
-	fprintf(f,
-		"<text x=\"10\" y=\"%d\">0%%</text><text x=\"%d\" y=\"%d\" "
-		"text-anchor=\"end\">100%%</text>"
-		"</g>\n</svg>\n",
-		ly + 30, 10 + 21 * 12, ly + 30);
-	strlist_free(&groups);
-	strlist_free(&rows);
-	strlist_free(&cols);
+	if (lo == hi)
+		snprintf(buf, len, "%u trial%s per cell", lo, lo == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%u–%u trials per cell", lo, hi);
+}
+
+/* The figure's title and a line under it: the height used. */
+static double title_block(struct fig_scene *s, const struct results *res, const char *sub,
+			  double width, const struct fonts *ft)
+{
+	const char *desc = json_string_value(json_object_get(res->suite, "description"));
+	double y = MARGIN;
+	y += para(s, FR_TITLE, desc ? desc : results_base(res->path), MARGIN, y, width - 2 * MARGIN,
+		  4, 0, &ft->title, ink);
+	y += 2;
+	y += para(s, FR_TITLE, sub, MARGIN, y, width - 2 * MARGIN, 3, 0, &ft->small, grey);
+	return y + 10;
+}
+
+/* ---- heat map ---- */
+
+struct heat {
+	const struct results *res;
+	const char *rows, *cols, *gf[16];
+	int ng;
+	struct strlist groups, rl, cl;
+	int *gi, *ri, *ci; /* per cell: its panel, row and column */
+	double cell_w, cell_h, row_w, col_h, title_h, panel_w, panel_h;
+	struct fonts ft;
+};
+
+static void heat_free(struct heat *h)
+{
+	strlist_free(&h->groups);
+	strlist_free(&h->rl);
+	strlist_free(&h->cl);
+	free(h->gi);
+	free(h->ri);
+	free(h->ci);
+}
+
+static int heat_collect(struct heat *h)
+{
+	size_t n = h->res->ncells;
+	h->gi = calloc(n + 1, sizeof(int));
+	h->ri = calloc(n + 1, sizeof(int));
+	h->ci = calloc(n + 1, sizeof(int));
+	if (!h->gi || !h->ri || !h->ci)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *fl = h->res->cells[i].fields;
+		h->gi[i] = strlist_add(&h->groups, group_label(fl, h->gf, h->ng));
+		h->ri[i] = strlist_add(&h->rl, axis_label(fl, h->rows));
+		h->ci[i] = strlist_add(&h->cl, axis_label(fl, h->cols));
+	}
 	return 0;
 }
 
-/* "windows-xp x macosx-10.5 nat=home-2009": a curve's series */
-static char *series_of(json_t *fl, const char *x)
+static double widest(const struct strlist *l, const struct fig_font *f)
 {
-	char *g = group_of(fl, x), *a = peer_label(fl, 'a', "+proxy"),
-	     *b = peer_label(fl, 'b', "+proxy"), *s;
-	if (asprintf(&s, "%s x %s%s%s", a, b, g[0] ? " " : "", g) < 0)
-		s = NULL;
-	free(g);
-	free(a);
-	free(b);
-	return s;
+	double w = 0;
+	for (int i = 0; i < l->n; i++) {
+		double x = f->measure(l->s[i], f->size, f->bold, f->ctx);
+		w = x > w ? x : w;
+	}
+	return w;
 }
 
-int plot_curve(const struct results *res, const char *x, FILE *f, struct perr *err)
+static double clamp(double v, double lo, double hi)
 {
-	double xmin = INFINITY, xmax = -INFINITY;
-	struct strlist series = {0};
-	for (size_t i = 0; i < res->ncells; i++) {
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void corner_text(const struct heat *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s ↓ %s →", h->rows ? h->rows : "", h->cols ? h->cols : "");
+}
+
+static void heat_measure(struct heat *h)
+{
+	const struct fonts *ft = &h->ft;
+	char corner[128];
+	h->cell_w = clamp(widest(&h->cl, &ft->body) + 12, 72, 130);
+	h->row_w = clamp(widest(&h->rl, &ft->body) + 4, 60, 190);
+	int cl = 1, rl = 1, tl = 1;
+	for (int k = 0; k < h->cl.n; k++) {
+		int n = para_lines(h->cl.s[k], h->cell_w - 8, 3, &ft->body);
+		cl = n > cl ? n : cl;
+	}
+	for (int r = 0; r < h->rl.n; r++) {
+		int n = para_lines(h->rl.s[r], h->row_w, 2, &ft->body);
+		rl = n > rl ? n : rl;
+	}
+	corner_text(h, corner, sizeof(corner));
+	int nc = para_lines(corner, h->row_w, 3, &ft->small);
+	h->col_h = fmax(cl * LINE(&ft->body), nc * LINE(&ft->small)) + 8;
+	h->cell_h = fmax(42, rl * LINE(&ft->body) + 8);
+	h->panel_w = h->row_w + 8 + h->cl.n * h->cell_w;
+	for (int g = 0; g < h->groups.n; g++) {
+		int n = para_lines(h->groups.s[g], h->panel_w, 3, &ft->head);
+		tl = n > tl ? n : tl;
+	}
+	h->title_h = h->ng ? tl * LINE(&ft->head) + 6 : 0;
+	h->panel_h = h->title_h + h->col_h + h->rl.n * h->cell_h;
+}
+
+/* One cell of the map at (X, Y): its colour, its rate and counts. */
+static void heat_cell(struct fig_scene *s, const struct heat *h, const struct rcell *c, double x,
+		      double y)
+{
+	double bg[3] = {0.75, 0.75, 0.75}, fg[3];
+	char rate[16], counts[32];
+	if (c->n)
+		fig_viridis((double)c->k / c->n, bg);
+	fig_text_on(bg, fg);
+	rect(s, FR_CELL, x + 1, y + 1, h->cell_w - 2, h->cell_h - 2, bg);
+	snprintf(rate, sizeof(rate), c->n ? "%.0f%%" : "–", c->n ? 100.0 * c->k / c->n : 0);
+	snprintf(counts, sizeof(counts), "%u/%u", c->k, c->n);
+	double mid = y + h->cell_h / 2;
+	double top = mid - (LINE(&h->ft.rate) + LINE(&h->ft.small)) / 2;
+	para(s, FR_CELL_TEXT, rate, x + 4, top, h->cell_w - 8, 1, 1, &h->ft.rate, fg);
+	para(s, FR_CELL_TEXT, counts, x + 4, top + LINE(&h->ft.rate), h->cell_w - 8, 1, 1,
+	     &h->ft.small, fg);
+}
+
+static void heat_panel(struct fig_scene *s, const struct heat *h, int g, double x0, double y0)
+{
+	const struct fonts *ft = &h->ft;
+	char corner[128];
+	if (h->ng)
+		para(s, FR_TITLE, h->groups.s[g], x0, y0, h->panel_w, 3, 0, &ft->head, ink);
+	double yc = y0 + h->title_h, yr = yc + h->col_h, xc = x0 + h->row_w + 8;
+	corner_text(h, corner, sizeof(corner));
+	para(s, FR_LABEL, corner, x0, yc, h->row_w, 3, 2, &ft->small, grey);
+	for (int k = 0; k < h->cl.n; k++) {
+		int n = para_lines(h->cl.s[k], h->cell_w - 8, 3, &ft->body);
+		double y = yr - 4 - n * LINE(&ft->body);
+		para(s, FR_LABEL, h->cl.s[k], xc + k * h->cell_w + 4, y, h->cell_w - 8, 3, 1,
+		     &ft->body, ink);
+	}
+	for (int r = 0; r < h->rl.n; r++) {
+		int n = para_lines(h->rl.s[r], h->row_w, 2, &ft->body);
+		double y = yr + r * h->cell_h + (h->cell_h - n * LINE(&ft->body)) / 2;
+		para(s, FR_LABEL, h->rl.s[r], x0, y, h->row_w, 2, 2, &ft->body, ink);
+		for (int k = 0; k < h->cl.n; k++)
+			rect(s, FR_NONE, xc + k * h->cell_w + 1, yr + r * h->cell_h + 1,
+			     h->cell_w - 2, h->cell_h - 2, blank);
+	}
+	for (size_t i = 0; i < h->res->ncells; i++)
+		if (h->gi[i] == g && h->ri[i] >= 0 && h->ci[i] >= 0)
+			heat_cell(s, h, &h->res->cells[i], xc + h->ci[i] * h->cell_w,
+				  yr + h->ri[i] * h->cell_h);
+}
+
+static double legend(struct fig_scene *s, const struct fonts *ft, double x, double y)
+{
+	const double w = 240, bh = 12;
+	y += para(s, FR_LEGEND, "success rate (viridis); each cell: rate, connected/trials", x, y,
+		  420, 2, 0, &ft->small, grey);
+	for (int i = 0; i < 60; i++) {
+		double rgb[3];
+		fig_viridis(i / 59.0, rgb);
+		rect(s, FR_LEGEND, x + i * w / 60, y + 2, w / 60 + 0.5, bh, rgb);
+	}
+	for (int t = 0; t <= 4; t++) {
+		char lab[8];
+		snprintf(lab, sizeof(lab), "%d%%", t * 25);
+		double tw = ft->small.measure(lab, ft->small.size, false, ft->small.ctx);
+		double tx = clamp(x + t * w / 4 - tw / 2, x, x + w - tw);
+		line(s, FR_LEGEND, x + t * w / 4, y + 2 + bh, x + t * w / 4, y + bh + 5, 1, ink);
+		para(s, FR_LEGEND, lab, tx, y + bh + 6, tw + 1, 1, 0, &ft->small, ink);
+	}
+	return y + bh + 6 + LINE(&ft->small);
+}
+
+static int heat_scene(const struct results *res, const struct plot_opts *o, struct fig_render *r,
+		      struct fig_scene *s)
+{
+	struct heat h = {.res = res, .rows = o->rows, .cols = o->cols};
+	fonts_init(&h.ft, r);
+	h.ng = fig_axes(res, &h.rows, &h.cols, h.gf);
+	if (heat_collect(&h) < 0) {
+		heat_free(&h);
+		return -1;
+	}
+	heat_measure(&h);
+	int np = h.groups.n, k = fig_grid_cols(np, h.panel_w, GAP, MAX_WIDTH);
+	int gr = (np + k - 1) / k;
+	s->width = fmax(2 * MARGIN + k * h.panel_w + (k - 1) * GAP, 2 * MARGIN + 420);
+	char sub[256];
+	char per[48];
+	trials_per_cell(res, per, sizeof(per));
+	snprintf(sub, sizeof(sub), "success rate by %s and %s, %s; %s", h.rows ? h.rows : "nothing",
+		 h.cols ? h.cols : "nothing", per, results_base(res->path));
+	double y0 = title_block(s, res, sub, s->width, &h.ft);
+	for (int g = 0; g < np; g++)
+		heat_panel(s, &h, g, MARGIN + (g % k) * (h.panel_w + GAP),
+			   y0 + (g / k) * (h.panel_h + GAP));
+	double y = y0 + gr * h.panel_h + (gr - 1) * GAP + 18;
+	s->height = legend(s, &h.ft, MARGIN, y) + MARGIN;
+	heat_free(&h);
+	return 0;
+}
+
+/* ---- curve ---- */
+
+struct point {
+	double x, rate, lo, hi;
+};
+
+struct series {
+	char *label;
+	struct point *p;
+	size_t n;
+};
+
+static int by_x(const void *a, const void *b)
+{
+	const struct point *p = a, *q = b;
+	return (p->x > q->x) - (p->x < q->x);
+}
+
+/* Series of the cells, each with its points in order of X; -1 with ERR
+ * when a cell has no numeric X. */
+static int curve_series(const struct results *res, const char *x, struct series **out, int *ns,
+			double *xmin, double *xmax, struct perr *err)
+{
+	const char *vary[32], *gf[16];
+	const struct rcell **cells = calloc(res->ncells + 1, sizeof(*cells));
+	int nv = 0, ng = 0;
+	for (size_t i = 0; cells && i < res->ncells; i++)
+		cells[i] = &res->cells[i];
+	nv = cells ? table_varying(cells, res->ncells, vary) : 0;
+	free(cells);
+	for (int i = 0; i < nv && ng < 16; i++)
+		if (strcmp(vary[i], x))
+			gf[ng++] = vary[i];
+	struct strlist keys = {0};
+	struct series *ser = calloc(res->ncells + 1, sizeof(*ser));
+	*xmin = INFINITY, *xmax = -INFINITY;
+	for (size_t i = 0; ser && i < res->ncells; i++) {
 		const struct rcell *c = &res->cells[i];
 		json_t *v = json_object_get(c->fields, x);
 		if (!json_is_number(v)) {
@@ -174,80 +371,202 @@ int plot_curve(const struct results *res, const char *x, FILE *f, struct perr *e
 				 "cell %s has no numeric \"%s\": a curve needs a numeric field "
 				 "that every cell sets (delay_ms, skew_ms, background_a, ...)",
 				 c->id, x);
-			strlist_free(&series);
+			*ns = keys.n;
+			strlist_free(&keys);
+			*out = ser;
 			return -1;
 		}
+		int k = strlist_add(&keys, group_label(c->fields, gf, ng));
+		struct series *sr = &ser[k];
+		if (!sr->label)
+			sr->label = strdup(keys.s[k]);
+		sr->p = realloc(sr->p, (sr->n + 1) * sizeof(*sr->p));
 		double xv = json_number_value(v);
-		xmin = xv < xmin ? xv : xmin;
-		xmax = xv > xmax ? xv : xmax;
-		strlist_add(&series, series_of(c->fields, x));
+		sr->p[sr->n++] = (struct point){xv, c->n ? (double)c->k / c->n : 0, c->lo, c->hi};
+		*xmin = fmin(*xmin, xv);
+		*xmax = fmax(*xmax, xv);
 	}
-	int ns = series.n;
-	if (xmax == xmin)
-		xmax = xmin + 1;
-	const int W = 720, H = 420, L = 60, R = 20, T = 30, B = 50;
-	static const char *const pal[] = {"#1b6ac9", "#d7301f", "#238b45", "#6a51a3",
-					  "#e6550d", "#3182bd", "#636363", "#c51b8a"};
-	fprintf(
-	    f,
-	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" "
-	    "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-	    W, H + 20 * ns, W, H + 20 * ns);
-#define PX(v) (L + ((v)-xmin) / (xmax - xmin) * (W - L - R))
-#define PY(r) (T + (1 - (r)) * (H - T - B))
-	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>\n", L, H - B,
-		W - R, H - B);
-	fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>\n", L, T, L,
-		H - B);
+	for (int k = 0; ser && k < keys.n; k++)
+		qsort(ser[k].p, ser[k].n, sizeof(*ser[k].p), by_x);
+	*ns = keys.n;
+	strlist_free(&keys);
+	*out = ser;
+	return ser ? 0 : -1;
+}
+
+static void series_free(struct series *ser, int ns)
+{
+	for (int k = 0; ser && k < ns; k++) {
+		free(ser[k].label);
+		free(ser[k].p);
+	}
+	free(ser);
+}
+
+/* Ticks at 1, 2 or 5 times a power of ten: the step for at most MAXT. */
+static double tick_step(double span, int maxt)
+{
+	double step = pow(10, floor(log10(span)));
+	static const double mult[] = {1, 2, 5, 10};
+	for (int i = 0; i < 4; i++)
+		if (span / (step * mult[i]) <= maxt)
+			return step * mult[i];
+	return step * 10;
+}
+
+struct frame {
+	double L, T, W, H, xmin, xmax;
+};
+
+static double px(const struct frame *f, double v)
+{
+	return f->L + (v - f->xmin) / (f->xmax - f->xmin) * f->W;
+}
+
+static double py(const struct frame *f, double r)
+{
+	return f->T + (1 - r) * f->H;
+}
+
+static void curve_axes(struct fig_scene *s, const struct frame *f, const char *x,
+		       const struct fonts *ft)
+{
+	para(s, FR_LABEL, "success rate (dots), Wilson 95 % interval (bars)", f->L, f->T - 26, f->W,
+	     1, 0, &ft->small, grey);
+	line(s, FR_NONE, f->L, f->T + f->H, f->L + f->W, f->T + f->H, 1, ink);
+	line(s, FR_NONE, f->L, f->T, f->L, f->T + f->H, 1, ink);
 	for (int t = 0; t <= 4; t++) {
-		fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>\n", L - 6,
-			PY(t / 4.0) + 4, t * 25);
-		double xv = xmin + (xmax - xmin) * t / 4;
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n", PX(xv),
-			H - B + 18, xv);
+		char lab[8];
+		snprintf(lab, sizeof(lab), "%d%%", t * 25);
+		double y = py(f, t / 4.0);
+		line(s, FR_NONE, f->L - 4, y, f->L, y, 1, ink);
+		line(s, FR_NONE, f->L, y, f->L + f->W, y, 0.5, blank);
+		para(s, FR_LABEL, lab, f->L - 52, y - LINE(&ft->small) / 2, 44, 1, 2, &ft->small,
+		     ink);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (L + W - R) / 2, H - 10);
-	xml_text(f, x);
-	fprintf(f,
-		"</text>\n<text x=\"14\" y=\"%d\" transform=\"rotate(-90 14 %d)\" "
-		"text-anchor=\"middle\">"
-		"success rate (Wilson 95 %%)</text>\n",
-		(T + H - B) / 2, (T + H - B) / 2);
-	for (int s = 0; s < ns; s++) {
-		const char *col = pal[s % 8];
-		fprintf(f, "<g class=\"series\" stroke=\"%s\" fill=\"%s\">\n", col, col);
-		double lastx = NAN, lasty = NAN;
-		for (size_t i = 0; i < res->ncells; i++) {
-			const struct rcell *c = &res->cells[i];
-			char *key = series_of(c->fields, x);
-			if (key && !strcmp(key, series.s[s])) {
-				double xv = json_number_value(json_object_get(c->fields, x));
-				double r = shown_rate(c);
-				fprintf(f,
-					"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-					PX(xv), PY(c->lo), PX(xv), PY(c->hi));
-				fprintf(f,
-					"<circle class=\"cell\" data-id=\"%s\" cx=\"%.1f\" "
-					"cy=\"%.1f\" r=\"4\"/>\n",
-					c->id, PX(xv), PY(r));
-				if (!isnan(lastx))
-					fprintf(f,
-						"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-						"y2=\"%.1f\"/>\n",
-						lastx, lasty, PX(xv), PY(r));
-				lastx = PX(xv);
-				lasty = PY(r);
-			}
-			free(key);
+	/* x ticks: fewer when their labels would touch */
+	double span = f->xmax - f->xmin, step = tick_step(span, 8);
+	char lab[32];
+	snprintf(lab, sizeof(lab), "%g", f->xmax);
+	double lw = ft->small.measure(lab, ft->small.size, false, ft->small.ctx) + 10;
+	while (step / span * f->W < lw)
+		step *= 2;
+	for (double v = ceil(f->xmin / step) * step; v <= f->xmax + 1e-9 * span; v += step) {
+		double xx = px(f, v);
+		snprintf(lab, sizeof(lab), "%g", fabs(v) < 1e-12 ? 0 : v);
+		line(s, FR_NONE, xx, f->T + f->H, xx, f->T + f->H + 4, 1, ink);
+		para(s, FR_LABEL, lab, xx - 40, f->T + f->H + 6, 80, 1, 1, &ft->small, ink);
+	}
+	para(s, FR_LABEL, x, f->L, f->T + f->H + 8 + LINE(&ft->small), f->W, 1, 1, &ft->body, ink);
+}
+
+static void curve_points(struct fig_scene *s, const struct frame *f, const struct series *sr, int k,
+			 int ns)
+{
+	double rgb[3], dx = (k - (ns - 1) / 2.0) * 5;
+	fig_series_colour(k, rgb);
+	for (size_t i = 0; i < sr->n; i++) {
+		const struct point *p = &sr->p[i];
+		double x = px(f, p->x) + dx;
+		line(s, FR_BAR, x, py(f, p->lo), x, py(f, p->hi), 1.2, rgb);
+		line(s, FR_BAR, x - 3, py(f, p->lo), x + 3, py(f, p->lo), 1.2, rgb);
+		line(s, FR_BAR, x - 3, py(f, p->hi), x + 3, py(f, p->hi), 1.2, rgb);
+		if (i)
+			line(s, FR_NONE, px(f, sr->p[i - 1].x) + dx, py(f, sr->p[i - 1].rate), x,
+			     py(f, p->rate), 1.5, rgb);
+		struct fig_item *it = fig_add(s, FIG_DOT, FR_POINT);
+		if (it) {
+			*it = (struct fig_item){.kind = FIG_DOT,
+						.role = FR_POINT,
+						.x = x,
+						.y = py(f, p->rate),
+						.size = 4,
+						.shape = k % 4};
+			memcpy(it->rgb, rgb, sizeof(rgb));
 		}
-		fprintf(f, "</g>\n<text x=\"%d\" y=\"%d\" fill=\"%s\">", L, H + 14 + 20 * s, col);
-		xml_text(f, series.s[s]);
-		fputs("</text>\n", f);
 	}
-	strlist_free(&series);
-#undef PX
-#undef PY
-	fputs("</svg>\n", f);
+}
+
+static int curve_scene(const struct results *res, const struct plot_opts *o, struct fig_render *r,
+		       struct fig_scene *s, struct perr *err)
+{
+	struct fonts ft;
+	struct series *ser = NULL;
+	int ns = 0;
+	struct frame f = {.W = 560, .H = 300};
+	fonts_init(&ft, r);
+	if (curve_series(res, o->x, &ser, &ns, &f.xmin, &f.xmax, err) < 0) {
+		series_free(ser, ns);
+		return -1;
+	}
+	if (f.xmax == f.xmin)
+		f.xmax = f.xmin + 1;
+	/* room for the markers and their dodge at both ends */
+	double pad = (f.xmax - f.xmin) * 0.04;
+	f.xmin -= pad;
+	f.xmax += pad;
+	s->width = 2 * MARGIN + 60 + f.W + 20;
+	char sub[256];
+	char per[48];
+	trials_per_cell(res, per, sizeof(per));
+	snprintf(sub, sizeof(sub), "success rate against %s, %s; %s", o->x, per,
+		 results_base(res->path));
+	f.L = MARGIN + 60;
+	f.T = title_block(s, res, sub, s->width, &ft) + 30;
+	curve_axes(s, &f, o->x, &ft);
+	double y = f.T + f.H + 16 + 2 * LINE(&ft.small) + 8;
+	for (int k = 0; k < ns; k++) {
+		double rgb[3];
+		curve_points(s, &f, &ser[k], k, ns);
+		fig_series_colour(k, rgb);
+		struct fig_item *it = fig_add(s, FIG_DOT, FR_LEGEND);
+		if (it) {
+			*it = (struct fig_item){.kind = FIG_DOT,
+						.role = FR_LEGEND,
+						.x = MARGIN + 6,
+						.y = y + LINE(&ft.body) / 2,
+						.size = 4,
+						.shape = k % 4};
+			memcpy(it->rgb, rgb, sizeof(rgb));
+		}
+		y += para(s, FR_LEGEND, ser[k].label, MARGIN + 18, y, s->width - 2 * MARGIN - 18, 2,
+			  0, &ft.body, ink) +
+		     4;
+	}
+	s->height = y + MARGIN;
+	series_free(ser, ns);
 	return 0;
+}
+
+int plot_scene(const struct results *res, const struct plot_opts *o, struct fig_render *r,
+	       struct fig_scene *out, struct perr *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (!res->ncells) {
+		perr_set(err, "plot", 0, 0, "the results have no cells");
+		return -1;
+	}
+	int rc =
+	    o->kind == PK_CURVE ? curve_scene(res, o, r, out, err) : heat_scene(res, o, r, out);
+	if (rc < 0 && o->kind != PK_CURVE)
+		perr_set(err, "plot", 0, 0, "cannot lay out the heat map: out of memory");
+	if (rc < 0)
+		fig_scene_free(out);
+	return rc;
+}
+
+int plot_write(const struct results *res, const struct plot_opts *o, enum fig_format fmt, FILE *f,
+	       const char *name, struct perr *err)
+{
+	struct fig_render *r = fig_render_new();
+	struct fig_scene s;
+	int rc = -1;
+	if (!r)
+		perr_set(err, "plot", 0, 0, "cannot start cairo: out of memory");
+	else if (plot_scene(res, o, r, &s, err) == 0) {
+		rc = fig_render_write(r, &s, fmt, f, name, err);
+		fig_scene_free(&s);
+	}
+	fig_render_free(r);
+	return rc;
 }

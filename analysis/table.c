@@ -453,7 +453,7 @@ static char *group_key(json_t *fields, const char **gf, int ng)
 	return strbuf_detach(&sb);
 }
 
-static int check_axis(const char *fld, struct perr *err)
+int table_check_field(const char *fld, struct perr *err)
 {
 	static const char *const extra[] = {"peer_a", "peer_b"};
 	for (size_t i = 0; i < NFIELDS; i++)
@@ -541,7 +541,7 @@ static void matrix_model(const struct results *res, const struct table_opts *o, 
 static int matrix_layout(const struct results *res, const struct table_opts *o, FILE *f,
 			 struct perr *err)
 {
-	if (check_axis(o->rows, err) < 0 || check_axis(o->cols, err) < 0)
+	if (table_check_field(o->rows, err) < 0 || table_check_field(o->cols, err) < 0)
 		return -1;
 	const char *gf[NFIELDS];
 	int ng = group_fields(res, o, gf);

@@ -37,3 +37,6 @@ int table_varying(const struct rcell *const *cells, size_t n, const char **out);
  * topologies by file name. */
 char *table_field_label(json_t *fields, const char *field);
 char *table_value_label(json_t *v);
+/* 0 if FIELD is one a table (or plot) can put on an axis, else -1 with ERR
+ * listing the known ones. */
+int table_check_field(const char *field, struct perr *err);

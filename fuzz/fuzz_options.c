@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: the option parsing of the commands that only read files
- * (table, diff, export, plot, predict) and of run --dry-run. The first byte
+ * (table, diff, export, plot, predict, timeline, report) and of run --dry-run. The first byte
  * picks the command, the rest is its words, one a line. The fuzzer runs in
  * an empty directory of its own, emptied after each input, and words that
  * could name anything outside it (a '/', a leading '.', a lone '-' for
@@ -26,9 +26,10 @@ static const struct {
 	int (*main)(int argc, char *argv[]);
 	const char *first; /* a word always given first, or NULL */
 } cmds[] = {
-    {"punchlab table", table_main, NULL},     {"punchlab diff", diff_main, NULL},
-    {"punchlab export", export_main, NULL},   {"punchlab plot", plot_main, NULL},
-    {"punchlab predict", predict_main, NULL}, {"punchlab run", run_main, "--dry-run"},
+    {"punchlab table", table_main, NULL},	{"punchlab diff", diff_main, NULL},
+    {"punchlab export", export_main, NULL},	{"punchlab plot", plot_main, NULL},
+    {"punchlab predict", predict_main, NULL},	{"punchlab run", run_main, "--dry-run"},
+    {"punchlab timeline", timeline_main, NULL}, {"punchlab report", report_main, NULL},
 };
 
 static char dir[] = "/tmp/punchlab-fuzz-options-XXXXXX";

@@ -39,6 +39,12 @@ extern const char diff_usage[];
 /* cmd/plot.c */
 int plot_main(int argc, char *argv[]);
 extern const char plot_usage[];
+/* cmd/report.c */
+int report_main(int argc, char *argv[]);
+extern const char report_usage[];
+/* cmd/timeline.c */
+int timeline_main(int argc, char *argv[]);
+extern const char timeline_usage[];
 /* cmd/predict.c */
 int predict_main(int argc, char *argv[]);
 extern const char predict_usage[];
