@@ -284,6 +284,15 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
 	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
 	cl->srv.srv.heuristic = heuristic_by_name(c->heuristic);
+	if (heurx_is_spec(c->heuristic)) {
+		char why[512];
+		if (heurx_start(c->heuristic, HEURX_DEFAULT_TIMEOUT_MS, &cl->srv.srv.exec, why,
+				sizeof(why)) < 0) {
+			perr_set(err, c->topology, 0, 0, "cell %s: cannot start the heuristic: %s",
+				 c->id, why);
+			return -EINVAL;
+		}
+	}
 	cl->srv.srv.guesses = c->guesses;
 	cl->srv.srv.max_rounds = s->rounds;
 	cl->srv.srv.seed = cell_seed(s, c, 2);
@@ -367,6 +376,8 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 	if (!cl)
 		return;
 	service_stop(&cl->srv);
+	heurx_free(cl->srv.srv.exec);
+	cl->srv.srv.exec = NULL;
 	for (int k = 0; k < 2; k++)
 		service_stop(&cl->px[k]);
 	for (int k = 0; k < cl->ncp; k++) {

@@ -17,9 +17,9 @@ struct cell {
 	char *topology; /* resolved path (a PATH_MAX array was 400 MB at 100,000 cells) */
 	char os_a[24], os_b[24];
 	bool proxy_a, proxy_b;
-	char nat[24]; /* NAT profile of every NAT node ("" = the topology's) */
-	int hairpin;  /* -1 = the topology's, else 0/1 */
-	char heuristic[24];
+	char nat[24];	       /* NAT profile of every NAT node ("" = the topology's) */
+	int hairpin;	       /* -1 = the topology's, else 0/1 */
+	const char *heuristic; /* a built-in's name or "exec:..."; in FIELDS */
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double skew_ms;	 /* peer B goes this much later than peer A */
