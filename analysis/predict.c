@@ -299,6 +299,19 @@ static int from_results(struct predict *p, const struct results *res, struct per
 	return rc;
 }
 
+/* The colon that ends LINE's source: the first one followed by nothing but
+ * ports (and a comment), since a source may hold colons ("host:OS/NAT",
+ * punchlab trace); else the first one, whose ports are then refused. */
+static char *trace_colon(char *line)
+{
+	for (char *c = strchr(line, ':'); c; c = strchr(c + 1, ':')) {
+		size_t n = strspn(c + 1, "0123456789 \t\r\n");
+		if (!c[1 + n] || c[1 + n] == '#')
+			return c;
+	}
+	return strchr(line, ':');
+}
+
 /* trace format: "SOURCE: PORT PORT ..." per line; '#' starts a comment */
 static int from_trace_file(struct predict *pr, const char *path, FILE *f, struct perr *err)
 {
@@ -309,7 +322,7 @@ static int from_trace_file(struct predict *pr, const char *path, FILE *f, struct
 		char *p = line + strspn(line, " \t");
 		if (*p == '#' || *p == '\n' || !*p)
 			continue;
-		char *colon = strchr(p, ':');
+		char *colon = trace_colon(p);
 		if (!colon || colon == p) {
 			perr_set(err, path, ln, 1, "expected SOURCE: PORT PORT ...");
 			return -EINVAL;
