@@ -55,6 +55,7 @@ check "two destinations in turn: the odd connections went to the server, as it l
 check "two destinations in turn: the even ones to --to, as it logged" \
 	test "$(even "$(ports "$tmp/t2.txt")")" = "$(logged two)"
 check "--os, --nat and --host name the source" grep -q '^lab:native/none: ' "$tmp/t2.txt"
+# shellcheck disable=SC2016 # the inner shell expands them
 check "predict reads a trace whose source holds a colon" \
 	sh -c '"$1" predict --heuristic delta "$2" | grep -q "^delta  *lab:native/none  *19 "' - "$PL" "$tmp/t2.txt"
 check_refused 1 "trace says which destination it cannot reach and why" \
