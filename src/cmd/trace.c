@@ -23,7 +23,7 @@ const char trace_usage[] =
     "HOST:OS/NAT (HOST: --host or the host name; OS: --os, else the kernel's\n"
     "name and release; NAT: --nat, else unknown). The kernel chooses every\n"
     "local port: append the output to a corpus for `punchlab predict`\n"
-    "(docs/field.md says how to collect and contribute traces).\n";
+    "(docs/traces.md).\n";
 
 struct trace_opts {
 	struct tracer_config c;
