@@ -84,7 +84,7 @@ PY
 # mawk (Debian's awk) reads a pipe in blocks unless -W interactive
 awk_lines=""
 awk -W version 2> /dev/null | grep -q mawk && awk_lines="-W interactive"
-plan 25
+plan 26
 check "predict: exec:python3 examples/heuristics/delta.py scores exactly as the built-in delta on the shipped corpus" \
 	same_scores "exec:python3 $SRC/examples/heuristics/delta.py"
 check "predict: exec:awk -f examples/heuristics/delta.awk scores exactly as the built-in delta" \
@@ -97,6 +97,12 @@ check_refused 2 "predict refuses a program that does not start, saying why" \
 check_refused 1 "server refuses a program that does not answer its first request" \
 	"its first answer (round 0): not JSON" \
 	"$PL" server --listen 127.0.0.1:0 --heuristic "exec:yes hello"
+
+printf '{"topology": "%s", "matrix": {"heuristic": ["delta", "exec:python3 %s good"]}}\n' \
+	"$SRC/topologies/two-nats.json" "$bad" > "$tmp/suite.json"
+# shellcheck disable=SC2016 # the inner shell expands them
+check "a suite takes \"heuristic\": \"exec:...\" (run --dry-run lists its cell)" \
+	sh -c '"$1" run --dry-run "$2" | grep -qF "\"heuristic\":\"exec:python3 $3 good\""' - "$PL" "$tmp/suite.json" "$bad"
 
 serve good good
 session good 1

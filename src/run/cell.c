@@ -495,7 +495,8 @@ static json_t *hit_of(json_t *side, json_t *other, bool determinable)
 	int port = endpoint_port(side, "local");
 	json_t *rounds = json_object_get(other, "ports_predicted");
 	json_t *last = json_array_get(rounds, json_array_size(rounds) - 1);
-	if (!determinable || port < 0 || !last)
+	/* [] : S could not predict that round (heuristic-error), nothing to judge */
+	if (!determinable || port < 0 || !json_array_size(last))
 		return json_null();
 	size_t i;
 	json_t *p;
