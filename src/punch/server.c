@@ -474,15 +474,23 @@ static void round_over(struct srv *v, struct session *s, bool ok, const char *wh
 static void send_punch(struct srv *v, struct session *s)
 {
 	int64_t deadline = v->c->exec ? heurx_now_ms() + heurx_timeout_ms(v->c->exec) : 0;
-	char name[128];
+	char name[128], took[48] = "";
+	struct timespec t0, t1;
 
 	random_bytes(v, s->nonce, sizeof(s->nonce));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* no punch without both predictions: the round fails at once */
 	if (predict_side(v, s, 0, deadline) < 0 || predict_side(v, s, 1, deadline) < 0) {
 		logev(v, "attempt", s, 0, NULL, "\"ok\":false,\"reason\":\"heuristic-error\"");
 		round_over(v, s, false, "heuristic-error");
 		return;
 	}
+	/* what an external heuristic's two answers took, pipes and all */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (v->c->exec)
+		snprintf(took, sizeof(took), ",\"heuristic_ms\":%.3f",
+			 (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	for (int i = 0; i < 2; i++) {
 		struct side *me = &s->side[i], *other = &s->side[!i];
 		struct pmsg m = {.type = PM_PUNCH, .addr = other->ext_addr, .round = s->round};
@@ -510,8 +518,8 @@ static void send_punch(struct srv *v, struct session *s)
 	}
 	logev(v, "punch", s, 0, NULL,
 	      "\"heuristic\":\"%s\",\"a\":{\"seen\":%s,\"predicted\":%s},\"b\":{\"seen\":%s,"
-	      "\"predicted\":%s}",
-	      heur_name_json(v, name, sizeof(name)), seen[0], a[0], seen[1], a[1]);
+	      "\"predicted\":%s}%s",
+	      heur_name_json(v, name, sizeof(name)), seen[0], a[0], seen[1], a[1], took);
 }
 
 /* Whether SIDE's punch port fell among the candidates S gave the other side:
