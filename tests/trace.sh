@@ -15,7 +15,7 @@ at_exit 'for f in "$tmp"/*.pid; do [ -e "$f" ] && kill "$(cat "$f")" 2> /dev/nul
 # serve NAME ADDR: punchlab server on ADDR:0, its log NAME.log, port in NAME.port
 serve() {
 	: > "$tmp/$1.log"
-	timeout 60 "$PL" server --listen "$2:0" 2> "$tmp/$1.log" &
+	timeout -k 5 60 "$PL" server --listen "$2:0" 2> "$tmp/$1.log" > /dev/null &
 	echo $! > "$tmp/$1.pid"
 	for _ in $(seq 100); do
 		grep -q '"event":"listen"' "$tmp/$1.log" && break
