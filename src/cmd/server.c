@@ -46,6 +46,8 @@ static int server_heuristic(const char *name, struct srv_config *c, const char *
 	if (!strcmp(name, "help")) {
 		for (size_t i = 0; heuristics[i]; i++)
 			printf("%-11s %s\n", heuristics[i]->name, heuristics[i]->help);
+		printf("%-11s %s\n", "exec:PROG",
+		       "an external program, PROG ARGS... (docs/heuristics.md)");
 		return EXIT_OK;
 	}
 	fprintf(stderr, "punchlab server: unknown heuristic \"%s\" (known: %s)\n", name,
