@@ -66,6 +66,14 @@ punch_after_restart() {
 	sed -n '/"event":"heuristic-restart"/,$p' "$tmp/crash.log" | grep -q '"event":"punch"'
 }
 
+# held_briefly LOG: every heuristic-error line comes less than 200 ms after
+# the line before it (the last probe, or the previous round's end)
+held_briefly() {
+	awk -F'"ts":' '{ split($2, t, ","); ts = t[1] + 0 }
+		/"event":"heuristic-error"/ && ts - prev >= 0.2 { print "held " ts - prev " s: " $0; bad = 1 }
+		{ prev = ts } END { exit bad }' "$1"
+}
+
 # reason_is FILE REASON: the peer's result line says so
 reason_is() { grep -q "\"reason\":\"$2\"" "$1"; }
 # logged NAME TEXT: S's log has a line with TEXT (a fixed string)
@@ -88,7 +96,7 @@ PY
 # mawk (Debian's awk) reads a pipe in blocks unless -W interactive
 awk_lines=""
 awk -W version 2> /dev/null | grep -q mawk && awk_lines="-W interactive"
-plan 27
+plan 28
 check "predict: exec:python3 examples/heuristics/delta.py scores exactly as the built-in delta on the shipped corpus" \
 	same_scores "exec:python3 $SRC/examples/heuristics/delta.py"
 check "predict: exec:awk -f examples/heuristics/delta.awk scores exactly as the built-in delta" \
@@ -121,6 +129,8 @@ check "a heuristic that hangs: the peers' reason is heuristic-error" reason_is "
 check "a heuristic that hangs: S logs the deadline with the session" \
 	logged hang '"event":"heuristic-error","session"'
 check "a heuristic that hangs: the error says no answer within 50 ms" logged hang 'no answer within 50 ms'
+check "a heuristic that hangs holds S up for the deadline only (the error < 200 ms after the last probe)" \
+	held_briefly "$tmp/hang.log"
 session hang 2 --rounds 1
 check "a heuristic that hangs: S serves the next session (its verdict)" reason_is "$tmp/hang-2.b" heuristic-error
 check "a heuristic that hangs: S is still up" alive hang
