@@ -286,7 +286,7 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	cl->srv.srv.heuristic = heuristic_by_name(c->heuristic);
 	if (heurx_is_spec(c->heuristic)) {
 		char why[512];
-		if (heurx_start(c->heuristic, HEURX_DEFAULT_TIMEOUT_MS, &cl->srv.srv.exec, why,
+		if (heurx_start(c->heuristic, c->heuristic_timeout_ms, &cl->srv.srv.exec, why,
 				sizeof(why)) < 0) {
 			perr_set(err, c->topology, 0, 0, "cell %s: cannot start the heuristic: %s",
 				 c->id, why);

@@ -37,6 +37,7 @@ static const struct field {
     {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
+    {.name = "heuristic_timeout_ms", .type = F_INT, .lo = 1, .hi = 60000},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -212,6 +213,9 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->background_a = json_number_value(v);
 	if ((v = json_object_get(o, "background_b")))
 		c->background_b = json_number_value(v);
+	c->heuristic_timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
+	if ((v = json_object_get(o, "heuristic_timeout_ms")))
+		c->heuristic_timeout_ms = (int)json_integer_value(v);
 	/* the id names the combination, not its position: stable across edits,
 	 * shards and resumes */
 	char *canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

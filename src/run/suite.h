@@ -24,6 +24,7 @@ struct cell {
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double skew_ms;	 /* peer B goes this much later than peer A */
 	double background_a, background_b; /* ports/s other programs take */
+	int heuristic_timeout_ms;	   /* an external heuristic's deadline per answer */
 	json_t *fields;			   /* the cell as it appears in results */
 };
 
