@@ -1,35 +1,80 @@
 // SPDX-License-Identifier: MIT
 #include "predict.h"
 #include "punch/heuristic.h"
+#include "punch/heurexec.h"
+#include "results/stats.h"
 #include "common.h"
 #include "results/results.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Scores per (source, heuristic). */
+/* Scores per (source or corpus, heuristic). */
 struct score {
 	long n, d;
 	long hits[PREDICT_MAX_K];
 };
 
+/* A heuristic being scored: built in, or an external program. */
+struct scorer {
+	const struct heuristic *h;
+	struct heurx *x;
+	long errors; /* failed predictions of X (each a miss) */
+	char first_error[400];
+};
+
 struct predict {
-	const struct heuristic *only; /* NULL: every heuristic */
+	struct scorer sc[PREDICT_MAX_HEURISTICS];
+	int nsc;
 	int ks[PREDICT_MAX_K], nk;
-	struct strlist sources;
-	struct score *scores; /* [source][heuristic] */
-	int nheur;
+	struct strlist sources, corpora;
+	struct score *scores;  /* [source][scorer] */
+	struct score *cscores; /* [corpus][scorer] */
+	int corpus;	       /* of the file being read */
 	FILE *dump;
 };
 
-int predict_new(const char *name, const int *ks, int nk, struct predict **out, struct perr *err)
+static const char *scorer_name(const struct scorer *sc)
 {
-	const struct heuristic *only = NULL;
-	*out = NULL;
-	if (name && strcmp(name, "all") && !(only = heuristic_by_name(name))) {
-		perr_set(err, name, 0, 0, "unknown heuristic (known: %s)", heuristic_names());
+	return sc->x ? heurx_name(sc->x) : sc->h->name;
+}
+
+/* NAME ("all", a built-in's, or "exec:...") into P's scorers. */
+static int scorer_add(struct predict *p, const char *name, int timeout_ms, struct perr *err)
+{
+	char why[400];
+	int before = p->nsc;
+
+	for (size_t i = 0; heuristics[i] && !strcmp(name, "all"); i++)
+		if (p->nsc < PREDICT_MAX_HEURISTICS)
+			p->sc[p->nsc++].h = heuristics[i];
+	if (p->nsc > before)
+		return 0;
+	if (p->nsc == PREDICT_MAX_HEURISTICS) {
+		perr_set(err, name, 0, 0, "more than %d heuristics", PREDICT_MAX_HEURISTICS);
 		return -EINVAL;
 	}
+	struct scorer *sc = &p->sc[p->nsc];
+	if (heurx_is_spec(name)) {
+		if (heurx_start(name, timeout_ms, &sc->x, why, sizeof(why)) < 0) {
+			perr_set(err, name, 0, 0, "cannot start the heuristic: %s", why);
+			return -EINVAL;
+		}
+	} else if (!(sc->h = heuristic_by_name(name))) {
+		perr_set(err, name, 0, 0,
+			 "unknown heuristic (known: %s, or exec:PROGRAM [ARGS...])",
+			 heuristic_names());
+		return -EINVAL;
+	}
+	p->nsc++;
+	return 0;
+}
+
+int predict_new(const char *const *names, int nnames, int timeout_ms, const int *ks, int nk,
+		struct predict **out, struct perr *err)
+{
+	static const char *const all[] = {"all"};
+	*out = NULL;
 	if (nk < 1 || nk > PREDICT_MAX_K) {
 		perr_set(err, "--k", 0, 0, "1 to %d values of k", PREDICT_MAX_K);
 		return -EINVAL;
@@ -37,11 +82,17 @@ int predict_new(const char *name, const int *ks, int nk, struct predict **out, s
 	struct predict *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->only = only;
 	memcpy(p->ks, ks, (size_t)nk * sizeof(int));
 	p->nk = nk;
-	while (heuristics[p->nheur])
-		p->nheur++;
+	if (!nnames) {
+		names = all;
+		nnames = 1;
+	}
+	for (int i = 0; i < nnames; i++)
+		if (scorer_add(p, names[i], timeout_ms, err) < 0) {
+			predict_free(p);
+			return -EINVAL;
+		}
 	*out = p;
 	return 0;
 }
@@ -50,25 +101,31 @@ void predict_free(struct predict *p)
 {
 	if (!p)
 		return;
+	for (int i = 0; i < p->nsc; i++)
+		heurx_free(p->sc[i].x);
 	strlist_free(&p->sources);
+	strlist_free(&p->corpora);
 	free(p->scores);
+	free(p->cscores);
 	free(p);
 }
 
-static struct score *scores_of(struct predict *p, const char *source)
+/* The scores of NAME in the list L: one row of P->nsc, made when new. */
+static struct score *scores_in(struct predict *p, struct strlist *l, struct score **rows,
+			       const char *name)
 {
-	int s = strlist_find(&p->sources, source);
+	int s = strlist_find(l, name);
 	if (s < 0) {
-		size_t per = (size_t)p->nheur;
-		struct score *ns = realloc(p->scores, (size_t)(p->sources.n + 1) * per * sizeof(*ns));
+		size_t per = (size_t)p->nsc;
+		struct score *ns = realloc(*rows, (size_t)(l->n + 1) * per * sizeof(*ns));
 		if (!ns)
 			return NULL;
-		p->scores = ns;
-		memset(&ns[(size_t)p->sources.n * per], 0, per * sizeof(*ns));
-		if ((s = strlist_add(&p->sources, strdup(source))) < 0)
+		*rows = ns;
+		memset(&ns[(size_t)l->n * per], 0, per * sizeof(*ns));
+		if ((s = strlist_add(l, strdup(name))) < 0)
 			return NULL;
 	}
-	return &p->scores[(size_t)s * (size_t)p->nheur];
+	return &(*rows)[(size_t)s * (size_t)p->nsc];
 }
 
 static long dist(uint16_t a, uint16_t b)
@@ -77,8 +134,23 @@ static long dist(uint16_t a, uint16_t b)
 	return d > 32767 ? 65535 - d : d;
 }
 
-static void score_one(const struct predict *p, const struct heuristic *h, const struct trace *t,
-		      struct score *sc)
+/* SC's candidates for OBS (N): how many; a failed external prediction is
+ * none (a miss), counted and the first one kept. */
+static int scorer_predict(struct scorer *sc, const struct heur_obs *obs, int n, int k,
+			  uint64_t seed, uint16_t *cand)
+{
+	struct heurx_fail f;
+	if (!sc->x)
+		return sc->h->predict(obs, n, k, seed, cand);
+	int m = heurx_predict(sc->x, obs, n, 1, k, 0, cand, &f);
+	if (m < 0 && !sc->errors++)
+		snprintf(sc->first_error, sizeof(sc->first_error), "%.200s%s%s%s", f.why,
+			 f.answer[0] ? ": \"" : "", f.answer, f.answer[0] ? "\"" : "");
+	return m < 0 ? 0 : m;
+}
+
+static void score_one(const struct predict *p, struct scorer *h, const struct trace *t,
+		      struct score *sc, struct score *csc)
 {
 	int kmax = p->ks[p->nk - 1];
 	/* from the second port on: at least one observation before */
@@ -87,14 +159,18 @@ static void score_one(const struct predict *p, const struct heuristic *h, const 
 		uint16_t cand[TRACE_MAX];
 		for (int k = 0; k < pos; k++)
 			obs[k] = (struct heur_obs){t->port[k], k * 0.05};
-		int m = h->predict(obs, pos, kmax, 1 + (uint64_t)pos, cand);
+		int m = scorer_predict(h, obs, pos, kmax, 1 + (uint64_t)pos, cand);
 		sc->n++;
-		if (m > 0)
+		csc->n++;
+		if (m > 0) {
 			sc->d += dist(cand[0], t->port[pos]);
+			csc->d += dist(cand[0], t->port[pos]);
+		}
 		for (int k = 0; k < p->nk; k++)
 			for (int c = 0; c < m && c < p->ks[k]; c++)
 				if (cand[c] == t->port[pos]) {
 					sc->hits[k]++;
+					csc->hits[k]++;
 					break;
 				}
 	}
@@ -102,14 +178,16 @@ static void score_one(const struct predict *p, const struct heuristic *h, const 
 
 int predict_add(struct predict *p, const struct trace *t)
 {
-	struct score *sc = scores_of(p, t->source);
+	if (!p->corpora.n && !scores_in(p, &p->corpora, &p->cscores, "-"))
+		return -ENOMEM;
+	struct score *sc = scores_in(p, &p->sources, &p->scores, t->source);
 	if (!sc)
 		return -ENOMEM;
+	struct score *csc = &p->cscores[(size_t)p->corpus * (size_t)p->nsc];
 	if (p->dump)
 		trace_write(t, p->dump);
-	for (int h = 0; h < p->nheur; h++)
-		if (!p->only || p->only == heuristics[h])
-			score_one(p, heuristics[h], t, &sc[h]);
+	for (int h = 0; h < p->nsc; h++)
+		score_one(p, &p->sc[h], t, &sc[h], &csc[h]);
 	return 0;
 }
 
@@ -221,6 +299,19 @@ static int from_results(struct predict *p, const struct results *res, struct per
 	return rc;
 }
 
+/* The colon that ends LINE's source: the first one followed by nothing but
+ * ports (and a comment), since a source may hold colons ("host:OS/NAT",
+ * punchlab trace); else the first one, whose ports are then refused. */
+static char *trace_colon(char *line)
+{
+	for (char *c = strchr(line, ':'); c; c = strchr(c + 1, ':')) {
+		size_t n = strspn(c + 1, "0123456789 \t\r\n");
+		if (!c[1 + n] || c[1 + n] == '#')
+			return c;
+	}
+	return strchr(line, ':');
+}
+
 /* trace format: "SOURCE: PORT PORT ..." per line; '#' starts a comment */
 static int from_trace_file(struct predict *pr, const char *path, FILE *f, struct perr *err)
 {
@@ -231,7 +322,7 @@ static int from_trace_file(struct predict *pr, const char *path, FILE *f, struct
 		char *p = line + strspn(line, " \t");
 		if (*p == '#' || *p == '\n' || !*p)
 			continue;
-		char *colon = strchr(p, ':');
+		char *colon = trace_colon(p);
 		if (!colon || colon == p) {
 			perr_set(err, path, ln, 1, "expected SOURCE: PORT PORT ...");
 			return -EINVAL;
@@ -275,6 +366,12 @@ int predict_add_file(struct predict *p, const char *path, FILE *dump, struct per
 	while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
 		c = fgetc(f);
 	int rc;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (!scores_in(p, &p->corpora, &p->cscores, base)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	p->corpus = strlist_find(&p->corpora, base);
 	p->dump = dump;
 	if (c == '{') {
 		fclose(f);
@@ -302,23 +399,74 @@ void trace_write(const struct trace *t, FILE *f)
 	fputc('\n', f);
 }
 
-void predict_report(const struct predict *p, FILE *f)
+/* The per-source table. */
+static void report_sources(const struct predict *p, FILE *f, int width)
 {
-	fprintf(f, "%-11s %-28s %6s", "heuristic", "source", "n");
+	fprintf(f, "%-*s %-28s %6s", width, "heuristic", "source", "n");
 	for (int k = 0; k < p->nk; k++)
 		fprintf(f, "  hit@%-3d", p->ks[k]);
 	fprintf(f, "  %s\n", "mean distance");
-	for (int h = 0; h < p->nheur; h++) {
-		if (p->only && p->only != heuristics[h])
-			continue;
+	for (int h = 0; h < p->nsc; h++) {
 		for (int s = 0; s < p->sources.n; s++) {
-			const struct score *sc = &p->scores[(size_t)s * (size_t)p->nheur + (size_t)h];
+			const struct score *sc = &p->scores[(size_t)s * (size_t)p->nsc + (size_t)h];
 			if (!sc->n)
 				continue;
-			fprintf(f, "%-11s %-28s %6ld", heuristics[h]->name, p->sources.s[s], sc->n);
+			fprintf(f, "%-*s %-28s %6ld", width, scorer_name(&p->sc[h]),
+				p->sources.s[s], sc->n);
 			for (int k = 0; k < p->nk; k++)
 				fprintf(f, "  %6.3f ", (double)sc->hits[k] / (double)sc->n);
 			fprintf(f, "  %.1f\n", (double)sc->d / (double)sc->n);
 		}
 	}
+}
+
+/* Per heuristic and k, each corpus (file) side by side: hit@k and its
+ * Wilson 95 % interval. */
+static void report_corpora(const struct predict *p, FILE *f, int width)
+{
+	char head[200];
+
+	fprintf(f, "\n%-*s %-6s", width, "heuristic", "k");
+	for (int c = 0; c < p->corpora.n; c++) {
+		snprintf(head, sizeof(head), "%s (n=%ld)", p->corpora.s[c],
+			 p->cscores[(size_t)c * (size_t)p->nsc].n);
+		fprintf(f, "  %-*s", c + 1 < p->corpora.n ? 28 : 0, head);
+	}
+	fputc('\n', f);
+	for (int h = 0; h < p->nsc; h++)
+		for (int k = 0; k < p->nk; k++) {
+			snprintf(head, sizeof(head), "hit@%d", p->ks[k]);
+			fprintf(f, "%-*s %-6s", width, scorer_name(&p->sc[h]), head);
+			for (int c = 0; c < p->corpora.n; c++) {
+				const struct score *sc =
+				    &p->cscores[(size_t)c * (size_t)p->nsc + (size_t)h];
+				double lo, hi;
+				wilson95((unsigned)sc->hits[k], (unsigned)sc->n, &lo, &hi);
+				snprintf(head, sizeof(head), "%.3f [%.3f, %.3f]",
+					 sc->n ? (double)sc->hits[k] / (double)sc->n : 0.0, lo, hi);
+				fprintf(f, "  %-*s", c + 1 < p->corpora.n ? 28 : 0, head);
+			}
+			fputc('\n', f);
+		}
+}
+
+void predict_report(const struct predict *p, FILE *f)
+{
+	int width = 11;
+	for (int h = 0; h < p->nsc; h++)
+		if ((int)strlen(scorer_name(&p->sc[h])) > width)
+			width = (int)strlen(scorer_name(&p->sc[h]));
+	report_sources(p, f, width);
+	if (p->corpora.n)
+		report_corpora(p, f, width);
+}
+
+void predict_warnings(const struct predict *p, FILE *f)
+{
+	for (int h = 0; h < p->nsc; h++)
+		if (p->sc[h].errors)
+			fprintf(f,
+				"%s: %ld predictions failed (heuristic-error, each a miss); "
+				"the first: %s\n",
+				scorer_name(&p->sc[h]), p->sc[h].errors, p->sc[h].first_error);
 }

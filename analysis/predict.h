@@ -16,6 +16,7 @@
 
 #define TRACE_MAX 64
 #define PREDICT_MAX_K 16
+#define PREDICT_MAX_HEURISTICS 32
 
 struct trace {
 	char source[96];
@@ -25,17 +26,24 @@ struct trace {
 
 struct predict;
 
-/* Scores HEURISTIC (a name, or NULL or "all" for every one) at the NK
- * ascending k of KS (1 to 64, at most PREDICT_MAX_K of them). */
-int predict_new(const char *heuristic, const int *ks, int nk, struct predict **out,
-		struct perr *err);
+/* Scores the NNAMES heuristics NAMES (built-ins' names, "all" for every
+ * built-in one, or "exec:PROGRAM ARGS..." for an external one, started
+ * here with TIMEOUT_MS per answer; none: "all") at the NK ascending k of KS
+ * (1 to 64, at most PREDICT_MAX_K of them). */
+int predict_new(const char *const *names, int nnames, int timeout_ms, const int *ks, int nk,
+		struct predict **out, struct perr *err);
 /* Reads the sequences of PATH (a results file or a trace file) and scores
  * them; with DUMP, also writes each in the trace format there. */
 int predict_add_file(struct predict *p, const char *path, FILE *dump, struct perr *err);
 /* Scores one sequence. */
 int predict_add(struct predict *p, const struct trace *t);
-/* The table: one row per heuristic and source, in order of appearance. */
+/* The tables: one row per heuristic and source, in order of appearance;
+ * then one per heuristic and k, each file read (a corpus) a column, with
+ * the Wilson 95 % interval of every hit rate. */
 void predict_report(const struct predict *p, FILE *f);
+/* For each external heuristic that failed to answer: how often, and the
+ * first failure. */
+void predict_warnings(const struct predict *p, FILE *f);
 void predict_free(struct predict *p);
 
 /* Writes T in the trace format: "SOURCE: PORT PORT ...". */

@@ -36,6 +36,7 @@ const struct command commands[] = {
     COMMAND(peer, "a connect-only peer (with an OS profile, through a proxy)"),
     COMMAND(proxy, "the local SOCKS5 proxy with predictable ports"),
     COMMAND(session, "ask a server for a new session token"),
+    COMMAND(trace, "record this host's external ports, as a server sees them"),
     COMMAND(help, "show the help of a command"),
     HIDDEN_COMMAND(delayq, "(internal) the NFQUEUE delay helper of a lab"),
     {.name = NULL},

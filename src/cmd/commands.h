@@ -66,6 +66,9 @@ extern const char proxy_usage[];
 /* cmd/session.c */
 int session_main(int argc, char *argv[]);
 extern const char session_usage[];
+/* cmd/trace.c */
+int trace_main(int argc, char *argv[]);
+extern const char trace_usage[];
 /* cmd/help.c; help_list() is `punchlab --help`. */
 int help_main(int argc, char *argv[]);
 extern const char help_usage[];

@@ -3,13 +3,16 @@
 #include "commands.h"
 #include "predict.h"
 #include <ctype.h>
+#include "punch/heurexec.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char predict_usage[] =
-    "usage: punchlab predict FILE... [--heuristic NAME|all] [--k 1,2,4,8] [--dump]\n"
+    "usage: punchlab predict [FILE...] [--heuristic NAME|all|'exec:PROGRAM [ARGS...]']...\n"
+    "                        [--heuristic-timeout MS] [--k 1,2,4,8] [--dump]\n"
     "\n"
     "Replays recorded sequences of observed external ports through each\n"
     "heuristic: at every position of a sequence after its first, the heuristic\n"
@@ -17,7 +20,16 @@ const char predict_usage[] =
     "first k candidates) and the mean distance of the best guess, one row per\n"
     "heuristic and source. FILEs are results files (each trial's rounds of ports\n"
     "S saw, plus the punch's port) or trace files (docs/traces.md; a corpus is in\n"
-    "experiments/traces/). --dump prints the sequences in the trace format.\n";
+    "experiments/traces/). Then, per heuristic and k, the hit rate on each FILE\n"
+    "(a corpus) side by side, with its Wilson 95 % interval. Without FILE: the\n"
+    "model corpus experiments/traces/os-by-nat.txt and, when it is there, the\n"
+    "real-kernel corpus experiments/traces/native-by-nat.txt. --heuristic may be\n"
+    "repeated (default: all built-in ones); `exec:PROGRAM ARGS...` is an external\n"
+    "heuristic (docs/heuristics.md), each answer within --heuristic-timeout MS\n"
+    "(default 50) or a miss. --dump prints the sequences in the trace format.\n";
+
+#define PREDICT_MODEL_CORPUS "experiments/traces/os-by-nat.txt"
+#define PREDICT_NATIVE_CORPUS "experiments/traces/native-by-nat.txt"
 
 /* --k 1,2,4,8 into KS; -1 if it is not 1 to 16 ascending numbers from 1 to
  * 64, each followed by a comma but the last. */
@@ -44,24 +56,61 @@ static int predict_ks(const char *s, int ks[16], int *nk)
 	return -1;
 }
 
+/* Scores every file of FILES (N), or the default corpora when N is 0;
+ * prints the tables. */
+static int predict_files(struct predict *p, char **files, int n, bool dump)
+{
+	char *defaults[] = {PREDICT_MODEL_CORPUS, PREDICT_NATIVE_CORPUS};
+	struct perr err;
+	int rc = EXIT_OK;
+
+	if (!n) {
+		files = defaults;
+		n = access(PREDICT_NATIVE_CORPUS, R_OK) ? 1 : 2;
+	}
+	/* each file is scored as it is read (a results file or a trace file:
+	 * predict_add_file tells them apart), so none is held whole */
+	for (int i = 0; i < n && rc == EXIT_OK; i++)
+		if (predict_add_file(p, files[i], dump ? stdout : NULL, &err) < 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = EXIT_FAIL;
+		}
+	if (rc == EXIT_OK && !dump)
+		predict_report(p, stdout);
+	predict_warnings(p, stderr);
+	return rc;
+}
+
 int predict_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 	    CMD_OPT_HELP,
 	    {"heuristic", required_argument, NULL, 'H'},
+	    {"heuristic-timeout", required_argument, NULL, 'T'},
 	    {"k", required_argument, NULL, 'k'},
 	    {"dump", no_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *heur = "all";
-	int ks[PREDICT_MAX_K] = {1, 2, 4, 8}, nk = 4, opt;
+	const char *heur[PREDICT_MAX_HEURISTICS];
+	int ks[PREDICT_MAX_K] = {1, 2, 4, 8}, nk = 4, opt, nheur = 0;
+	int timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
 	bool dump = false;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'H':
-			heur = optarg;
+			if (nheur == PREDICT_MAX_HEURISTICS) {
+				fprintf(stderr, "punchlab predict: at most %d --heuristic\n",
+					PREDICT_MAX_HEURISTICS);
+				return EXIT_USAGE;
+			}
+			heur[nheur++] = optarg;
+			break;
+		case 'T':
+			if (cmd_int_arg(argv[0], "--heuristic-timeout", optarg, 1, 60000,
+					&timeout_ms) < 0)
+				return EXIT_USAGE;
 			break;
 		case 'k':
 			if (predict_ks(optarg, ks, &nk) < 0)
@@ -76,24 +125,15 @@ int predict_main(int argc, char *argv[])
 			return cmd_usage_error(predict_usage);
 		}
 	}
-	if (optind == argc || !nk)
+	if (!nk)
 		return cmd_usage_error(predict_usage);
 	struct predict *p;
 	struct perr err;
-	int rc = EXIT_OK;
-	if (predict_new(heur, ks, nk, &p, &err) < 0) {
+	if (predict_new(heur, nheur, timeout_ms, ks, nk, &p, &err) < 0) {
 		fprintf(stderr, "punchlab predict: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	/* each file is scored as it is read (a results file or a trace file:
-	 * predict_add_file tells them apart), so none is held whole */
-	for (int i = optind; i < argc && rc == EXIT_OK; i++)
-		if (predict_add_file(p, argv[i], dump ? stdout : NULL, &err) < 0) {
-			fprintf(stderr, "%s\n", err.msg);
-			rc = EXIT_FAIL;
-		}
-	if (rc == EXIT_OK && !dump)
-		predict_report(p, stdout);
+	int rc = predict_files(p, argv + optind, argc - optind, dump);
 	predict_free(p);
 	return rc;
 }

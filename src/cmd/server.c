@@ -8,28 +8,46 @@
 #include <string.h>
 
 const char server_usage[] =
-    "usage: punchlab server --listen ADDR:PORT [--heuristic NAME] [--guesses K] [--quiet]\n"
-    "                       [--go-ms MS] [--max-rounds R] [--idle-ms MS] [--session-ttl-ms MS]\n"
+    "usage: punchlab server --listen ADDR:PORT [--heuristic NAME|'exec:PROGRAM [ARGS...]']\n"
+    "                       [--heuristic-timeout MS] [--guesses K] [--quiet] [--go-ms MS]\n"
+    "                       [--max-rounds R] [--idle-ms MS] [--session-ttl-ms MS]\n"
     "                       [--max-per-addr N] [--max-conns N] [--max-sessions N] [--seed N]\n"
     "\n"
     "The rendezvous server S (docs/protocol.md). It learns each peer's external\n"
     "ports from its probes, predicts the next one with the heuristic (default\n"
     "delta; `--heuristic help` lists them), sends each peer K candidates for the\n"
-    "other and the moment to go, and repeats on failure. One JSON line per event\n"
+    "other and the moment to go, and repeats on failure. `exec:PROGRAM ARGS...`\n"
+    "(one argument, its words split on spaces) runs an external heuristic: one\n"
+    "JSON line per prediction on its stdin, one back, within --heuristic-timeout\n"
+    "(default 50 ms), else the round fails with heuristic-error (docs/heuristics.md).\n"
+    "One JSON line per event\n"
     "on stderr unless --quiet. Port 0 picks a free port (printed in the listen event).\n"
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
     "--go-ms), 10 rounds at most, idle 10 s, sessions\n"
     "120 s, 64 connections per address, 16384 connections, 100000 sessions.\n";
 
 /* --heuristic NAME into C; "help" lists them. -1 to go on, else the exit code. */
-static int server_heuristic(const char *name, struct srv_config *c)
+static int server_heuristic(const char *name, struct srv_config *c, const char **exec)
 {
+	char err[160], words[1024], *argv[HEURX_MAX_ARGS + 1];
+
+	if (heurx_is_spec(name)) {
+		if (heurx_parse_spec(name, words, sizeof(words), argv, err, sizeof(err)) < 0) {
+			fprintf(stderr, "punchlab server: --heuristic \"%s\": %s\n", name, err);
+			return EXIT_USAGE;
+		}
+		*exec = name;
+		return -1;
+	}
+	*exec = NULL;
 	c->heuristic = heuristic_by_name(name);
 	if (c->heuristic)
 		return -1;
 	if (!strcmp(name, "help")) {
 		for (size_t i = 0; heuristics[i]; i++)
 			printf("%-11s %s\n", heuristics[i]->name, heuristics[i]->help);
+		printf("%-11s %s\n", "exec:PROG",
+		       "an external program, PROG ARGS... (docs/heuristics.md)");
 		return EXIT_OK;
 	}
 	fprintf(stderr, "punchlab server: unknown heuristic \"%s\" (known: %s)\n", name,
@@ -38,7 +56,7 @@ static int server_heuristic(const char *name, struct srv_config *c)
 }
 
 /* The options whose value is a number in a range: into their field of C. */
-static int server_int_opt(int opt, const char *prog, struct srv_config *c)
+static int server_int_opt(int opt, const char *prog, struct srv_config *c, int *timeout_ms)
 {
 	const struct {
 		int opt;
@@ -54,6 +72,7 @@ static int server_int_opt(int opt, const char *prog, struct srv_config *c)
 	    {'a', "--max-per-addr", 1, 1000000, &c->max_per_addr},
 	    {'c', "--max-conns", 1, 1000000, &c->max_conns},
 	    {'s', "--max-sessions", 1, 10000000, &c->max_sessions},
+	    {'T', "--heuristic-timeout", 1, 60000, timeout_ms},
 	};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
 		if (ints[i].opt == opt)
@@ -62,12 +81,35 @@ static int server_int_opt(int opt, const char *prog, struct srv_config *c)
 	return -1;
 }
 
+/* Starts the external heuristic EXEC (if any), then serves. */
+static int server_serve(struct srv_config *c, const char *listen_s, const char *exec,
+			int timeout_ms)
+{
+	char err[512];
+	volatile sig_atomic_t *stop = cmd_stop_on_signal();
+
+	if (exec && heurx_start(exec, timeout_ms, &c->exec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "punchlab server: cannot start the heuristic \"%s\": %s\n", exec,
+			err);
+		return EXIT_FAIL;
+	}
+	int rc = srv_run(c, stop, NULL);
+	heurx_free(c->exec);
+	if (rc < 0) {
+		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
+			strerror(-rc));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
 int server_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 	    CMD_OPT_HELP,
 	    {"listen", required_argument, NULL, 'l'},
 	    {"heuristic", required_argument, NULL, 'H'},
+	    {"heuristic-timeout", required_argument, NULL, 'T'},
 	    {"guesses", required_argument, NULL, 'k'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"go-ms", required_argument, NULL, 'g'},
@@ -81,8 +123,8 @@ int server_main(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	struct srv_config c;
-	const char *listen_s = NULL;
-	int opt, rc;
+	const char *listen_s = NULL, *exec = NULL;
+	int opt, rc, timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
 
 	srv_config_defaults(&c);
 	c.log = stderr;
@@ -95,7 +137,7 @@ int server_main(int argc, char *argv[])
 			listen_s = optarg;
 			break;
 		case 'H':
-			if ((rc = server_heuristic(optarg, &c)) >= 0)
+			if ((rc = server_heuristic(optarg, &c, &exec)) >= 0)
 				return rc;
 			break;
 		case 'q':
@@ -110,17 +152,11 @@ int server_main(int argc, char *argv[])
 		case '?':
 			return cmd_usage_error(server_usage);
 		default:
-			if (server_int_opt(opt, argv[0], &c) < 0)
+			if (server_int_opt(opt, argv[0], &c, &timeout_ms) < 0)
 				return EXIT_USAGE;
 		}
 	}
 	if (!listen_s || optind != argc)
 		return cmd_usage_error(server_usage);
-	rc = srv_run(&c, cmd_stop_on_signal(), NULL);
-	if (rc < 0) {
-		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
-			strerror(-rc));
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return server_serve(&c, listen_s, exec, timeout_ms);
 }

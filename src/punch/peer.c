@@ -746,6 +746,17 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 		out_close(&o[i]);
 }
 
+/* S ended the round M (retry or done) without a punch: it could not predict
+ * (heuristic-error). The round has no candidates and no attempt. */
+static int peer_no_punch(struct peer *p, const struct pmsg *m)
+{
+	json_array_append_new(p->predicted, json_array());
+	snprintf(p->reason, sizeof(p->reason), "%s", m->reason[0] ? m->reason : "server-error");
+	if (m->type == PM_DONE)
+		p->connected = false;
+	return m->type == PM_DONE;
+}
+
 /* One round after S's welcome W: probes, ready, the punch, the attempt and
  * its result. Returns 1 when S says done, 0 when it says retry, -1 on an
  * error (p->server_error says which). */
@@ -758,6 +769,8 @@ static int peer_round(struct peer *p, const struct pmsg *w)
 		return -1;
 	if (send_msg(p->ctl, &rd) < 0 || ctl_recv(p, &pu, c->wait_timeout_ms) < 0)
 		return -1;
+	if (pu.type == PM_RETRY || pu.type == PM_DONE)
+		return peer_no_punch(p, &pu);
 	if (pu.type != PM_PUNCH) {
 		snprintf(p->server_error, sizeof(p->server_error), "expected punch, got %s",
 			 proto_type_name(pu.type));

@@ -255,7 +255,10 @@ static int proto_parse_fields(struct pctx *c, struct pmsg *m)
 			return -1;
 		return 0;
 	case PM_RETRY:
-		return get_int(c, "round", 1, 1000, true, &m->round);
+		if (get_int(c, "round", 1, 1000, true, &m->round) < 0 ||
+		    get_str(c, "reason", false, m->reason, sizeof(m->reason)) < 0)
+			return -1;
+		return 0;
 	case PM_DONE:
 		if (get_bool(c, "ok", &m->ok) < 0 ||
 		    get_int(c, "round", 0, 1000, true, &m->round) < 0 ||
@@ -385,6 +388,10 @@ int proto_format(const struct pmsg *m, char *buf, size_t len)
 		break;
 	case PM_RETRY:
 		ADD(",\"round\":%d", m->round);
+		if (m->reason[0]) {
+			put_str(s1, sizeof(s1), m->reason);
+			ADD(",\"reason\":\"%s\"", s1);
+		}
 		break;
 	case PM_DONE:
 		put_str(s1, sizeof(s1), m->reason);

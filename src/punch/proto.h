@@ -52,7 +52,7 @@ struct pmsg {
 	int go_ms;	   /* punch: connect this many ms after receipt */
 	int round;	   /* welcome, punch, retry, done */
 	bool ok;	   /* result, done */
-	char reason[24];   /* result, done: a failure reason ("" when ok) */
+	char reason[24];   /* result, retry, done: a failure reason ("" when ok) */
 	double connect_ms; /* result */
 	char code[32];	   /* error */
 	char text[160];	   /* error: for people */

@@ -421,21 +421,76 @@ static void ports_json(char *buf, size_t len, const uint16_t *ports, int n)
 	snprintf(buf + o, len - o, "]");
 }
 
+/* The heuristic's name as the inside of a JSON string. */
+static const char *heur_name_json(const struct srv *v, char *buf, size_t len)
+{
+	const char *name = v->c->exec ? heurx_name(v->c->exec) : v->c->heuristic->name;
+	heurx_json_text(name, strlen(name), buf, len);
+	return buf;
+}
+
+/* S's candidates for SIDE (I) from the ports it saw: 0, or -1 when the
+ * external heuristic failed (logged with the session). DEADLINE bounds both
+ * sides' answers together. */
+static int predict_side(struct srv *v, struct session *s, int i, int64_t deadline)
+{
+	struct side *p = &s->side[i];
+	struct heur_obs obs[PROTO_MAX_PROBES];
+	uint16_t cand[PROTO_MAX_PORTS];
+	struct heurx_fail f;
+	int n = 0;
+
+	for (int k = 0; k < p->seen; k++)
+		obs[k] = (struct heur_obs){p->seen_port[k], p->seen_t[k]};
+	if (p->seen && v->c->exec)
+		n = heurx_predict(v->c->exec, obs, p->seen, s->round, v->c->guesses, deadline, cand,
+				  &f);
+	else if (p->seen)
+		n = v->c->heuristic->predict(obs, p->seen, v->c->guesses, v->c->seed ^ s->round,
+					     cand);
+	if (n < 0) {
+		char why[2 * sizeof(f.why)];
+		heurx_json_text(f.why, strlen(f.why), why, sizeof(why));
+		logev(v, "heuristic-error", s, i ? 'b' : 'a', NULL,
+		      "\"error\":\"%s\",\"answer\":\"%s\"", why, f.answer);
+		if (f.restarted)
+			logev(v, "heuristic-restart", NULL, 0, NULL, "\"restarts\":%d",
+			      f.restarted);
+		if (f.gave_up) {
+			const char *g = heurx_gave_up(v->c->exec);
+			heurx_json_text(g, strlen(g), why, sizeof(why));
+			logev(v, "heuristic-gave-up", NULL, 0, NULL, "\"why\":\"%s\"", why);
+		}
+		p->npredicted = 0;
+		return -1;
+	}
+	p->npredicted = (uint8_t)n;
+	memcpy(p->predicted, cand, sizeof(cand[0]) * (size_t)n);
+	return 0;
+}
+
+static void round_over(struct srv *v, struct session *s, bool ok, const char *why);
+
 static void send_punch(struct srv *v, struct session *s)
 {
+	int64_t deadline = v->c->exec ? heurx_now_ms() + heurx_timeout_ms(v->c->exec) : 0;
+	char name[128], took[48] = "";
+	struct timespec t0, t1;
+
 	random_bytes(v, s->nonce, sizeof(s->nonce));
-	for (int i = 0; i < 2; i++) {
-		struct side *other = &s->side[!i];
-		struct heur_obs obs[PROTO_MAX_PROBES];
-		for (int k = 0; k < other->seen; k++)
-			obs[k] = (struct heur_obs){other->seen_port[k], other->seen_t[k]};
-		uint16_t cand[PROTO_MAX_PORTS];
-		int n = other->seen ? v->c->heuristic->predict(obs, other->seen, v->c->guesses,
-							       v->c->seed ^ s->round, cand)
-				    : 0;
-		other->npredicted = (uint8_t)n;
-		memcpy(other->predicted, cand, sizeof(cand[0]) * (size_t)n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* no punch without both predictions: the round fails at once */
+	if (predict_side(v, s, 0, deadline) < 0 || predict_side(v, s, 1, deadline) < 0) {
+		logev(v, "attempt", s, 0, NULL, "\"ok\":false,\"reason\":\"heuristic-error\"");
+		round_over(v, s, false, "heuristic-error");
+		return;
 	}
+	/* what an external heuristic's two answers took, pipes and all */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (v->c->exec)
+		snprintf(took, sizeof(took), ",\"heuristic_ms\":%.3f",
+			 (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	for (int i = 0; i < 2; i++) {
 		struct side *me = &s->side[i], *other = &s->side[!i];
 		struct pmsg m = {.type = PM_PUNCH, .addr = other->ext_addr, .round = s->round};
@@ -463,8 +518,8 @@ static void send_punch(struct srv *v, struct session *s)
 	}
 	logev(v, "punch", s, 0, NULL,
 	      "\"heuristic\":\"%s\",\"a\":{\"seen\":%s,\"predicted\":%s},\"b\":{\"seen\":%s,"
-	      "\"predicted\":%s}",
-	      v->c->heuristic->name, seen[0], a[0], seen[1], a[1]);
+	      "\"predicted\":%s}%s",
+	      heur_name_json(v, name, sizeof(name)), seen[0], a[0], seen[1], a[1], took);
 }
 
 /* Whether SIDE's punch port fell among the candidates S gave the other side:
@@ -511,6 +566,12 @@ static void on_results(struct srv *v, struct session *s)
 	      "\"hit\":%d}",
 	      ok ? "true" : "false", why, a->result_local, side_hit(a), b->result_local,
 	      side_hit(b));
+	round_over(v, s, ok, why);
+}
+
+/* The round ended OK or not, WHY: done, or the next round. */
+static void round_over(struct srv *v, struct session *s, bool ok, const char *why)
+{
 	if (ok || s->round >= s->max_rounds) {
 		struct pmsg m = {.type = PM_DONE, .ok = ok, .round = s->round};
 		snprintf(m.reason, sizeof(m.reason), "%s", why);
@@ -930,8 +991,9 @@ int srv_run(const struct srv_config *cfg, volatile sig_atomic_t *stop, uint16_t 
 	char a[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &got.sin_addr, a, sizeof(a));
 	v.now = mono_ms();
+	char name[128];
 	logev(&v, "listen", NULL, 0, NULL, "\"addr\":\"%s:%u\",\"heuristic\":\"%s\",\"guesses\":%d",
-	      a, ntohs(got.sin_port), cfg->heuristic->name, cfg->guesses);
+	      a, ntohs(got.sin_port), heur_name_json(&v, name, sizeof(name)), cfg->guesses);
 	int64_t next_sweep = v.now + 1000;
 	struct epoll_event evs[256];
 	while (!*stop) {

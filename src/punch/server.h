@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "heuristic.h"
+#include "heurexec.h"
 
 struct srv_config {
 	struct sockaddr_in listen;
 	const struct heuristic *heuristic;
+	struct heurx *exec; /* an external heuristic instead (the caller's, started) */
 	int guesses;	    /* candidates sent per punch */
 	int go_ms;	    /* the punch's go time, from when S sends it */
 	int max_rounds;	    /* at most this many rounds per session */

@@ -378,8 +378,17 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
 	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
 	/* port reuse needs no prediction: S names the port it saw */
-	cl->srv.srv.heuristic =
-	    heuristic_by_name(c->method == METHOD_REUSE ? "preserve" : c->heuristic);
+	bool reuse = c->method == METHOD_REUSE;
+	cl->srv.srv.heuristic = heuristic_by_name(reuse ? "preserve" : c->heuristic);
+	if (!reuse && heurx_is_spec(c->heuristic)) {
+		char why[512];
+		if (heurx_start(c->heuristic, c->heuristic_timeout_ms, &cl->srv.srv.exec, why,
+				sizeof(why)) < 0) {
+			perr_set(err, c->topology, 0, 0, "cell %s: cannot start the heuristic: %s",
+				 c->id, why);
+			return -EINVAL;
+		}
+	}
 	cl->srv.srv.guesses = c->guesses;
 	cl->srv.srv.max_rounds = s->rounds;
 	cl->srv.srv.seed = cell_seed(s, c, 2);
@@ -468,6 +477,8 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 	if (!cl)
 		return;
 	service_stop(&cl->srv);
+	heurx_free(cl->srv.srv.exec);
+	cl->srv.srv.exec = NULL;
 	for (int k = 0; k < 2; k++)
 		service_stop(&cl->px[k]);
 	for (int k = 0; k < cl->ncp; k++) {
@@ -605,7 +616,8 @@ static json_t *hit_of(json_t *side, json_t *other, bool determinable)
 	int port = endpoint_port(side, "local");
 	json_t *rounds = json_object_get(other, "ports_predicted");
 	json_t *last = json_array_get(rounds, json_array_size(rounds) - 1);
-	if (!determinable || port < 0 || !last)
+	/* [] : S could not predict that round (heuristic-error), nothing to judge */
+	if (!determinable || port < 0 || !json_array_size(last))
 		return json_null();
 	size_t i;
 	json_t *p;

@@ -2,6 +2,7 @@
 #include "suite.h"
 #include "lab/natprofile.h"
 #include "punch/heuristic.h"
+#include "punch/heurexec.h"
 #include "punch/osprof.h"
 #include "punch/peer.h"
 #include "util/jdoc.h"
@@ -43,6 +44,7 @@ static const struct field {
     {.name = "background_tcp", .type = F_NUM, .lo = 0, .hi = 1},
     {.name = "background_on_s", .type = F_NUM, .lo = 0, .hi = 86400},
     {.name = "background_off_s", .type = F_NUM, .lo = 0, .hi = 86400},
+    {.name = "heuristic_timeout_ms", .type = F_INT, .lo = 1, .hi = 60000},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -100,7 +102,13 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 			 s, nat_preset_names());
 		return -EINVAL;
 	}
-	if (!strcmp(f->name, "heuristic") && !heuristic_by_name(s)) {
+	if (!strcmp(f->name, "heuristic") && heurx_is_spec(s)) {
+		char words[1024], *argv[HEURX_MAX_ARGS + 1];
+		if (heurx_parse_spec(s, words, sizeof(words), argv, known, sizeof(known)) < 0) {
+			jdoc_err(sp->doc, sp->err, v, "%s: heuristic \"%s\": %s", where, s, known);
+			return -EINVAL;
+		}
+	} else if (!strcmp(f->name, "heuristic") && !heuristic_by_name(s)) {
 		snprintf(known, sizeof(known), "%s", heuristic_names());
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s,
 			 known);
@@ -187,7 +195,7 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 	memset(c, 0, offsetof(struct cell, fields));
 	snprintf(c->os_a, sizeof(c->os_a), "native");
 	snprintf(c->os_b, sizeof(c->os_b), "native");
-	snprintf(c->heuristic, sizeof(c->heuristic), "delta");
+	c->heuristic = "delta";
 	c->hairpin = -1;
 	c->guesses = 1;
 	c->delay_ms = -1;
@@ -201,8 +209,10 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		snprintf(c->os_b, sizeof(c->os_b), "%s", json_string_value(v));
 	if ((v = json_object_get(o, "nat")))
 		snprintf(c->nat, sizeof(c->nat), "%s", json_string_value(v));
+	/* a name, or an external program's "exec:..." of any length: the
+	 * string lives in the cell's fields, as long as the cell */
 	if ((v = json_object_get(o, "heuristic")))
-		snprintf(c->heuristic, sizeof(c->heuristic), "%s", json_string_value(v));
+		c->heuristic = json_string_value(v);
 	enum punch_method m = METHOD_PREDICT;
 	if ((v = json_object_get(o, "method")))
 		punch_method_parse(json_string_value(v), &m);
@@ -232,6 +242,9 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->background_on_s = json_number_value(v);
 	if ((v = json_object_get(o, "background_off_s")))
 		c->background_off_s = json_number_value(v);
+	c->heuristic_timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
+	if ((v = json_object_get(o, "heuristic_timeout_ms")))
+		c->heuristic_timeout_ms = (int)json_integer_value(v);
 	/* the id names the combination, not its position: stable across edits,
 	 * shards and resumes */
 	char *canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);

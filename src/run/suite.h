@@ -17,10 +17,10 @@ struct cell {
 	char *topology; /* resolved path (a PATH_MAX array was 400 MB at 100,000 cells) */
 	char os_a[24], os_b[24];
 	bool proxy_a, proxy_b;
-	char nat[24]; /* NAT profile of every NAT node ("" = the topology's) */
-	int hairpin;  /* -1 = the topology's, else 0/1 */
-	char heuristic[24];
-	int method; /* enum punch_method: predict (0, the default) or reuse */
+	char nat[24];	       /* NAT profile of every NAT node ("" = the topology's) */
+	int hairpin;	       /* -1 = the topology's, else 0/1 */
+	const char *heuristic; /* a built-in's name or "exec:..."; in FIELDS */
+	int method;	       /* enum punch_method: predict (0, the default) or reuse */
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double jitter_ms; /* uniform +- on those links, at most their delay; < 0 = topology's */
@@ -29,6 +29,7 @@ struct cell {
 	double background_a, background_b;	  /* ports/s other programs take (while on) */
 	double background_tcp;			  /* of them TCP, 0-1 (struct os_load) */
 	double background_on_s, background_off_s; /* bursts; 0 in either: steady */
+	int heuristic_timeout_ms;		  /* an external heuristic's deadline per answer */
 	json_t *fields;				  /* the cell as it appears in results */
 };
 

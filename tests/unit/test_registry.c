@@ -140,8 +140,9 @@ Test(plugins, every_os_profile_is_reachable_by_its_own_name)
 
 Test(plugins, every_heuristic_is_reachable_by_its_own_name)
 {
-	check_names(REGISTRY_POINTERS(heuristics), "heuristic",
-		    sizeof(((struct cell *)0)->heuristic));
+	/* a cell's heuristic is a pointer into its fields (any length, for
+	 * "exec:..."): a built-in's name need only fit the tables' column */
+	check_names(REGISTRY_POINTERS(heuristics), "heuristic", 12);
 	for (size_t i = 0; heuristics[i]; i++) {
 		cr_assert_eq(heuristic_by_name(heuristics[i]->name), heuristics[i]);
 		cr_assert_not_null(heuristics[i]->predict, "%s", heuristics[i]->name);
