@@ -61,7 +61,7 @@ bad_option() {
 }
 
 pl list --help
-cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z]*\) .*/\1/p' "$tmp/list.out")
+cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z-]*\) .*/\1/p' "$tmp/list.out")
 check "punchlab --help lists the commands" [ -n "$cmds" ]
 for c in $cmds delayq; do
 	check "$c --help: exit 0, usage: punchlab $c on stdout" help_ok "$c"

@@ -16,7 +16,7 @@
 #define CV_WHY 256 /* a verdict's reason */
 #define CV_NOTE 96 /* an observation's error */
 #define CV_MAX_PORTS 16
-#define CV_MAX_HOLDS 8
+#define CV_MAX_HOLDS 12
 /* RFC 5382 REQ-4: no answer to an unsolicited SYN for at least 6 s. An ICMP
  * error later than this is that; earlier, a NAT that answers at once. */
 #define CV_RFC5382_MIN_MS 5000
@@ -100,7 +100,8 @@ struct cv_life {
 struct cv_obs {
 	struct sockaddr_in server, you, ep[CL_NENDPOINTS];
 	bool welcomed;
-	char why[CV_NOTE]; /* why there is nothing, when not welcomed */
+	char why[CV_NOTE];  /* why there is nothing, when not welcomed */
+	char lost[CV_NOTE]; /* the control connection failed midway: why */
 	struct cv_mapping_obs mapping;
 	struct cv_filtering_obs filtering;
 	struct cv_port_obs port;
