@@ -1,0 +1,166 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# classify and classify-server on loopback, no lab and no root: the server on
+# 127.0.0.1:P1 --alt 127.0.0.2:P2 (both local on Linux loopback). With no NAT
+# in the way, classify must find what a perfect full-cone NAT would give:
+# mapping and filtering endpoint-independent, ports preserved, an unsolicited
+# SYN answered by RST (the host's own stack), hairpin true. Then hostile
+# clients (garbage, an overlong line, a slow partial line, a flood of connect
+# requests, many idle connections, one client too many) while a good classify
+# still completes with the same verdicts, and the server survives to exit 0
+# on SIGTERM.
+#   tests/classify.sh PUNCHLAB SRCDIR
+set -eu
+PL=$1
+SRC=$2
+. "$SRC/tests/tap.sh"
+command -v python3 > /dev/null || skip_all "python3 is needed for the hostile clients"
+tmp=$(mktemp -d)
+SPID=""
+at_exit "rm -rf '$tmp'"
+at_exit '[ -z "$SPID" ] || kill "$SPID" 2> /dev/null || true'
+
+# start_server [OPTIONS]: classify-server on a free pair of ports, retried on
+# other ports when taken; sets P1, P2 and SPID, or skips the whole test
+start_server() {
+	for try in 1 2 3 4 5; do
+		P1=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 39000))
+		P2=$((P1 + 1))
+		"$PL" classify-server --listen "127.0.0.1:$P1" --alt "127.0.0.2:$P2" "$@" \
+			2> "$tmp/server.log" &
+		SPID=$!
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			grep -q '"event":"listen"' "$tmp/server.log" 2> /dev/null && return 0
+			kill -0 "$SPID" 2> /dev/null || break
+			sleep 0.1
+		done
+		kill "$SPID" 2> /dev/null || true
+		wait "$SPID" || true
+		note "ports $P1/$P2 not usable (try $try): $(head -c 200 "$tmp/server.log")"
+	done
+	skip_all "no free pair of ports on 127.0.0.1/127.0.0.2 in 5 tries"
+}
+
+# field FILE KEY: a top-level value of classify --json's output
+field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(json.dumps(v) if not isinstance(v,str) else v)' "$1" "$2"
+}
+
+# verdicts_ok FILE: the loopback verdicts, exactly
+verdicts_ok() {
+	[ "$(field "$1" mapping)" = endpoint-independent ]
+	[ "$(field "$1" filtering)" = endpoint-independent ]
+	[ "$(field "$1" port_assignment)" = preserve ]
+	[ "$(field "$1" unsolicited_syn)" = rst ]
+	[ "$(field "$1" hairpin)" = true ]
+	[ "$(field "$1" delta)" = null ]
+}
+
+# classify_json OUT: one classify against the server, its JSON in OUT
+classify_json() {
+	timeout 30 "$PL" classify --server "127.0.0.1:$P1" --json > "$1"
+}
+
+# hostile WHAT: a misbehaving client (python, below); prints what it saw
+hostile() {
+	timeout 20 python3 - "$P1" "$@" << 'EOF'
+import socket, sys, time
+port, what = int(sys.argv[1]), sys.argv[2]
+def conn():
+    s = socket.create_connection(("127.0.0.1", port), timeout=8)
+    return s
+def reply(s):
+    data = b""
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return data.decode(errors="replace") + "<closed>"
+            data += b
+    except socket.timeout:
+        return data.decode(errors="replace") + "<open>"
+    except ConnectionResetError: # closed with our bytes unread: a RST after its reply
+        return data.decode(errors="replace") + "<closed>"
+if what == "garbage":
+    s = conn(); s.sendall(b"\x00\xff garbage {{{\n"); print(reply(s))
+elif what == "overlong":
+    s = conn(); s.sendall(b"{" + b"x" * 5000); print(reply(s))
+elif what == "partial":
+    t = time.time(); s = conn(); s.sendall(b'{"v":1,"type":"hel')
+    r = reply(s); print(r, "after %.1f s" % (time.time() - t))
+elif what == "flood":
+    s = conn(); s.sendall(b'{"v":1,"type":"hello"}\n')
+    s.sendall(b"".join(b'{"v":1,"type":"connect","id":%d,"from":1,"port":9,"wait_ms":100}\n' % i
+                       for i in range(200)))
+    time.sleep(2); s.settimeout(1); r = reply(s)
+    print("outcomes", r.count('"outcome"'), "busy", r.count("EBUSY"), r[-8:])
+elif what == "idle":
+    socks = [conn() for _ in range(int(sys.argv[3]))]
+    time.sleep(float(sys.argv[4])); print("held", len(socks))
+elif what == "second":
+    a = conn(); a.sendall(b'{"v":1,"type":"hello"}\n'); time.sleep(0.3)
+    b = conn(); b.sendall(b'{"v":1,"type":"hello"}\n'); print(reply(b))
+EOF
+}
+
+# says FILE TEXT: FILE holds TEXT
+says() {
+	grep -qF -- "$2" "$1"
+}
+
+start_server
+note "classify-server on 127.0.0.1:$P1 and 127.0.0.2:$P2"
+check "classify --json on loopback completes" classify_json "$tmp/a.json"
+check "loopback: endpoint-independent mapping and filtering, preserve, rst, hairpin true" \
+	verdicts_ok "$tmp/a.json"
+note "one classify took $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["observations"]["elapsed_ms"])' "$tmp/a.json" 2> /dev/null) ms"
+check "the human summary names every field and the nat object" sh -c \
+	"timeout 30 '$PL' classify --server 127.0.0.1:$P1 > '$tmp/h.txt' &&
+	 grep -q '^mapping  *endpoint-independent' '$tmp/h.txt' &&
+	 grep -q '^hairpin  *true' '$tmp/h.txt' &&
+	 grep -q '^as a topology nat object: {' '$tmp/h.txt'"
+
+hostile garbage > "$tmp/garbage.out"
+check "garbage: bad-message, then closed" says "$tmp/garbage.out" '"code":"bad-message"'
+check "garbage: the connection is closed" says "$tmp/garbage.out" '<closed>'
+hostile overlong > "$tmp/overlong.out"
+check "an overlong line: line-too-long, then closed" says "$tmp/overlong.out" \
+	'"code":"line-too-long"'
+hostile flood > "$tmp/flood.out"
+note "flood: $(cat "$tmp/flood.out")"
+check "200 connect requests: at most 64 tried, the rest refused (EBUSY)" \
+	python3 -c 'import sys; w=open(sys.argv[1]).read().split(); n,b=int(w[1]),int(w[3]); assert n-b<=64 and b>=100, w' \
+	"$tmp/flood.out"
+
+# the slow and the idle ones stay while a good client runs beside them
+hostile partial > "$tmp/partial.out" &
+PPID1=$!
+hostile idle 200 6 > "$tmp/idle.out" &
+IPID=$!
+sleep 0.5
+check "a classify completes beside 200 idle connections and a slow partial line" \
+	classify_json "$tmp/b.json"
+check "... with the same verdicts" verdicts_ok "$tmp/b.json"
+wait "$PPID1" || true
+wait "$IPID" || true
+check "the partial line is cut off after the first-line deadline (5 s)" \
+	python3 -c 'import sys; t=open(sys.argv[1]).read(); assert "<closed>" in t and 4 <= float(t.split()[-2]) <= 8, t' \
+	"$tmp/partial.out"
+check "the server is still running" kill -0 "$SPID"
+kill "$SPID"
+rc=0
+wait "$SPID" || rc=$?
+check_status 0 "classify-server exits 0 on SIGTERM (ASan: no leak)" "$rc" "$tmp/server.log"
+
+start_server --max-clients 1
+hostile second > "$tmp/second.out"
+check "--max-clients 1: a second client is told busy" says "$tmp/second.out" '"code":"busy"'
+kill "$SPID"
+wait "$SPID" || true
+
+check_refused 1 "classify without a server: exit 1, the reason on stderr" \
+	"cannot connect to the server" \
+	timeout 20 "$PL" classify --server "127.0.0.1:$P1" --timeout 1000
+check_refused 2 "classify-server with one address twice is refused" \
+	"two different addresses" \
+	"$PL" classify-server --listen 127.0.0.1:1 --alt 127.0.0.1:2
