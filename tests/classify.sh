@@ -18,6 +18,7 @@ command -v python3 > /dev/null || skip_all "python3 is needed for the hostile cl
 tmp=$(mktemp -d)
 SPID=""
 at_exit "rm -rf '$tmp'"
+# shellcheck disable=SC2016 # expanded at exit
 at_exit '[ -z "$SPID" ] || kill "$SPID" 2> /dev/null || true'
 
 # start_server [OPTIONS]: classify-server on a free pair of ports, retried on
@@ -29,7 +30,7 @@ start_server() {
 		"$PL" classify-server --listen "127.0.0.1:$P1" --alt "127.0.0.2:$P2" "$@" \
 			2> "$tmp/server.log" &
 		SPID=$!
-		for i in 1 2 3 4 5 6 7 8 9 10; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			grep -q '"event":"listen"' "$tmp/server.log" 2> /dev/null && return 0
 			kill -0 "$SPID" 2> /dev/null || break
 			sleep 0.1
