@@ -236,8 +236,10 @@ enum cv_hairpin cv_hairpin(const struct cv_hairpin_obs *o, char *why)
 			 o->ms);
 		return CV_HP_TRUE;
 	}
-	snprintf(why, CV_WHY, "a connection to %s %s", a,
-		 o->connected ? "was accepted by something else" : o->why[0] ? o->why : "failed");
+	if (o->connected)
+		snprintf(why, CV_WHY, "a connection to %s was accepted, not by our listener", a);
+	else
+		snprintf(why, CV_WHY, "a connection to %s failed: %s", a, o->why[0] ? o->why : "?");
 	return CV_HP_FALSE;
 }
 
