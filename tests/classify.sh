@@ -8,7 +8,8 @@
 # clients (garbage, an overlong line, a slow partial line, a flood of connect
 # requests, many idle connections, one client too many) while a good classify
 # still completes with the same verdicts, and the server survives to exit 0
-# on SIGTERM.
+# on SIGTERM. Then wrong and hostile servers (python, on loopback): classify
+# ends within its deadlines with every field "unknown", never a guess.
 #   tests/classify.sh PUNCHLAB SRCDIR
 set -eu
 PL=$1
@@ -94,7 +95,7 @@ elif what == "flood":
     s.sendall(b"".join(b'{"v":1,"type":"connect","id":%d,"from":1,"port":9,"wait_ms":100}\n' % i
                        for i in range(200)))
     time.sleep(2); s.settimeout(1); r = reply(s)
-    print("outcomes", r.count('"outcome"'), "busy", r.count("EBUSY"), r[-8:])
+    print("outcomes", r.count('"outcome"'), "busy", r.count("EBUSY"))
 elif what == "idle":
     socks = [conn() for _ in range(int(sys.argv[3]))]
     time.sleep(float(sys.argv[4])); print("held", len(socks))
@@ -158,6 +159,92 @@ hostile second > "$tmp/second.out"
 check "--max-clients 1: a second client is told busy" says "$tmp/second.out" '"code":"busy"'
 kill "$SPID"
 wait "$SPID" || true
+
+# fake_server MODE PORT: a wrong or hostile classify-server on 127.0.0.1:PORT
+# for one client (python, below), in the background
+fake_server() {
+	timeout 40 python3 - "$@" << 'EOF' &
+import socket, sys, threading, time
+mode, port = sys.argv[1], int(sys.argv[2])
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port)); ls.listen(64)
+tok = "ab" * 16
+eps = '["127.0.0.1:%d","127.0.0.1:%d","127.0.0.2:%d","127.0.0.2:%d"]' % (port, port + 1, port, port + 1)
+def serve(c):
+    try:
+        line = c.makefile("rb").readline()
+        if mode == "garbage":
+            c.sendall(b"\x01garbage\n")
+        elif mode == "endless":
+            c.sendall(b"{" * 100000)
+        elif mode == "silent":
+            time.sleep(5)
+        elif mode == "wrong-a1":
+            c.sendall(('{"v":1,"type":"welcome","token":"%s","you":"127.0.0.1:1","endpoints":["127.0.0.9:1","127.0.0.1:2","127.0.0.2:1","127.0.0.2:2"]}\n' % tok).encode())
+        elif b'"hello"' in line: # liar: a good welcome, then nothing true
+            c.sendall(('{"v":1,"type":"welcome","token":"%s","you":"127.0.0.1:1","endpoints":%s}\n' % (tok, eps)).encode())
+            time.sleep(15)
+        else:
+            c.sendall(b'{"v":1,"type":"seen","seq":0,"you":"1.2.3.4:5","at":"9.9.9.9:9"}\n')
+    except OSError:
+        pass
+    c.close()
+end = time.time() + 30
+ls.settimeout(1)
+while time.time() < end:
+    try:
+        c, _ = ls.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+	FPID=$!
+	sleep 0.5
+}
+
+# against MODE TEXT: classify against fake_server MODE exits 1 within 10 s,
+# TEXT on stderr, every field "unknown"
+against() {
+	fake_server "$1" "$FP"
+	rc=0
+	start=$(date +%s)
+	timeout 20 "$PL" classify --server "127.0.0.1:$FP" --timeout 1000 --json \
+		> "$tmp/f.json" 2> "$tmp/f.err" || rc=$?
+	kill "$FPID" 2> /dev/null || true
+	wait "$FPID" 2> /dev/null || true
+	cat "$tmp/f.err"
+	[ "$rc" = 1 ] && grep -qF -- "$2" "$tmp/f.err" && [ $(($(date +%s) - start)) -le 10 ]
+	for f in mapping filtering port_assignment unsolicited_syn hairpin; do
+		[ "$(field "$tmp/f.json" "$f")" = unknown ]
+	done
+}
+
+# liar: a server that welcomes, then lies about every probe and reports no
+# attempt: classify completes (exit 0) with every field unknown and a reason
+liar() {
+	fake_server liar "$FP"
+	rc=0
+	timeout 30 "$PL" classify --server "127.0.0.1:$FP" --timeout 500 --json \
+		> "$tmp/l.json" 2> "$tmp/l.err" || rc=$?
+	kill "$FPID" 2> /dev/null || true
+	wait "$FPID" 2> /dev/null || true
+	[ "$rc" = 0 ]
+	for f in mapping filtering port_assignment unsolicited_syn hairpin; do
+		[ "$(field "$tmp/l.json" "$f")" = unknown ]
+	done
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["observations"]; print(o["mapping"]["why"]); assert "another endpoint" in o["mapping"]["why"], o["mapping"]' "$tmp/l.json"
+}
+
+FP=$((P1 + 2))
+check "a server that answers hello with garbage: exit 1, every field unknown" \
+	against garbage "bad reply: not JSON"
+check "a server that sends an endless line: exit 1, every field unknown" \
+	against endless "bad reply"
+check "a silent server: exit 1 after --timeout, every field unknown" \
+	against silent "no reply: ETIMEDOUT"
+check "a welcome naming another A1:P1: exit 1, every field unknown" \
+	against wrong-a1 "not the one connected to"
+check "a server that lies about what it saw: every field unknown, the reason given" liar
 
 check_refused 1 "classify without a server: exit 1, the reason on stderr" \
 	"cannot connect to the server" \
