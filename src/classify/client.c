@@ -230,7 +230,8 @@ static void probe(struct cc *k, uint16_t port, int ep, int hold_ms, struct cv_pr
 			snprintf(p->why, sizeof(p->why), "the server sent %s, not seen %d",
 				 cl_type_name(m.type), k->next_seq - 1);
 		else if (memcmp(&m.at, &p->to, sizeof(m.at)))
-			snprintf(p->why, sizeof(p->why), "the server answered for another endpoint");
+			snprintf(p->why, sizeof(p->why),
+				 "the server answered for another endpoint");
 		else {
 			p->ok = true;
 			p->ext = m.you;
@@ -288,7 +289,8 @@ static void read_knock(struct cc *k, int fd, struct cv_outcome *o, int first_id,
 static bool all_in(const struct cv_outcome *o, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (o[i].asked && (!o[i].answered || (o[i].result == CL_R_CONNECTED && !o[i].arrived)))
+		if (o[i].asked &&
+		    (!o[i].answered || (o[i].result == CL_R_CONNECTED && !o[i].arrived)))
 			return false;
 	return true;
 }
@@ -301,7 +303,8 @@ static void gather(struct cc *k, int lfd, struct cv_outcome *o, int first_id, in
 	struct cl_msg m;
 
 	while (!k->dead[0] && !all_in(o, n) && mono_ms() < deadline && !*k->stop) {
-		struct pollfd p[2] = {{.fd = k->ctl.fd, .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = k->ctl.fd, .events = POLLIN},
+				      {.fd = lfd, .events = POLLIN}};
 		/* a whole line may be waiting already */
 		int r = memchr(k->ctl.b, '\n', k->ctl.n) ? 1 : poll(p, 2, left_ms(deadline));
 		if (r < 0 && errno != EINTR)
@@ -311,7 +314,8 @@ static void gather(struct cc *k, int lfd, struct cv_outcome *o, int first_id, in
 			if (fd >= 0)
 				read_knock(k, fd, o, first_id, n);
 		}
-		if (!memchr(k->ctl.b, '\n', k->ctl.n) && !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!memchr(k->ctl.b, '\n', k->ctl.n) &&
+		    !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		if (msg_get(k, &k->ctl, &m, deadline, k->dead) < 0)
 			break;
@@ -462,7 +466,8 @@ static void holds(struct cc *k, struct cv_life_obs *l, const int *hold_s, int n)
 		char why[CV_NOTE];
 		if (fds[i] < 0)
 			continue;
-		if (msg_get(k, &lb, &m, deadline, why) == 0 && m.type == CL_PING && m.seq == seqs[i])
+		if (msg_get(k, &lb, &m, deadline, why) == 0 && m.type == CL_PING &&
+		    m.seq == seqs[i])
 			l->alive[base + i] = 1;
 		close(fds[i]);
 	}

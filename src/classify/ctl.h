@@ -44,24 +44,24 @@ enum cl_result {
 
 struct cl_msg {
 	enum cl_type type;
-	uint8_t token[CL_TOKEN_LEN];		  /* welcome, probe, knock */
-	struct sockaddr_in you;			  /* welcome, seen: the client as seen */
-	struct sockaddr_in at;			  /* seen: the endpoint probed; outcome: from */
-	struct sockaddr_in to;			  /* outcome: the target */
+	uint8_t token[CL_TOKEN_LEN];	      /* welcome, probe, knock */
+	struct sockaddr_in you;		      /* welcome, seen: the client as seen */
+	struct sockaddr_in at;		      /* seen: the endpoint probed; outcome: from */
+	struct sockaddr_in to;		      /* outcome: the target */
 	struct sockaddr_in ep[CL_NENDPOINTS]; /* welcome */
-	int seq;				  /* probe, seen, ping */
-	int hold_ms;				  /* probe: keep open, ping after this (0: close) */
-	int id;					  /* connect, outcome, knock */
-	int from;				  /* connect: index into the endpoints */
-	uint16_t port;				  /* connect: the client's port to connect to */
-	int wait_ms;				  /* connect: give up after this */
-	enum cl_result result;			  /* outcome */
-	int ms;					  /* outcome: from connect() to the result */
-	int icmp_type, icmp_code;		  /* outcome: -1 when unknown */
-	uint32_t icmp_from;			  /* outcome: who sent it (0: unknown) */
-	char err[24];				  /* outcome: the errno's name ("" if none) */
-	char code[32];				  /* error */
-	char text[160];				  /* error: for people */
+	int seq;			      /* probe, seen, ping */
+	int hold_ms;			      /* probe: keep open, ping after this (0: close) */
+	int id;				      /* connect, outcome, knock */
+	int from;			      /* connect: index into the endpoints */
+	uint16_t port;			      /* connect: the client's port to connect to */
+	int wait_ms;			      /* connect: give up after this */
+	enum cl_result result;		      /* outcome */
+	int ms;				      /* outcome: from connect() to the result */
+	int icmp_type, icmp_code;	      /* outcome: -1 when unknown */
+	uint32_t icmp_from;		      /* outcome: who sent it (0: unknown) */
+	char err[24];			      /* outcome: the errno's name ("" if none) */
+	char code[32];			      /* error */
+	char text[160];			      /* error: for people */
 };
 
 const char *cl_type_name(enum cl_type t);

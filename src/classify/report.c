@@ -128,8 +128,9 @@ static void add_hairpin(json_t *top, json_t *obs, const struct cv_obs *o)
 	json_object_set_new(e, "base", probe_json(&o->hairpin.base));
 	json_object_set_new(e, "connected", json_boolean(o->hairpin.connected));
 	json_object_set_new(e, "accepted", json_boolean(o->hairpin.accepted));
-	json_object_set_new(top, "hairpin", v == CV_HP_UNKNOWN ? json_string("unknown")
-							       : json_boolean(v == CV_HP_TRUE));
+	json_object_set_new(top, "hairpin",
+			    v == CV_HP_UNKNOWN ? json_string("unknown")
+					       : json_boolean(v == CV_HP_TRUE));
 	json_object_set_new(obs, "hairpin", e);
 }
 
@@ -140,9 +141,9 @@ static json_t *life_json(const struct cv_life_obs *l, json_t *verdicts, const ch
 	json_t *e = evidence(why), *h = json_array();
 
 	for (int i = 0; i < l->n && i < CV_MAX_HOLDS; i++)
-		json_array_append_new(h, json_pack("{s:i, s:o}", "idle_s", l->hold_s[i], "alive",
-						   l->alive[i] < 0 ? json_null()
-								   : json_boolean(l->alive[i])));
+		json_array_append_new(
+		    h, json_pack("{s:i, s:o}", "idle_s", l->hold_s[i], "alive",
+				 l->alive[i] < 0 ? json_null() : json_boolean(l->alive[i])));
 	json_object_set_new(e, "holds", h);
 	if (r.lo_s >= 0)
 		json_object_set_new(e, "alive_after_s", json_integer(r.lo_s));
@@ -168,8 +169,9 @@ json_t *cv_report(const struct cv_obs *o)
 			json_object_set_new(json_object_get(obs, "server"), "lost",
 					    json_string(o->lost));
 	} else {
-		json_object_set_new(obs, "server", json_pack("{s:o, s:s}", "control",
-							     ep_json(&o->server), "why", o->why));
+		json_object_set_new(
+		    obs, "server",
+		    json_pack("{s:o, s:s}", "control", ep_json(&o->server), "why", o->why));
 	}
 	add_mapping(top, obs, o);
 	add_filtering(top, obs, o);

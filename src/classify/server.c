@@ -81,7 +81,7 @@ struct cs {
 	void **items; /* by fd: struct conn or struct attempt; NULL */
 	size_t items_cap;
 	int64_t now;
-	int max_items; /* max_conns, under the descriptor limit */
+	int max_items;	       /* max_conns, under the descriptor limit */
 	int64_t accept_resume; /* 0: the listeners are polled; else when they are again */
 };
 
@@ -92,10 +92,10 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logev(struct cs *v, const char *event, const struct sockaddr_in *who,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void logev(struct cs *v, const char *event, const struct sockaddr_in *who,
-		  const char *fmt, ...)
+static void logev(struct cs *v, const char *event, const struct sockaddr_in *who, const char *fmt,
+		  ...) __attribute__((format(printf, 4, 5)));
+static void logev(struct cs *v, const char *event, const struct sockaddr_in *who, const char *fmt,
+		  ...)
 {
 	FILE *f = v->c->log;
 	struct timespec ts;
@@ -331,8 +331,8 @@ static void attempt_done(struct cs *v, struct attempt *a)
 		 * the ICMP port unreachable, not a RST */
 		outcome_send(v, a, v->now - a->start_ms >= CV_RFC5382_MIN_MS ? CL_R_ICMP : CL_R_RST,
 			     err, NULL, 0);
-	} else if (err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN ||
-		   err == ENONET || err == EPROTO) {
+	} else if (err == EHOSTUNREACH || err == ENETUNREACH || err == EHOSTDOWN || err == ENONET ||
+		   err == EPROTO) {
 		outcome_send(v, a, CL_R_ICMP, err, NULL, 0);
 	} else {
 		outcome_send(v, a, err == ETIMEDOUT ? CL_R_TIMEOUT : CL_R_ERROR, err, NULL, 0);
@@ -525,8 +525,8 @@ static void do_accept(struct cs *v, int idx)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
 			continue;
-		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			       errno == ENOMEM)) {
+		if (fd < 0 &&
+		    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
 			/* the listener stays readable: level-triggered epoll would
 			 * report it again at once, forever; the deadlines free some */
 			struct epoll_event ev = {.events = 0, .data.ptr = &v->lst[idx]};

@@ -203,7 +203,8 @@ enum cv_unsol cv_unsol(const struct cv_unsol_obs *o, char *why)
 				 c->ms);
 			return CV_UNSOL_RFC5382;
 		}
-		snprintf(why, CV_WHY, "ICMP type %d code %d after %d ms: late, not port unreachable",
+		snprintf(why, CV_WHY,
+			 "ICMP type %d code %d after %d ms: late, not port unreachable",
 			 c->icmp_type, c->icmp_code, c->ms);
 		return CV_UNSOL_UNKNOWN;
 	case CL_R_CONNECTED:

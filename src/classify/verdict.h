@@ -93,8 +93,8 @@ struct cv_life_obs {
 
 struct cv_life {
 	bool known;
-	int seconds;	      /* the middle of [lo, hi) when known */
-	int lo_s, hi_s;	      /* alive after lo_s, gone after hi_s (-1: not seen) */
+	int seconds;	/* the middle of [lo, hi) when known */
+	int lo_s, hi_s; /* alive after lo_s, gone after hi_s (-1: not seen) */
 };
 
 struct cv_obs {

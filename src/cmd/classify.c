@@ -45,8 +45,9 @@ static void summary(json_t *r)
 			snprintf(val + strlen(val), sizeof(val) - strlen(val), " (delta %lld)",
 				 (long long)json_integer_value(json_object_get(r, "delta")));
 		printf("%-19s %-28s ", keys[i], val);
-		cmd_put_text(stdout, json_string_value(json_object_get(
-					 json_object_get(obs, keys[i]), "why")) ?: "");
+		cmd_put_text(
+		    stdout,
+		    json_string_value(json_object_get(json_object_get(obs, keys[i]), "why")) ?: "");
 		putchar('\n');
 	}
 	json_t *t = json_object_get(r, "timeouts"), *te = json_object_get(obs, "timeouts");
@@ -57,8 +58,9 @@ static void summary(json_t *r)
 		if (json_is_integer(v))
 			snprintf(val, sizeof(val), "%lld s", (long long)json_integer_value(v));
 		printf("timeout %-11s %-28s ", tk[i], val);
-		cmd_put_text(stdout, json_string_value(json_object_get(json_object_get(te, tk[i]),
-								       "why")) ?: "");
+		cmd_put_text(stdout,
+			     json_string_value(json_object_get(json_object_get(te, tk[i]), "why"))
+				 ?: "");
 		putchar('\n');
 	}
 	json_object_del(nat, "observations");
@@ -99,7 +101,8 @@ int classify_main(int argc, char *argv[])
 			c.lng = true;
 			break;
 		case 't':
-			if (cmd_int_arg(argv[0], "--timeout", optarg, 100, 60000, &c.timeout_ms) < 0)
+			if (cmd_int_arg(argv[0], "--timeout", optarg, 100, 60000, &c.timeout_ms) <
+			    0)
 				return EXIT_USAGE;
 			break;
 		case 'b':

@@ -60,7 +60,8 @@ Test(ctl, every_message_round_trips)
 	cr_assert_str_eq(b.err, "ECONNREFUSED");
 	cr_assert_eq(b.icmp_from, m.icmp_from);
 
-	m = (struct cl_msg){.type = CL_SEEN, .seq = 1, .you = ep("1.2.3.4", 5), .at = ep("5.6.7.8", 9)};
+	m = (struct cl_msg){
+	    .type = CL_SEEN, .seq = 1, .you = ep("1.2.3.4", 5), .at = ep("5.6.7.8", 9)};
 	b = roundtrip(&m);
 	cr_assert_eq(b.you.sin_port, htons(5));
 	m = (struct cl_msg){.type = CL_ERROR};
@@ -389,8 +390,9 @@ Test(report, verdict_keys_are_the_nat_fields)
 	json_t *j = cv_report(&o);
 	const char *key;
 	json_t *v;
-	static const char *const want[] = {"mapping", "filtering", "port_assignment", "delta",
-					   "unsolicited_syn", "hairpin", "timeouts", "observations"};
+	static const char *const want[] = {"mapping",  "filtering",	  "port_assignment",
+					   "delta",    "unsolicited_syn", "hairpin",
+					   "timeouts", "observations"};
 	json_object_foreach(j, key, v)
 	{
 		size_t i = 0;
