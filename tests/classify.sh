@@ -22,13 +22,15 @@ at_exit "rm -rf '$tmp'"
 # shellcheck disable=SC2016 # expanded at exit
 at_exit '[ -z "$SPID" ] || kill "$SPID" 2> /dev/null || true'
 
-# start_server [OPTIONS]: classify-server on a free pair of ports, retried on
-# other ports when taken; sets P1, P2 and SPID, or skips the whole test
+# start_server [OPTIONS]: classify-server on a free pair of ports and a sink
+# on P1+2, retried on other ports when taken; sets P1, P2 and SPID, or skips
+# the whole test
 start_server() {
 	for try in 1 2 3 4 5; do
 		P1=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 39000))
 		P2=$((P1 + 1))
-		"$PL" classify-server --listen "127.0.0.1:$P1" --alt "127.0.0.2:$P2" "$@" \
+		"$PL" classify-server --listen "127.0.0.1:$P1" --alt "127.0.0.2:$P2" \
+			--sink-port $((P1 + 2)) "$@" \
 			2> "$tmp/server.log" &
 		SPID=$!
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -99,6 +101,15 @@ elif what == "flood":
 elif what == "idle":
     socks = [conn() for _ in range(int(sys.argv[3]))]
     time.sleep(float(sys.argv[4])); print("held", len(socks))
+elif what == "sink":
+    import json
+    s = conn(); s.sendall(b'{"v":1,"type":"hello"}\n')
+    w = json.loads(s.makefile().readline()); host, p = w["sink"].split(":")
+    k = socket.socket(); k.settimeout(1.5)
+    try:
+        k.connect((host, int(p))); print("the sink answered")
+    except socket.timeout:
+        print("sink", w["sink"], "silent")
 elif what == "second":
     a = conn(); a.sendall(b'{"v":1,"type":"hello"}\n'); time.sleep(0.3)
     b = conn(); b.sendall(b'{"v":1,"type":"hello"}\n'); print(reply(b))
@@ -122,6 +133,9 @@ check "the human summary names every field and the nat object" sh -c \
 	 grep -q '^hairpin  *true' '$tmp/h.txt' &&
 	 grep -q '^as a topology nat object: {' '$tmp/h.txt'"
 
+hostile sink > "$tmp/sink.out"
+check "the welcome offers the sink, and a SYN to it goes unanswered" says "$tmp/sink.out" \
+	"sink 127.0.0.1:$((P1 + 2)) silent"
 hostile garbage > "$tmp/garbage.out"
 check "garbage: bad-message, then closed" says "$tmp/garbage.out" '"code":"bad-message"'
 check "garbage: the connection is closed" says "$tmp/garbage.out" '<closed>'
@@ -235,7 +249,7 @@ liar() {
 	python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["observations"]; print(o["mapping"]["why"]); assert "another endpoint" in o["mapping"]["why"], o["mapping"]' "$tmp/l.json"
 }
 
-FP=$((P1 + 2))
+FP=$((P1 + 3))
 check "a server that answers hello with garbage: exit 1, every field unknown" \
 	against garbage "bad reply: not JSON"
 check "a server that sends an endless line: exit 1, every field unknown" \

@@ -188,6 +188,7 @@ static int ctl_open(struct cc *k)
 	}
 	memcpy(k->token, m.token, CL_TOKEN_LEN);
 	memcpy(o->ep, m.ep, sizeof(o->ep));
+	o->sink = m.sink;
 	o->you = m.you;
 	if (memcmp(&o->ep[0].sin_addr, &k->c->server.sin_addr, 4) ||
 	    o->ep[0].sin_port != k->c->server.sin_port) {
@@ -254,7 +255,7 @@ static void ask(struct cc *k, int from, uint16_t port, int wait_ms, struct cv_ou
 
 	memset(o, 0, sizeof(*o));
 	o->icmp_type = o->icmp_code = -1;
-	o->from = k->o->ep[from];
+	o->from = from == CL_FROM_SINK ? k->o->sink : k->o->ep[from];
 	o->to = k->o->you;
 	o->to.sin_port = htons(port);
 	o->asked = !k->dead[0] && msg_send(k->ctl.fd, &m) == 0;
@@ -473,12 +474,15 @@ static void holds(struct cc *k, struct cv_life_obs *l, const int *hold_s, int n)
 	}
 }
 
-/* The established-state lifetime: doubling holds, then one round between
- * the last alive and the first gone, within the budget. */
-static void test_established(struct cc *k)
+/* One kind of hold: idle HOLD_S[0..N) s each, appended to L. */
+typedef void (*hold_fn)(struct cc *k, struct cv_life_obs *l, const int *hold_s, int n);
+
+/* A lifetime by bounded bisection: doubling holds from 15 s up to 60 % of
+ * BUDGET s, then one round of three between the last alive and the first
+ * gone, if the budget allows. */
+static void lifetime(struct cc *k, struct cv_life_obs *l, int budget, hold_fn fn)
 {
-	struct cv_life_obs *l = &k->o->established;
-	int budget = k->c->long_budget_s, h[CV_MAX_HOLDS], n = 0;
+	int h[CV_MAX_HOLDS], n = 0;
 	int64_t t0 = mono_ms();
 	char why[CV_WHY];
 
@@ -488,14 +492,122 @@ static void test_established(struct cc *k)
 		snprintf(l->why, sizeof(l->why), "a budget of %d s is under 25 s", budget);
 		return;
 	}
-	holds(k, l, h, n);
+	fn(k, l, h, n);
 	struct cv_life r = cv_life(l, why);
 	int spent = (int)((mono_ms() - t0) / 1000);
 	if (!r.known || r.hi_s - r.lo_s < 8 || spent + r.hi_s + 10 > budget || *k->stop)
 		return;
 	for (n = 0; n < 3; n++)
 		h[n] = r.lo_s + (r.hi_s - r.lo_s) * (n + 1) / 4;
-	holds(k, l, h, n);
+	fn(k, l, h, n);
+}
+
+/* Closes FD with a RST: the NAT's entry for it goes to CLOSE (10 s in
+ * Linux) rather than TIME_WAIT, and soon holds the mapping no more. */
+static void close_rst(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* One SYN from a port that also listens to the sink, which never answers;
+ * the socket is closed at once, so no retransmission refreshes the binding
+ * (closing a socket in SYN_SENT sends nothing). *EXT: the port's mapping,
+ * learnt first from A1:P1. The listener's fd, or -1 with WHY. */
+static int syn_to_sink(struct cc *k, uint16_t *ext, char *why)
+{
+	struct cv_probe p;
+	int lfd = sock_bound(0), fd = -1, keep;
+
+	if (lfd < 0 || listen(lfd, 8) < 0) {
+		snprintf(why, CV_NOTE, "cannot listen");
+		goto fail;
+	}
+	probe(k, local_port(lfd), 0, 0, &p, &keep);
+	if (!p.ok) {
+		snprintf(why, CV_NOTE, "%s", p.why);
+		goto fail;
+	}
+	close_rst(keep);
+	*ext = ntohs(p.ext.sin_port);
+	if ((fd = sock_bound(p.local_port)) < 0 ||
+	    (connect(fd, (struct sockaddr *)&k->o->sink, sizeof(k->o->sink)) < 0 &&
+	     errno != EINPROGRESS)) {
+		snprintf(why, CV_NOTE, "cannot send the SYN");
+		goto fail;
+	}
+	/* a wrong server's sink that answers would measure nothing */
+	if (wait_fd(k, fd, POLLOUT, mono_ms() + 300) != -ETIMEDOUT) {
+		snprintf(why, CV_NOTE, "the sink answered the SYN");
+		goto fail;
+	}
+	close(fd);
+	return lfd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	return -1;
+}
+
+/* SYN_SENT holds: all SYNs at once, then after each hold the server
+ * connects from the sink to that port's mapping, a simultaneous open that
+ * the NAT lets in while the SYN's binding lives. */
+static void syn_holds(struct cc *k, struct cv_life_obs *l, const int *hold_s, int n)
+{
+	int lfd[CV_MAX_HOLDS], base = l->n, maxh = 0, keep;
+	uint16_t ext[CV_MAX_HOLDS];
+	int64_t t0 = mono_ms();
+	struct cv_probe p;
+
+	/* a held connection keeps the silent control connection from its
+	 * idle deadline (the server extends it to the hold's end) */
+	for (int i = 0; i < n; i++)
+		maxh = hold_s[i] > maxh ? hold_s[i] : maxh;
+	probe(k, 0, 0, maxh * 1000 + 3 * k->c->timeout_ms + 2000, &p, &keep);
+
+	for (int i = 0; i < n && l->n < CV_MAX_HOLDS; i++) {
+		l->hold_s[l->n] = hold_s[i];
+		l->alive[l->n++] = -1;
+		lfd[i] = syn_to_sink(k, &ext[i], l->why);
+	}
+	for (int i = 0; i < l->n - base; i++) {
+		struct cv_outcome o;
+		int first = k->next_id;
+		if (lfd[i] < 0)
+			continue;
+		while (!*k->stop && mono_ms() < t0 + hold_s[i] * 1000LL)
+			poll(NULL, 0, left_ms(t0 + hold_s[i] * 1000LL));
+		ask(k, CL_FROM_SINK, ext[i], k->c->timeout_ms, &o);
+		gather(k, lfd[i], &o, first, 1, mono_ms() + 2 * k->c->timeout_ms + 1000);
+		/* a "connected" whose knock never came is no evidence either way */
+		if (o.arrived)
+			l->alive[base + i] = 1;
+		else if (o.answered && o.result != CL_R_ERROR && o.result != CL_R_CONNECTED)
+			l->alive[base + i] = 0;
+		close(lfd[i]);
+	}
+	if (keep >= 0)
+		close(keep);
+}
+
+static void test_lifetimes(struct cc *k)
+{
+	struct cv_obs *o = k->o;
+	char why[CV_WHY];
+
+	/* half the budget each, one after the other */
+	lifetime(k, &o->established, k->c->long_budget_s / 2, holds);
+	if (!o->sink.sin_port)
+		snprintf(o->syn_sent.why, sizeof(o->syn_sent.why),
+			 "the server offers no sink (classify-server --sink-port)");
+	else if (cv_mapping(&o->mapping, why) != CV_MAP_EIM)
+		snprintf(o->syn_sent.why, sizeof(o->syn_sent.why),
+			 "needs an endpoint-independent mapping: the SYN's own is not seen");
+	else if (!*k->stop)
+		lifetime(k, &o->syn_sent, k->c->long_budget_s / 2, syn_holds);
 }
 
 static void not_welcomed(struct cv_obs *o)
@@ -522,15 +634,15 @@ void cc_run(const struct cc_config *c, struct cv_obs *o, volatile sig_atomic_t *
 		test_unsolicited(&k);
 		test_hairpin(&k);
 		if (c->lng)
-			test_established(&k);
+			test_lifetimes(&k);
 	}
 	if (!o->welcomed) /* every test names the reason it has nothing */
 		not_welcomed(o);
 	if (k.dead[0])
 		snprintf(o->lost, sizeof(o->lost), "%s", k.dead);
-	if (c->lng)
-		snprintf(o->syn_sent.why, sizeof(o->syn_sent.why),
-			 "needs a SYN the server leaves unanswered; not in this version");
+	if (c->lng && !o->syn_sent.n && !o->syn_sent.why[0])
+		snprintf(o->syn_sent.why, sizeof(o->syn_sent.why), "%s",
+			 o->welcomed ? "stopped" : o->why);
 	if (c->lng && !o->established.n && !o->established.why[0])
 		snprintf(o->established.why, sizeof(o->established.why), "%s",
 			 o->welcomed ? "stopped" : o->why);

@@ -129,6 +129,8 @@ static int parse_welcome(struct pc *c, struct cl_msg *m)
 	for (int i = 0; i < CL_NENDPOINTS; i++)
 		if (ep_parse(c, json_array_get(eps, (size_t)i), "endpoints", &m->ep[i]) < 0)
 			return -1;
+	if (json_object_get(c->o, "sink"))
+		return get_ep(c, "sink", &m->sink);
 	return 0;
 }
 
@@ -176,7 +178,7 @@ static int parse_fields(struct pc *c, struct cl_msg *m)
 		return get_int(c, "seq", 0, 1000000, -1, &m->seq);
 	case CL_CONNECT:
 		if (get_int(c, "id", 0, 1000000, -1, &m->id) < 0 ||
-		    get_int(c, "from", 0, CL_NENDPOINTS - 1, -1, &m->from) < 0 ||
+		    get_int(c, "from", 0, CL_FROM_SINK, -1, &m->from) < 0 ||
 		    get_int(c, "port", 1, 65535, -1, &port) < 0)
 			return -1;
 		m->port = (uint16_t)port;
@@ -296,6 +298,8 @@ int cl_format(const struct cl_msg *m, char *buf, size_t len)
 		for (int i = 0; i < CL_NENDPOINTS; i++)
 			ADD("%s\"%s\"", i ? "," : "", cl_ep_str(&m->ep[i], e[1], sizeof(e[1])));
 		ADD("]");
+		if (m->sink.sin_port)
+			ADD(",\"sink\":\"%s\"", cl_ep_str(&m->sink, e[1], sizeof(e[1])));
 		break;
 	case CL_PROBE:
 		hex(m->token, h);

@@ -14,8 +14,9 @@
 
 #define CL_VERSION 1
 #define CL_MAX_LINE 512
-#define CL_TOKEN_LEN 16 /* bytes; 32 hex digits on the wire */
-#define CL_NENDPOINTS 4 /* A1:P1, A1:P2, A2:P1, A2:P2, in this order */
+#define CL_TOKEN_LEN 16		   /* bytes; 32 hex digits on the wire */
+#define CL_NENDPOINTS 4		   /* A1:P1, A1:P2, A2:P1, A2:P2, in this order */
+#define CL_FROM_SINK CL_NENDPOINTS /* connect's "from" for the sink endpoint */
 #define CL_MAX_WAIT_MS 12000
 #define CL_MAX_HOLD_MS 3600000
 
@@ -49,6 +50,7 @@ struct cl_msg {
 	struct sockaddr_in at;		      /* seen: the endpoint probed; outcome: from */
 	struct sockaddr_in to;		      /* outcome: the target */
 	struct sockaddr_in ep[CL_NENDPOINTS]; /* welcome */
+	struct sockaddr_in sink;	      /* welcome: optional (port 0: none) */
 	int seq;			      /* probe, seen, ping */
 	int hold_ms;			      /* probe: keep open, ping after this (0: close) */
 	int id;				      /* connect, outcome, knock */

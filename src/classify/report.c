@@ -165,6 +165,9 @@ json_t *cv_report(const struct cv_obs *o)
 		json_object_set_new(obs, "server",
 				    json_pack("{s:o, s:o, s:o}", "control", ep_json(&o->server),
 					      "endpoints", eps, "you", ep_json(&o->you)));
+		if (o->sink.sin_port)
+			json_object_set_new(json_object_get(obs, "server"), "sink",
+					    ep_json(&o->sink));
 		if (o->lost[0])
 			json_object_set_new(json_object_get(obs, "server"), "lost",
 					    json_string(o->lost));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ struct cs {
 	size_t items_cap;
 	int64_t now;
 	int max_items;	       /* max_conns, under the descriptor limit */
+	int sink_fd, fill_fd;  /* the sink's listener, and the connection filling its queue */
 	int64_t accept_resume; /* 0: the listeners are polled; else when they are again */
 };
 
@@ -259,13 +261,19 @@ static void session_end(struct cs *v, int slot)
 
 /* ---- attempts: connections the server makes ---- */
 
+/* the endpoint an attempt goes out from: one of the four, or the sink */
+static const struct sockaddr_in *from_ep(const struct cs *v, int from)
+{
+	return from == CL_FROM_SINK ? &v->c->sink : &v->c->ep[from];
+}
+
 static void outcome_send(struct cs *v, struct attempt *a, enum cl_result r, int err,
 			 const struct sock_extended_err *ee, uint32_t icmp_from)
 {
 	struct session *s = sess_get(v, a->sess, a->gen);
 	struct cl_msg m = {.type = CL_OUTCOME,
 			   .id = a->id,
-			   .at = v->c->ep[a->from],
+			   .at = *from_ep(v, a->from),
 			   .to = a->to,
 			   .result = r,
 			   .ms = (int)(v->now - a->start_ms),
@@ -373,8 +381,12 @@ static void attempt_start(struct cs *v, struct conn *c, const struct cl_msg *m)
 		outcome_send(v, &tmp, CL_R_ERROR, EBUSY, NULL, 0);
 		return;
 	}
+	if (m->from == CL_FROM_SINK && v->sink_fd < 0) {
+		outcome_send(v, &tmp, CL_R_ERROR, ENOENT, NULL, 0);
+		return;
+	}
 	s->attempts++;
-	int fd = bound_socket(&v->c->ep[m->from]);
+	int fd = bound_socket(from_ep(v, m->from));
 	if (fd < 0) {
 		outcome_send(v, &tmp, CL_R_ERROR, -fd, NULL, 0);
 		return;
@@ -397,6 +409,44 @@ static void attempt_start(struct cs *v, struct conn *c, const struct cl_msg *m)
 	ev.data.ptr = a;
 	epoll_ctl(v->ep, EPOLL_CTL_ADD, fd, &ev);
 	s->parallel++;
+}
+
+/* ---- the sink ---- */
+
+/* Whether the sink's accept queue is full: a SYN to it then goes unanswered.
+ * For a listener, TCP_INFO gives the queue's length and its limit. */
+static bool sink_full(const struct cs *v)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (v->sink_fd < 0 || getsockopt(v->sink_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return false;
+	return ti.tcpi_unacked > ti.tcpi_sacked;
+}
+
+/* The sink: a listener with a backlog of 0, and one connection of our own to
+ * it that is never accepted. Neither is polled. */
+static int sink_open(struct cs *v)
+{
+	struct sockaddr_in from = v->c->sink;
+	int one = 1;
+
+	v->sink_fd = v->fill_fd = -1;
+	if (!v->c->sink.sin_port)
+		return 0;
+	if ((v->sink_fd = bound_socket(&v->c->sink)) < 0 || listen(v->sink_fd, 0) < 0)
+		return v->sink_fd < 0 ? v->sink_fd : -errno;
+	from.sin_port = 0;
+	v->fill_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (v->fill_fd < 0)
+		return -errno;
+	setsockopt(v->fill_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(v->fill_fd, (struct sockaddr *)&from, sizeof(from)) < 0 ||
+	    (connect(v->fill_fd, (const struct sockaddr *)&v->c->sink, sizeof(v->c->sink)) < 0 &&
+	     errno != EINPROGRESS))
+		return -errno;
+	return 0;
 }
 
 /* ---- messages ---- */
@@ -427,6 +477,8 @@ static void on_hello(struct cs *v, struct conn *c)
 	c->deadline_ms = v->now + v->c->idle_ms;
 	memcpy(m.token, s->token, CL_TOKEN_LEN);
 	memcpy(m.ep, v->c->ep, sizeof(m.ep));
+	if (sink_full(v)) /* offered only while it is silent */
+		m.sink = v->c->sink;
 	logev(v, "session", &c->peer, NULL);
 	conn_send(v, c, &m);
 }
@@ -644,7 +696,7 @@ static void dispatch(struct cs *v, struct epoll_event *e)
 
 int cs_run(const struct cs_config *cfg, volatile sig_atomic_t *stop, int *failed)
 {
-	struct cs v = {.c = cfg, .nsess = cfg->max_clients};
+	struct cs v = {.c = cfg, .nsess = cfg->max_clients, .sink_fd = -1, .fill_fd = -1};
 	struct epoll_event evs[128];
 	char a[CL_NENDPOINTS][24];
 	int rc = 0;
@@ -666,6 +718,11 @@ int cs_run(const struct cs_config *cfg, volatile sig_atomic_t *stop, int *failed
 	}
 	if ((rc = listen_all(&v, failed)) < 0)
 		goto out;
+	if ((rc = sink_open(&v)) < 0) {
+		if (failed)
+			*failed = CL_FROM_SINK;
+		goto out;
+	}
 	v.now = mono_ms();
 	logev(&v, "listen", NULL, "\"endpoints\":[\"%s\",\"%s\",\"%s\",\"%s\"]",
 	      cl_ep_str(&cfg->ep[0], a[0], 24), cl_ep_str(&cfg->ep[1], a[1], 24),
@@ -691,6 +748,10 @@ out:
 	for (int i = 0; i < CL_NENDPOINTS; i++)
 		if (v.lst[i].fd >= 0)
 			close(v.lst[i].fd);
+	if (v.sink_fd >= 0)
+		close(v.sink_fd);
+	if (v.fill_fd >= 0)
+		close(v.fill_fd);
 	free(v.items);
 	free(v.sess);
 	if (v.ep >= 0)

@@ -15,15 +15,19 @@
 
 struct cs_config {
 	struct sockaddr_in ep[CL_NENDPOINTS]; /* A1:P1 (control), A1:P2, A2:P1, A2:P2 */
-	int max_clients;		      /* control sessions at once */
-	int max_conns;			      /* connections and attempts at once, in all */
-	int first_line_ms;		      /* a new connection says something by then */
-	int idle_ms;			      /* a control connection silent this long goes */
-	int session_ms;			      /* a session lasts at most this long */
-	int max_attempts;		      /* connections the server makes per session */
-	int max_parallel;		      /* of them under way at once */
-	int max_holds;			      /* held test connections per session */
-	FILE *log;			      /* one JSON line per event; NULL: quiet */
+	/* A1:P3, a listener whose accept queue the server keeps full, so that
+	 * SYNs to it go unanswered (Linux drops a SYN to a full queue): the
+	 * client's SYN_SENT binding. Port 0: none. */
+	struct sockaddr_in sink;
+	int max_clients;   /* control sessions at once */
+	int max_conns;	   /* connections and attempts at once, in all */
+	int first_line_ms; /* a new connection says something by then */
+	int idle_ms;	   /* a control connection silent this long goes */
+	int session_ms;	   /* a session lasts at most this long */
+	int max_attempts;  /* connections the server makes per session */
+	int max_parallel;  /* of them under way at once */
+	int max_holds;	   /* held test connections per session */
+	FILE *log;	   /* one JSON line per event; NULL: quiet */
 };
 
 void cs_config_defaults(struct cs_config *c);

@@ -99,6 +99,7 @@ struct cv_life {
 
 struct cv_obs {
 	struct sockaddr_in server, you, ep[CL_NENDPOINTS];
+	struct sockaddr_in sink; /* port 0: the server offers none */
 	bool welcomed;
 	char why[CV_NOTE];  /* why there is nothing, when not welcomed */
 	char lost[CV_NOTE]; /* the control connection failed midway: why */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char classify_server_usage[] =
-    "usage: punchlab classify-server --listen A1:P1 --alt A2:P2 [--quiet]\n"
+    "usage: punchlab classify-server --listen A1:P1 --alt A2:P2 [--sink-port P3] [--quiet]\n"
     "                                [--max-clients N] [--max-conns N] [--idle-ms MS]\n"
     "                                [--session-ms MS] [--max-attempts N] [--max-holds N]\n"
     "\n"
@@ -16,7 +16,9 @@ const char classify_server_usage[] =
     "client the source endpoint of its test connections, and on request connects\n"
     "from any of the four to the client's own address (no other) and reports how\n"
     "it ended: connected, RST, ICMP or nothing, after how many ms. The control\n"
-    "connection goes to A1:P1. One JSON line per event on stderr unless --quiet.\n"
+    "connection goes to A1:P1. --sink-port: a fifth endpoint, A1:P3, that never\n"
+    "answers a SYN, for classify --long's SYN_SENT lifetime. One JSON line per\n"
+    "event on stderr unless --quiet.\n"
     "Defaults: 64 clients, 512 connections, a control connection idle 60 s goes,\n"
     "a session lasts 1 h at most, 64 attempts and 16 held connections per client.\n";
 
@@ -75,12 +77,13 @@ int classify_server_main(int argc, char *argv[])
 	    {"session-ms", required_argument, NULL, 's'},
 	    {"max-attempts", required_argument, NULL, 'a'},
 	    {"max-holds", required_argument, NULL, 'H'},
+	    {"sink-port", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct cs_config c;
 	struct sockaddr_in a1, a2;
 	bool have1 = false, have2 = false;
-	int opt, rc, failed;
+	int opt, rc, failed, sink_port = 0;
 	char e[24];
 
 	cs_config_defaults(&c);
@@ -101,6 +104,10 @@ int classify_server_main(int argc, char *argv[])
 		case 'q':
 			c.log = NULL;
 			break;
+		case 'S':
+			if (cmd_int_arg(argv[0], "--sink-port", optarg, 1, 65535, &sink_port) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
 			return cmd_help(classify_server_usage);
 		case '?':
@@ -114,11 +121,22 @@ int classify_server_main(int argc, char *argv[])
 		return cmd_usage_error(classify_server_usage);
 	if (four_endpoints(argv[0], &a1, &a2, &c) < 0)
 		return EXIT_USAGE;
+	if (sink_port && (htons((uint16_t)sink_port) == a1.sin_port ||
+			  htons((uint16_t)sink_port) == a2.sin_port)) {
+		fprintf(stderr, "%s: --sink-port must differ from the two ports\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (sink_port) {
+		c.sink = a1;
+		c.sink.sin_port = htons((uint16_t)sink_port);
+	}
 	rc = cs_run(&c, cmd_stop_on_signal(), &failed);
 	if (rc < 0) {
 		if (failed >= 0)
 			fprintf(stderr, "%s: cannot listen on %s: %s\n", argv[0],
-				cl_ep_str(&c.ep[failed], e, sizeof(e)), strerror(-rc));
+				cl_ep_str(failed == CL_FROM_SINK ? &c.sink : &c.ep[failed], e,
+					  sizeof(e)),
+				strerror(-rc));
 		else
 			fprintf(stderr, "%s: cannot serve: %s\n", argv[0], strerror(-rc));
 		return EXIT_FAIL;

@@ -33,6 +33,10 @@ Test(ctl, every_message_round_trips)
 	memset(m.token, 0xa5, sizeof(m.token));
 	struct cl_msg b = roundtrip(&m);
 	cr_assert_eq(memcmp(b.token, m.token, CL_TOKEN_LEN), 0);
+	cr_assert_eq(b.sink.sin_port, 0, "no sink unless one is offered");
+	m.sink = ep("198.18.0.1", 3480);
+	b = roundtrip(&m);
+	cr_assert_eq(b.sink.sin_port, htons(3480));
 	cr_assert_eq(b.ep[3].sin_port, htons(3479));
 	cr_assert_eq(b.ep[2].sin_addr.s_addr, m.ep[2].sin_addr.s_addr);
 
@@ -44,6 +48,8 @@ Test(ctl, every_message_round_trips)
 	m = (struct cl_msg){.type = CL_CONNECT, .id = 3, .from = 2, .port = 61000, .wait_ms = 9000};
 	b = roundtrip(&m);
 	cr_assert(b.id == 3 && b.from == 2 && b.port == 61000 && b.wait_ms == 9000);
+	m.from = CL_FROM_SINK;
+	cr_assert_eq(roundtrip(&m).from, CL_FROM_SINK);
 
 	m = (struct cl_msg){.type = CL_OUTCOME,
 			    .id = 3,
@@ -86,7 +92,7 @@ Test(ctl, bad_lines_are_refused_with_the_reason)
 	    {"{\"v\":1,\"type\":\"nope\"}", "unknown message type"},
 	    {"{\"v\":1,\"v\":1,\"type\":\"hello\"}", "not JSON"},
 	    {"{\"v\":1,\"type\":\"probe\",\"token\":\"zz\",\"seq\":1}", "token"},
-	    {"{\"v\":1,\"type\":\"connect\",\"id\":1,\"from\":4,\"port\":1,\"wait_ms\":100}",
+	    {"{\"v\":1,\"type\":\"connect\",\"id\":1,\"from\":5,\"port\":1,\"wait_ms\":100}",
 	     "\"from\""},
 	    {"{\"v\":1,\"type\":\"connect\",\"id\":1,\"from\":0,\"port\":0,\"wait_ms\":100}",
 	     "\"port\""},
