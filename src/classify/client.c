@@ -271,6 +271,7 @@ static void take_outcome(const struct cl_msg *m, struct cv_outcome *o)
 	o->icmp_type = m->icmp_type;
 	o->icmp_code = m->icmp_code;
 	o->icmp_from = m->icmp_from;
+	o->to = m->to; /* where the server says it connected */
 	snprintf(o->err, sizeof(o->err), "%s", m->err);
 }
 

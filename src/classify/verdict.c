@@ -84,6 +84,7 @@ enum cv_mapping cv_mapping(const struct cv_mapping_obs *o, char *why)
  */
 enum cv_filtering cv_filtering(const struct cv_filtering_obs *o, char *why)
 {
+	char a[24], b[24];
 	bool in[3];
 
 	if (!o->base.ok) {
@@ -96,6 +97,14 @@ enum cv_filtering cv_filtering(const struct cv_filtering_obs *o, char *why)
 		if (!c->asked || (!c->answered && !c->arrived)) {
 			snprintf(why, CV_WHY, "the server did not report its attempt from %s",
 				 ep_label[i + 1]);
+			return CV_FILT_UNKNOWN;
+		}
+		/* it connects to the control connection's address only: a mapping
+		 * on another external address (no paired pooling) is out of reach */
+		if (c->answered && !ep_eq(&c->to, &o->base.ext)) {
+			snprintf(why, CV_WHY, "the server tried %s, not the mapping %s",
+				 cl_ep_str(&c->to, a, sizeof(a)),
+				 cl_ep_str(&o->base.ext, b, sizeof(b)));
 			return CV_FILT_UNKNOWN;
 		}
 		if (c->answered && c->result == CL_R_ERROR && !c->arrived) {

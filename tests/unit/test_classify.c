@@ -179,7 +179,8 @@ static struct cv_filtering_obs filt_obs(bool a, bool b, bool c)
 					     .result = in[i] ? CL_R_CONNECTED : CL_R_TIMEOUT,
 					     .ms = in[i] ? 2 : 3000,
 					     .icmp_type = -1,
-					     .icmp_code = -1};
+					     .icmp_code = -1,
+					     .to = o.base.ext};
 	}
 	return o;
 }
@@ -223,6 +224,11 @@ Test(verdict, filtering_unknown)
 	strcpy(o.o[0].err, "EADDRINUSE");
 	cr_assert_eq(cv_filtering(&o, why), CV_FILT_UNKNOWN);
 	cr_assert(strstr(why, "EADDRINUSE"), "%s", why);
+	/* the mapping is on another external address than the control connection */
+	o = filt_obs(false, false, false);
+	o.o[0].to = ep("203.0.113.8", 7000);
+	cr_assert_eq(cv_filtering(&o, why), CV_FILT_UNKNOWN);
+	cr_assert(strstr(why, "tried 203.0.113.8:7000, not the mapping"), "%s", why);
 	o = filt_obs(false, true, false); /* other address only */
 	cr_assert_eq(cv_filtering(&o, why), CV_FILT_UNKNOWN);
 	cr_assert(strstr(why, "inconsistent"), "%s", why);
