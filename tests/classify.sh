@@ -174,6 +174,17 @@ check "--max-clients 1: a second client is told busy" says "$tmp/second.out" '"c
 kill "$SPID"
 wait "$SPID" || true
 
+start_server --max-per-addr 20
+hostile idle 30 1 > /dev/null &
+IPID=$!
+sleep 0.5
+check_refused 1 "--max-per-addr 20: a 31st connection from the address is told busy" \
+	"server error busy" \
+	timeout 20 "$PL" classify --server "127.0.0.1:$P1" --timeout 1000
+wait "$IPID" || true
+kill "$SPID"
+wait "$SPID" || true
+
 # fake_server MODE PORT: a wrong or hostile classify-server on 127.0.0.1:PORT
 # for one client (python, below), in the background
 fake_server() {

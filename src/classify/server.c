@@ -22,6 +22,7 @@ void cs_config_defaults(struct cs_config *c)
 	memset(c, 0, sizeof(*c));
 	c->max_clients = 64;
 	c->max_conns = 512;
+	c->max_per_addr = 256;
 	c->first_line_ms = 5000;
 	c->idle_ms = 60000;
 	c->session_ms = 3600000;
@@ -568,6 +569,17 @@ static void conn_read(struct cs *v, struct conn *c)
 
 /* ---- listeners ---- */
 
+/* Connections open from ADDR: a linear count, there are max_conns at most. */
+static int from_addr(const struct cs *v, uint32_t addr)
+{
+	int n = 0;
+	for (size_t fd = 0; fd < v->items_cap; fd++) {
+		const struct conn *c = v->items[fd];
+		n += c && c->it.kind == IK_CONN && c->peer.sin_addr.s_addr == addr;
+	}
+	return n;
+}
+
 static void do_accept(struct cs *v, int idx)
 {
 	for (;;) {
@@ -589,8 +601,9 @@ static void do_accept(struct cs *v, int idx)
 		if (fd < 0)
 			return;
 		struct conn *c = NULL;
-		if (v->nitems >= v->max_items || !(c = calloc(1, sizeof(*c))) ||
-		    items_put(v, fd, c) < 0) {
+		if (v->nitems >= v->max_items ||
+		    from_addr(v, from.sin_addr.s_addr) >= v->c->max_per_addr ||
+		    !(c = calloc(1, sizeof(*c))) || items_put(v, fd, c) < 0) {
 			static const char busy[] = "{\"v\":1,\"type\":\"error\",\"code\":\"busy\","
 						   "\"text\":\"too many connections\"}\n";
 			ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -21,6 +21,7 @@ struct cs_config {
 	struct sockaddr_in sink;
 	int max_clients;   /* control sessions at once */
 	int max_conns;	   /* connections and attempts at once, in all */
+	int max_per_addr;  /* connections at once from one address */
 	int first_line_ms; /* a new connection says something by then */
 	int idle_ms;	   /* a control connection silent this long goes */
 	int session_ms;	   /* a session lasts at most this long */

@@ -8,8 +8,9 @@
 
 const char classify_server_usage[] =
     "usage: punchlab classify-server --listen A1:P1 --alt A2:P2 [--sink-port P3] [--quiet]\n"
-    "                                [--max-clients N] [--max-conns N] [--idle-ms MS]\n"
-    "                                [--session-ms MS] [--max-attempts N] [--max-holds N]\n"
+    "                                [--max-clients N] [--max-conns N] [--max-per-addr N]\n"
+    "                                [--idle-ms MS] [--session-ms MS] [--max-attempts N]\n"
+    "                                [--max-holds N]\n"
     "\n"
     "The outside half of `punchlab classify` (docs/field.md): listens on A1:P1,\n"
     "A1:P2, A2:P1 and A2:P2 (two addresses of this host, two ports), tells each\n"
@@ -19,7 +20,8 @@ const char classify_server_usage[] =
     "connection goes to A1:P1. --sink-port: a fifth endpoint, A1:P3, that never\n"
     "answers a SYN, for classify --long's SYN_SENT lifetime. One JSON line per\n"
     "event on stderr unless --quiet.\n"
-    "Defaults: 64 clients, 512 connections, a control connection idle 60 s goes,\n"
+    "Defaults: 64 clients, 512 connections (256 from one address), a control\n"
+    "connection idle 60 s goes,\n"
     "a session lasts 1 h at most, 64 attempts and 16 held connections per client.\n";
 
 /* The options whose value is a number in a range: into their field of C. */
@@ -33,6 +35,7 @@ static int int_opt(int opt, const char *prog, struct cs_config *c)
 	} ints[] = {
 	    {'c', "--max-clients", 1, 100000, &c->max_clients},
 	    {'n', "--max-conns", 8, 1000000, &c->max_conns},
+	    {'p', "--max-per-addr", 1, 1000000, &c->max_per_addr},
 	    {'i', "--idle-ms", 100, 3600000, &c->idle_ms},
 	    {'s', "--session-ms", 1000, 86400000, &c->session_ms},
 	    {'a', "--max-attempts", 1, 100000, &c->max_attempts},
@@ -73,6 +76,7 @@ int classify_server_main(int argc, char *argv[])
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"max-clients", required_argument, NULL, 'c'},
 	    {"max-conns", required_argument, NULL, 'n'},
+	    {"max-per-addr", required_argument, NULL, 'p'},
 	    {"idle-ms", required_argument, NULL, 'i'},
 	    {"session-ms", required_argument, NULL, 's'},
 	    {"max-attempts", required_argument, NULL, 'a'},
