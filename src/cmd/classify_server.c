@@ -21,8 +21,8 @@ const char classify_server_usage[] =
     "answers a SYN, for classify --long's SYN_SENT lifetime. One JSON line per\n"
     "event on stderr unless --quiet.\n"
     "Defaults: 64 clients, 512 connections (256 from one address), a control\n"
-    "connection idle 60 s goes,\n"
-    "a session lasts 1 h at most, 64 attempts and 16 held connections per client.\n";
+    "connection idle 60 s goes, a session lasts 1 h at most, 64 attempts and 16\n"
+    "held connections per client.\n";
 
 /* The options whose value is a number in a range: into their field of C. */
 static int int_opt(int opt, const char *prog, struct cs_config *c)
