@@ -328,10 +328,13 @@ static void attempt_done(struct cs *v, struct attempt *a)
 		int n;
 		if (s)
 			memcpy(k.token, s->token, CL_TOKEN_LEN);
-		/* a few bytes into an empty send buffer: no need to wait for them */
-		if ((n = cl_format(&k, line, sizeof(line))) > 0 &&
-		    send(a->it.fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			err = errno;
+		/* a few bytes into an empty send buffer: no need to wait for them;
+		 * one that does not go is a knock that does not arrive, which the
+		 * client sees */
+		if ((n = cl_format(&k, line, sizeof(line))) > 0) {
+			ssize_t w = send(a->it.fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)w;
+		}
 		outcome_send(v, a, CL_R_CONNECTED, 0, NULL, 0);
 	} else if (icmp) {
 		outcome_send(v, a, CL_R_ICMP, err ? err : (int)ee.ee_errno, &ee, from);
