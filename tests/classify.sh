@@ -271,6 +271,26 @@ check "a welcome naming another A1:P1: exit 1, every field unknown" \
 	against wrong-a1 "not the one connected to"
 check "a server that lies about what it saw: every field unknown, the reason given" liar
 
+# --long on loopback: no NAT, so every binding outlives the one 15 s hold
+# that a 50 s budget allows, in both states (the sink for SYN_SENT)
+long_ok() {
+	timeout 60 "$PL" classify --server "127.0.0.1:$P1" --json --long --long-budget 50 \
+		> "$tmp/long.json"
+	python3 - "$tmp/long.json" << 'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+t, o = r["timeouts"], r["observations"]["timeouts"]
+assert t == {"syn_sent": "unknown", "established": "unknown"}, t
+for k in ("syn_sent", "established"):
+    assert o[k]["holds"] == [{"idle_s": 15, "alive": True}], o[k]
+    assert o[k]["why"] == "longer than 15 s, the longest hold tried", o[k]
+EOF
+}
+start_server --idle-ms 5000
+check "--long: both lifetimes measured (one hold each), the control connection kept past its idle deadline" long_ok
+kill "$SPID"
+wait "$SPID" || true
+
 check_refused 1 "classify without a server: exit 1, the reason on stderr" \
 	"cannot connect to the server" \
 	timeout 20 "$PL" classify --server "127.0.0.1:$P1" --timeout 1000

@@ -107,7 +107,7 @@ int classify_main(int argc, char *argv[])
 				return EXIT_USAGE;
 			break;
 		case 'b':
-			if (cmd_int_arg(argv[0], "--long-budget", optarg, 30, 3000,
+			if (cmd_int_arg(argv[0], "--long-budget", optarg, 50, 3000,
 					&c.long_budget_s) < 0)
 				return EXIT_USAGE;
 			break;
