@@ -22,6 +22,34 @@ const char classify_usage[] =
     "unsolicited SYN gets 8000 ms, over RFC 5382's 6 s. Exit 1 when the server\n"
     "could not be used at all.\n";
 
+/* What of R goes into a topology's nat object: the verdicts the evidence
+ * decided, without "unknown" ones (the profile's then stand) or the
+ * observations. A new reference. */
+static json_t *nat_object(json_t *r)
+{
+	json_t *nat = json_deep_copy(r), *t;
+	const char *key;
+	void *tmp;
+	json_t *v;
+
+	json_object_del(nat, "observations");
+	if ((t = json_object_get(nat, "timeouts"))) {
+		json_object_foreach_safe(t, tmp, key, v)
+		{
+			if (json_is_string(v))
+				json_object_del(t, key);
+		}
+		if (!json_object_size(t))
+			json_object_del(nat, "timeouts");
+	}
+	json_object_foreach_safe(nat, tmp, key, v)
+	{
+		if (json_is_string(v) && !strcmp(json_string_value(v), "unknown"))
+			json_object_del(nat, key);
+	}
+	return nat;
+}
+
 /* The verdicts in a line each, their evidence beside them, then the nat
  * object to paste. */
 static void summary(json_t *r)
@@ -29,7 +57,7 @@ static void summary(json_t *r)
 	static const char *const keys[] = {"mapping", "filtering", "port_assignment",
 					   "unsolicited_syn", "hairpin"};
 	json_t *obs = json_object_get(r, "observations"), *srv = json_object_get(obs, "server");
-	json_t *nat = json_deep_copy(r);
+	json_t *nat = nat_object(r);
 
 	printf("server %s, seen as %s, %lld ms\n",
 	       json_string_value(json_object_get(srv, "control")),
@@ -64,8 +92,7 @@ static void summary(json_t *r)
 				 ?: "");
 		putchar('\n');
 	}
-	json_object_del(nat, "observations");
-	fputs("as a topology nat object: ", stdout);
+	fputs("as a topology nat object (unknowns left out): ", stdout);
 	json_dumpf(nat, stdout, JSON_COMPACT | JSON_SORT_KEYS);
 	putchar('\n');
 	json_decref(nat);
