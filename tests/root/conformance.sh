@@ -19,7 +19,7 @@ PRESETS=${PRESETS:-"full-cone restricted-cone port-restricted symmetric-sequenti
 # the same interface (a segment takes a node once)
 A1=198.18.0.1 A2=198.18.0.3 P1=3478 P2=3479
 out=$(mktemp -d)
-LAB="" SPID=""
+LAB="" SPID="" nlab=0
 # shellcheck disable=SC2016 # expanded at exit
 at_exit 'rm -rf "$out"'
 # shellcheck disable=SC2016
@@ -49,11 +49,14 @@ topology() {
 EOF
 }
 
-# up PRESET: the lab, the server's second address, classify-server on it
+# up PRESET: the lab (named cfPID-N: a lab name has at most 24 characters, and
+# conf-symmetric-sequential has 25), the server's second address,
+# classify-server on it
 up() {
 	topology "$1" "$out/$1.json"
-	"$PL" topo up "$out/$1.json" --name "conf-$1" > /dev/null
-	LAB=conf-$1
+	nlab=$((nlab + 1))
+	"$PL" topo up "$out/$1.json" --name "cf$$-$nlab" > /dev/null
+	LAB=cf$$-$nlab
 	"$PL" topo exec "$LAB" server -- ip addr add "$A2/24" dev internet
 	"$PL" topo exec "$LAB" server -- "$PL" classify-server --listen "$A1:$P1" \
 		--alt "$A2:$P2" 2> "$out/$1.server.log" &
