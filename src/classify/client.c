@@ -490,7 +490,8 @@ static void lifetime(struct cc *k, struct cv_life_obs *l, int budget, hold_fn fn
 	for (int s = 15; s <= budget * 6 / 10 && n < 6; s *= 2)
 		h[n++] = s;
 	if (!n) {
-		snprintf(l->why, sizeof(l->why), "its share of the budget, %d s, is under 25 s", budget);
+		snprintf(l->why, sizeof(l->why), "its share of the budget, %d s, is under 25 s",
+			 budget);
 		return;
 	}
 	fn(k, l, h, n);
