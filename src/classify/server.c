@@ -714,7 +714,7 @@ int cs_run(const struct cs_config *cfg, volatile sig_atomic_t *stop, int *failed
 {
 	struct cs v = {.c = cfg, .nsess = cfg->max_clients, .sink_fd = -1, .fill_fd = -1};
 	struct epoll_event evs[128];
-	char a[CL_NENDPOINTS][24];
+	char a[CL_NENDPOINTS][24], sink[24];
 	int rc = 0;
 
 	if (failed)
@@ -740,9 +740,11 @@ int cs_run(const struct cs_config *cfg, volatile sig_atomic_t *stop, int *failed
 		goto out;
 	}
 	v.now = mono_ms();
-	logev(&v, "listen", NULL, "\"endpoints\":[\"%s\",\"%s\",\"%s\",\"%s\"]",
+	logev(&v, "listen", NULL, "\"endpoints\":[\"%s\",\"%s\",\"%s\",\"%s\"],\"sink\":%s%s%s",
 	      cl_ep_str(&cfg->ep[0], a[0], 24), cl_ep_str(&cfg->ep[1], a[1], 24),
-	      cl_ep_str(&cfg->ep[2], a[2], 24), cl_ep_str(&cfg->ep[3], a[3], 24));
+	      cl_ep_str(&cfg->ep[2], a[2], 24), cl_ep_str(&cfg->ep[3], a[3], 24),
+	      v.sink_fd >= 0 ? "\"" : "", v.sink_fd >= 0 ? cl_ep_str(&cfg->sink, sink, 24) : "null",
+	      v.sink_fd >= 0 ? "\"" : "");
 	while (!*stop) {
 		int n = epoll_wait(v.ep, evs, 128, 20);
 		v.now = mono_ms();
