@@ -14,6 +14,9 @@
 /* clang-format off */
 #define COMMAND(name_, summary_) \
 	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage}
+/* a name with a dash: its files are cmd/classify_server.c, NAME_main, NAME_usage */
+#define COMMAND_AS(cmd_, name_, summary_) \
+	{.name = cmd_, .main = name_##_main, .summary = summary_, .usage = name_##_usage}
 #define HIDDEN_COMMAND(name_, summary_) \
 	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
 	 .hidden = 1}
@@ -37,6 +40,8 @@ const struct command commands[] = {
     COMMAND(proxy, "the local SOCKS5 proxy with predictable ports"),
     COMMAND(session, "ask a server for a new session token"),
     COMMAND(trace, "record this host's external ports, as a server sees them"),
+    COMMAND(classify, "what the NAT in front of this host does (TCP, RFC 4787/5382 terms)"),
+    COMMAND_AS("classify-server", classify_server, "the outside half of classify: 2 addresses x 2 ports"),
     COMMAND(help, "show the help of a command"),
     HIDDEN_COMMAND(delayq, "(internal) the NFQUEUE delay helper of a lab"),
     {.name = NULL},

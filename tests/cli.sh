@@ -61,7 +61,7 @@ bad_option() {
 }
 
 pl list --help
-cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z]*\) .*/\1/p' "$tmp/list.out")
+cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z-]*\) .*/\1/p' "$tmp/list.out")
 check "punchlab --help lists the commands" [ -n "$cmds" ]
 for c in $cmds delayq; do
 	check "$c --help: exit 0, usage: punchlab $c on stdout" help_ok "$c"
@@ -104,6 +104,14 @@ echoed() {
 }
 check "proxy --listen 127.0.0.1 (no port): the error echoes the value" \
 	echoed 127.0.0.1 proxy --listen 127.0.0.1
+check "classify --server 127.0.0.1 (no port): the error echoes the value" \
+	echoed 127.0.0.1 classify --server 127.0.0.1
+check "classify --timeout 5: refused, the value echoed" \
+	echoed 5 classify --server 127.0.0.1:1 --timeout 5
+check "classify-server --alt nonsense: the error echoes the value" \
+	echoed nonsense classify-server --listen 127.0.0.1:1 --alt nonsense
+check "classify-server --sink-port 0: refused, the value echoed" \
+	echoed 0 classify-server --listen 127.0.0.1:1 --alt 127.0.0.2:2 --sink-port 0
 for k in "1,2," ",1" "1,,2" "2,1" "0" "65" "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" "+1" "1x"; do
 	check "predict --k '$k' is refused, the value echoed" echoed "$k" predict --k "$k" nofile
 done

@@ -69,6 +69,12 @@ extern const char session_usage[];
 /* cmd/trace.c */
 int trace_main(int argc, char *argv[]);
 extern const char trace_usage[];
+/* cmd/classify.c */
+int classify_main(int argc, char *argv[]);
+extern const char classify_usage[];
+/* cmd/classify_server.c (the command is classify-server) */
+int classify_server_main(int argc, char *argv[]);
+extern const char classify_server_usage[];
 /* cmd/help.c; help_list() is `punchlab --help`. */
 int help_main(int argc, char *argv[]);
 extern const char help_usage[];

@@ -17,7 +17,7 @@ void help_list(FILE *f)
 		PUNCHLAB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		if (!c->hidden)
-			fprintf(f, "  %-10s %s\n", c->name, c->summary);
+			fprintf(f, "  %-15s %s\n", c->name, c->summary);
 	fprintf(f, "\n`punchlab help COMMAND` shows a command's options.\n");
 }
 
