@@ -654,6 +654,9 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 				      nat_port_str(n->nat.port), "unsolicited_syn",
 				      nat_unsolicited_str(n->nat.unsolicited), "hairpin",
 				      n->nat.hairpin, "outside", t->segs[n->outside].name));
+		if (n->is_nat && !n->ruleset && n->nat.port == NAT_PORT_SEQUENTIAL)
+			json_object_set_new(json_object_get(jn, "nat_profile"), "delta",
+					    json_integer(n->nat.delta ? n->nat.delta : 1));
 		for (int s = 0; s < t->nsegs; s++)
 			for (int m = 0; m < t->segs[s].nmembers; m++) {
 				if (t->segs[s].members[m].node != i)
