@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ctl.h"
+#include "util/jsonesc.h"
 #include "util/endpoint.h"
 #include "util/hex.h"
 #include <arpa/inet.h>
@@ -253,19 +254,7 @@ int cl_parse(const char *line, size_t len, struct cl_msg *m, char *err, size_t e
 /* S as JSON string content: quotes, backslashes and non-printables escaped */
 static void put_str(char *buf, size_t len, const char *s)
 {
-	size_t n = 0;
-	for (; *s && n + 7 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)ch;
-		} else if (ch < 0x20 || ch > 0x7e) {
-			n += (size_t)snprintf(buf + n, len - n, "\\u%04x", ch);
-		} else {
-			buf[n++] = (char)ch;
-		}
-	}
-	buf[n] = 0;
+	json_escape(buf, len, s, strlen(s), false);
 }
 
 static void hex(const uint8_t *b, char *out)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "heurexec.h"
+#include "util/jsonesc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -74,22 +75,7 @@ int heurx_parse_spec(const char *spec, char *buf, size_t len, char *argv[HEURX_M
 
 void heurx_json_text(const char *s, size_t len, char *out, size_t outlen)
 {
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[8];
-		int w = c == '"' || c == '\\'  ? snprintf(e, sizeof(e), "\\%c", c)
-			: c < 0x20 || c > 0x7e ? snprintf(e, sizeof(e), "\\u%04x", c)
-					       : snprintf(e, sizeof(e), "%c", c);
-		if (o + (size_t)w + 4 > outlen) {
-			snprintf(out + o, outlen - o, "%s", outlen - o > 3 ? "..." : "");
-			return;
-		}
-		memcpy(out + o, e, (size_t)w);
-		o += (size_t)w;
-	}
-	out[o] = 0;
+	json_escape(out, outlen, s, len, true);
 }
 
 /* The "candidates" of an answer into OUT: 1 to K distinct ports. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "proto.h"
+#include "util/jsonesc.h"
 #include "util/hex.h"
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -309,20 +310,7 @@ int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t 
 /* JSON string content we emit is ours or was checked printable; still escape. */
 static int put_str(char *buf, size_t len, const char *s)
 {
-	size_t n = 0;
-	for (; *s && n + 7 < len; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			buf[n++] = '\\';
-			buf[n++] = (char)ch;
-		} else if (ch < 0x20 || ch > 0x7e) {
-			n += (size_t)snprintf(buf + n, len - n, "\\u%04x", ch);
-		} else {
-			buf[n++] = (char)ch;
-		}
-	}
-	buf[n] = 0;
-	return (int)n;
+	return (int)json_escape(buf, len, s, strlen(s), false);
 }
 
 int proto_format(const struct pmsg *m, char *buf, size_t len)

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "punch/proto.h"
+#include "util/jsonesc.h"
 
 static struct pmsg roundtrip(const struct pmsg *m)
 {
@@ -122,4 +123,21 @@ Test(proto, hex)
 	cr_assert_eq(memcmp(b, back, 16), 0);
 	cr_assert_lt(proto_unhex("0011", back, 16), 0);
 	cr_assert_lt(proto_unhex("zz112233445566778899aabbccddeeff", back, 16), 0);
+}
+
+/* util/jsonesc: the one escaper of the protocol lines, classify's and the
+ * external heuristics' log */
+Test(proto, json_escape_never_cuts_an_escape)
+{
+	char out[16];
+	cr_assert_eq(json_escape(out, sizeof(out), "a\"b\\c\n", 6, false), 13);
+	cr_assert_str_eq(out, "a\\\"b\\\\c\\u000a");
+	/* 9 bytes of room: "x", then \u0001 (6) fits with its NUL, \u0002 does not */
+	cr_assert_eq(json_escape(out, 9, "x\001\002", 3, false), 7);
+	cr_assert_str_eq(out, "x\\u0001");
+	/* cut, marked: what fits with "..." after it */
+	cr_assert_eq(json_escape(out, 8, "abcdefgh", 8, true), 7);
+	cr_assert_str_eq(out, "abcd...");
+	cr_assert_eq(json_escape(out, 1, "abc", 3, false), 0);
+	cr_assert_str_eq(out, "");
 }

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#include "jsonesc.h"
+#include <stdio.h>
+#include <string.h>
+
+size_t json_escape(char *out, size_t outlen, const char *s, size_t slen, bool mark_cut)
+{
+	size_t o = 0;
+
+	if (!outlen)
+		return 0;
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[8];
+		int w = c == '"' || c == '\\'  ? snprintf(e, sizeof(e), "\\%c", c)
+			: c < 0x20 || c > 0x7e ? snprintf(e, sizeof(e), "\\u%04x", c)
+					       : snprintf(e, sizeof(e), "%c", c);
+		if (o + (size_t)w + (mark_cut ? 4 : 1) > outlen) {
+			if (mark_cut && outlen - o > 3) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, e, (size_t)w);
+		o += (size_t)w;
+	}
+	out[o] = 0;
+	return o;
+}
