@@ -223,28 +223,12 @@ static int parse_head(struct pc *c, struct cl_msg *m)
 int cl_parse(const char *line, size_t len, struct cl_msg *m, char *err, size_t errlen)
 {
 	struct pc c = {.err = err, .errlen = errlen};
-	json_error_t jerr;
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
 	m->icmp_type = m->icmp_code = -1;
-	if (len && line[len - 1] == '\n')
-		len--;
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (len + 1 > CL_MAX_LINE) {
-		snprintf(err, errlen, "line longer than %d bytes", CL_MAX_LINE);
+	if (!(c.o = json_line_load(line, len, CL_MAX_LINE, err, errlen)))
 		return -1;
-	}
-	if (memchr(line, '\n', len) || memchr(line, 0, len)) {
-		snprintf(err, errlen, "more than one line, or a NUL byte");
-		return -1;
-	}
-	c.o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!c.o) {
-		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
-		return -1;
-	}
 	if (parse_head(&c, m) == 0 && parse_fields(&c, m) == 0)
 		rc = 0;
 	json_decref(c.o);

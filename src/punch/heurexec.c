@@ -108,22 +108,10 @@ static int answer_candidates(json_t *a, int k, uint16_t *out, char *err, size_t 
 int heurx_parse_answer(const char *line, size_t len, long id, int k, uint16_t *out, char *err,
 		       size_t errlen)
 {
-	json_error_t jerr;
 	int rc = -1;
-
-	if (len && line[len - 1] == '\n')
-		len--;
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (memchr(line, '\n', len)) {
-		snprintf(err, errlen, "more than one line");
+	json_t *o = json_line_load(line, len, 0, err, errlen);
+	if (!o)
 		return -1;
-	}
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
-		return -1;
-	}
 	json_t *jid = json_object_get(o, "id");
 	if (!json_is_object(o))
 		snprintf(err, errlen, "not a JSON object");

@@ -59,6 +59,11 @@ void os_xp_init(void *state, struct os_rng *rng);
 uint16_t os_xp_next(void *state, struct os_rng *rng, const struct os_dest *d, double now,
 		    os_in_use_fn in_use, void *arg);
 #define OS_XP_STATE_SIZE sizeof(uint16_t)
+/* Windows Vista's (windows_vista.c), which windows-7 shares. */
+void os_vista_init(void *state, struct os_rng *rng);
+uint16_t os_vista_next(void *state, struct os_rng *rng, const struct os_dest *d, double now,
+		       os_in_use_fn in_use, void *arg);
+#define OS_VISTA_STATE_SIZE sizeof(uint16_t)
 
 /* The nft table that gives a peer's namespace the syn_sent_rst quirk: a SYN
  * arriving in the reply direction of the peer's own outbound SYN (the other

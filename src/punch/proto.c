@@ -279,28 +279,12 @@ static int proto_parse_fields(struct pctx *c, struct pmsg *m)
 
 int proto_parse(const char *line, size_t len, struct pmsg *m, char *err, size_t errlen)
 {
-	json_error_t jerr;
 	struct pctx c = {NULL, err, errlen};
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
-	if (len && line[len - 1] == '\n')
-		len--;
-	if (len && line[len - 1] == '\r')
-		len--;
-	if (len + 1 > PROTO_MAX_LINE) {
-		snprintf(err, errlen, "line longer than %d bytes", PROTO_MAX_LINE);
+	if (!(c.o = json_line_load(line, len, PROTO_MAX_LINE, err, errlen)))
 		return -1;
-	}
-	if (memchr(line, '\n', len)) {
-		snprintf(err, errlen, "more than one line");
-		return -1;
-	}
-	c.o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!c.o) {
-		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
-		return -1;
-	}
 	if (proto_parse_head(&c, m) == 0 && proto_parse_fields(&c, m) == 0)
 		rc = 0;
 	json_decref(c.o);

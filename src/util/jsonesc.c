@@ -28,3 +28,29 @@ size_t json_escape(char *out, size_t outlen, const char *s, size_t slen, bool ma
 	out[o] = 0;
 	return o;
 }
+
+json_t *json_line_load(const char *line, size_t len, size_t max, char *err, size_t errlen)
+{
+	json_error_t jerr;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (max && len + 1 > max) {
+		snprintf(err, errlen, "line longer than %zu bytes", max);
+		return NULL;
+	}
+	if (memchr(line, '\n', len)) {
+		snprintf(err, errlen, "more than one line");
+		return NULL;
+	}
+	if (memchr(line, 0, len)) {
+		snprintf(err, errlen, "a NUL byte");
+		return NULL;
+	}
+	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
+	return o;
+}

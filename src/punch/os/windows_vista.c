@@ -15,14 +15,16 @@ struct counter {
 	uint16_t next;
 };
 
-static void init(void *st, struct os_rng *rng)
+_Static_assert(sizeof(struct counter) == OS_VISTA_STATE_SIZE, "the state windows-7 shares");
+
+void os_vista_init(void *st, struct os_rng *rng)
 {
 	/* where the counter stands at boot is not documented: anywhere */
 	((struct counter *)st)->next = (uint16_t)(49152 + os_rng_below(rng, 65535 - 49152 + 1));
 }
 
-static uint16_t next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
-		     os_in_use_fn in_use, void *arg)
+uint16_t os_vista_next(void *st, struct os_rng *rng, const struct os_dest *d, double now,
+		       os_in_use_fn in_use, void *arg)
 {
 	(void)rng, (void)d, (void)now;
 	return os_counter_next(&((struct counter *)st)->next, 49152, 65535, in_use, arg);
@@ -37,6 +39,6 @@ const struct os_ops os_windows_vista = {
 	      "the +1 rule is not documented by Microsoft",
     .assumed = true,
     .state_size = sizeof(struct counter),
-    .init = init,
-    .next = next,
+    .init = os_vista_init,
+    .next = os_vista_next,
 };
