@@ -119,4 +119,13 @@ check "peer --background-tcp 1.5 is refused: a share is 0 to 1" \
 	echoed 1.5 peer --background-tcp 1.5 --server nonsense --session 00 --role a
 check "peer --background-off -2 is refused" \
 	echoed -2 peer --background-off -2 --server nonsense --session 00 --role a
+check "server --method sideways is refused, the value echoed" \
+	echoed sideways server --method sideways --listen 127.0.0.1:0
+check "peer --method sideways is refused, the value echoed" \
+	echoed sideways peer --method sideways --server nonsense --session 00 --role a
+reuse_heuristic() {
+	pl rh server --method reuse --heuristic delta --listen 127.0.0.1:0
+	rc_is rh 2 && grep -q "takes no --heuristic" "$tmp/rh.err"
+}
+check "server --method reuse with a --heuristic is refused" reuse_heuristic
 echo "1..$n"

@@ -29,7 +29,7 @@ const char peer_usage[] =
     "--method reuse is P2PNAT's port reuse (Ford et al. 2005, 4) instead of the\n"
     "paper's prediction: one local port for its single probe (kept open) and its\n"
     "punch, listened on too; S should answer with the port it saw (`server\n"
-    "--heuristic preserve`).\n"
+    "--method reuse`).\n"
     "Other programs on the host take --background-rate ports a second (a Poisson\n"
     "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
     "counter); with --background-on and --background-off (mean seconds, both\n"

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "punch/server.h"
 #include "util/endpoint.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ const char server_usage[] =
     "                       [--heuristic-timeout MS] [--guesses K] [--quiet] [--go-ms MS]\n"
     "                       [--max-rounds R] [--idle-ms MS] [--session-ttl-ms MS]\n"
     "                       [--max-per-addr N] [--max-conns N] [--max-sessions N] [--seed N]\n"
+    "                       [--method predict|reuse]\n"
     "\n"
     "The rendezvous server S (docs/protocol.md). It learns each peer's external\n"
     "ports from its probes, predicts the next one with the heuristic (default\n"
@@ -20,6 +22,9 @@ const char server_usage[] =
     "(one argument, its words split on spaces) runs an external heuristic: one\n"
     "JSON line per prediction on its stdin, one back, within --heuristic-timeout\n"
     "(default 50 ms), else the round fails with heuristic-error (docs/heuristics.md).\n"
+    "--method reuse serves P2PNAT's port-reusing peers (`peer --method reuse`):\n"
+    "their punch goes to the very port S saw, so S names it (the heuristic\n"
+    "`preserve`; another --heuristic is refused with it).\n"
     "One JSON line per event\n"
     "on stderr unless --quiet. Port 0 picks a free port (printed in the listen event).\n"
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
@@ -120,11 +125,13 @@ int server_main(int argc, char *argv[])
 	    {"max-conns", required_argument, NULL, 'c'},
 	    {"max-sessions", required_argument, NULL, 's'},
 	    {"seed", required_argument, NULL, 'S'},
+	    {"method", required_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct srv_config c;
 	const char *listen_s = NULL, *exec = NULL;
 	int opt, rc, timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
+	bool reuse = false, heuristic_given = false;
 
 	srv_config_defaults(&c);
 	c.log = stderr;
@@ -139,6 +146,15 @@ int server_main(int argc, char *argv[])
 		case 'H':
 			if ((rc = server_heuristic(optarg, &c, &exec)) >= 0)
 				return rc;
+			heuristic_given = true;
+			break;
+		case 'm':
+			if (strcmp(optarg, "predict") && strcmp(optarg, "reuse")) {
+				fprintf(stderr, "%s: --method wants predict or reuse, not \"%s\"\n",
+					argv[0], optarg);
+				return EXIT_USAGE;
+			}
+			reuse = !strcmp(optarg, "reuse");
 			break;
 		case 'q':
 			c.log = NULL;
@@ -158,5 +174,12 @@ int server_main(int argc, char *argv[])
 	}
 	if (!listen_s || optind != argc)
 		return cmd_usage_error(server_usage);
+	if (reuse && heuristic_given) {
+		fprintf(stderr, "%s: --method reuse names the port S saw: it takes no --heuristic\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
+	if (reuse)
+		c.heuristic = heuristic_by_name("preserve");
 	return server_serve(&c, listen_s, exec, timeout_ms);
 }
