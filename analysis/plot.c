@@ -562,7 +562,8 @@ int plot_write(const struct results *res, const struct plot_opts *o, enum fig_fo
 	struct fig_scene s;
 	int rc = -1;
 	if (!r)
-		perr_set(err, "plot", 0, 0, "cannot start cairo: out of memory");
+		perr_set(err, "plot", 0, 0, "%s",
+			 fig_render_error() ? fig_render_error() : "cannot start cairo: out of memory");
 	else if (plot_scene(res, o, r, &s, err) == 0) {
 		rc = fig_render_write(r, &s, fmt, f, name, err);
 		fig_scene_free(&s);

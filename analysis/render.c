@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "render.h"
+#include "render_api.h"
+#include <stdio.h>
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
@@ -18,18 +20,6 @@ struct fig_render {
 	PangoLayout *layout;
 	PangoFontDescription *font;
 };
-
-int fig_format_of(const char *path, enum fig_format *out)
-{
-	static const char *const ext[] = {".svg", ".pdf", ".png"};
-	size_t len = strlen(path);
-	for (int i = 0; i < 3; i++)
-		if (len > 4 && !strcasecmp(path + len - 4, ext[i])) {
-			*out = (enum fig_format)i;
-			return 0;
-		}
-	return -1;
-}
 
 static cairo_font_options_t *unhinted(void)
 {
@@ -50,30 +40,8 @@ static PangoLayout *layout_for(cairo_t *cr)
 	return l;
 }
 
-/*
- * Fontconfig keeps its caches (reached through pango's font map, which
- * loads them in a thread of its own) until the process ends, and
- * LeakSanitizer calls them leaks. They cannot be freed at exit: FcFini
- * asserts when pango still holds a cache (it did, in 1 test run of 3). So
- * the sanitizer is told, by its documented hook, which library's memory
- * this is; under ASan only.
- */
-#if defined(__SANITIZE_ADDRESS__)
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libfontconfig.so\n";
-}
 
-/* and quietly: a command's stderr is its messages */
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-#endif
-
-struct fig_render *fig_render_new(void)
+static struct fig_render *render_new(void)
 {
 	struct fig_render *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -85,7 +53,7 @@ struct fig_render *fig_render_new(void)
 	return r;
 }
 
-void fig_render_free(struct fig_render *r)
+static void render_free(struct fig_render *r)
 {
 	if (!r)
 		return;
@@ -115,7 +83,7 @@ static double measure(const char *text, double size, bool bold, void *ctx)
 	return (double)w / PANGO_SCALE;
 }
 
-struct fig_font fig_render_font(struct fig_render *r, double size, bool bold)
+static struct fig_font render_font(struct fig_render *r, double size, bool bold)
 {
 	return (struct fig_font){.size = size, .bold = bold, .measure = measure, .ctx = r};
 }
@@ -202,8 +170,8 @@ static void draw_scene(cairo_t *cr, const struct fig_scene *s)
 	g_object_unref(l);
 }
 
-int fig_render_write(struct fig_render *r, const struct fig_scene *s, enum fig_format fmt, FILE *f,
-		     const char *name, struct perr *err)
+static int render_write(struct fig_render *r, const struct fig_scene *s, enum fig_format fmt,
+			FILE *f, char *why, size_t whylen)
 {
 	(void)r;
 	struct sink k = {.f = f};
@@ -230,12 +198,21 @@ int fig_render_write(struct fig_render *r, const struct fig_scene *s, enum fig_f
 		st = cairo_surface_status(sf);
 	cairo_surface_destroy(sf);
 	if (k.err) {
-		perr_set(err, name, 0, 0, "cannot write: %s", strerror(k.err));
+		snprintf(why, whylen, "cannot write: %s", strerror(k.err));
 		return -k.err;
 	}
 	if (st != CAIRO_STATUS_SUCCESS) {
-		perr_set(err, name, 0, 0, "cannot draw: %s", cairo_status_to_string(st));
+		snprintf(why, whylen, "cannot draw: %s", cairo_status_to_string(st));
 		return -EIO;
 	}
 	return 0;
 }
+
+/* The module's one exported symbol (render_api.h): render_dl.c finds it. */
+const struct fig_render_api punchlab_render_api = {
+    .abi = FIG_RENDER_ABI,
+    .new_ = render_new,
+    .free_ = render_free,
+    .font = render_font,
+    .write = render_write,
+};

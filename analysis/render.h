@@ -16,7 +16,11 @@ enum fig_format { FF_SVG, FF_PDF, FF_PNG };
 int fig_format_of(const char *path, enum fig_format *out);
 
 struct fig_render;
+/* NULL when the renderer cannot be loaded (fig_render_error says why) or
+ * out of memory. */
 struct fig_render *fig_render_new(void);
+/* Why the renderer module did not load, or NULL when it did. */
+const char *fig_render_error(void);
 void fig_render_free(struct fig_render *r);
 /* A font of SIZE px (bold or not) that R measures. */
 struct fig_font fig_render_font(struct fig_render *r, double size, bool bold);
