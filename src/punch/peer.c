@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "peer.h"
+#include "policy.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,10 @@ struct peer {
 	uint16_t reuse_port;
 	int reuse_fd;
 	bool reuse_on; /* from the first probe on: the control connection is apart */
+	/* runtime flash: the hosts whose policy it fetched, and what that cost */
+	uint32_t flash_hosts[8];
+	int nflash, policy_fetches;
+	double policy_ms;
 };
 
 /* ---- one outgoing connection ---- */
@@ -345,6 +350,44 @@ static int out_connect(struct peer *p, uint32_t daddr, uint16_t dport, int timeo
 	return o.fd;
 }
 
+/* runtime flash: before the first connection to DADDR, the policy fetch
+ * from its port 843: a connection of its own (a port from the host's
+ * allocator, as Flash's socket takes one), the request, and a wait for the
+ * answer or the connection's end, at most flash_wait_ms in all. */
+static void flash_policy(struct peer *p, uint32_t daddr)
+{
+	const struct peer_config *c = p->c;
+	if (!c->flash)
+		return;
+	for (int i = 0; i < p->nflash; i++)
+		if (p->flash_hosts[i] == daddr)
+			return; /* fetched once a session: Flash keeps it */
+	if (p->nflash < (int)(sizeof(p->flash_hosts) / sizeof(p->flash_hosts[0])))
+		p->flash_hosts[p->nflash++] = daddr;
+	int wait = c->flash_wait_ms > 0 ? c->flash_wait_ms : PEER_FLASH_WAIT_MS;
+	double t0 = now_ms(), end = t0 + wait;
+	bool reuse = p->reuse_on;
+	struct outconn o;
+	p->reuse_on = false; /* Flash's socket is its own, whatever the method */
+	out_start(p, &o, daddr, POLICY_PORT);
+	p->reuse_on = reuse;
+	if (o.state == 0)
+		out_wait(p, &o, 1, wait, true, -1);
+	if (o.state == 3 &&
+	    send(o.fd, POLICY_REQUEST, sizeof(POLICY_REQUEST), MSG_NOSIGNAL) > 0) {
+		char buf[512];
+		for (int left; (left = (int)(end - now_ms())) > 0;) {
+			struct pollfd pf = {o.fd, POLLIN, 0};
+			ssize_t r = poll(&pf, 1, left) > 0 ? recv(o.fd, buf, sizeof(buf), 0) : -1;
+			if (r <= 0 || memchr(buf, 0, (size_t)r))
+				break;
+		}
+	}
+	out_close(&o);
+	p->policy_ms += now_ms() - t0;
+	p->policy_fetches++;
+}
+
 /* ---- lines ---- */
 
 static int send_msg(int fd, const struct pmsg *m)
@@ -555,6 +598,7 @@ static int peer_hello(struct peer *p, struct pmsg *w)
 			return -1;
 		}
 	}
+	flash_policy(p, c->server.sin_addr.s_addr);
 	p->ctl = out_connect(p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, NULL,
 			     &ms, &err);
 	if (p->ctl < 0) {
@@ -715,6 +759,8 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 	/* P2PNAT listens on its port too: the other's SYN may come first */
 	int lfd = c->method == METHOD_REUSE ? reuse_listener(p) : -1;
 	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms);
+	/* Flash asks the other's host for its policy when the punch connect()s */
+	flash_policy(p, pu->addr);
 	double ta = now_ms();
 	for (int i = 0; i < pu->nports; i++) {
 		if (!half_open_full(p, o, i)) {
@@ -833,6 +879,11 @@ static json_t *peer_result(struct peer *p, double t0)
 	json_object_set_new(r, "connect_ms", json_real(round(p->connect_ms * 1000) / 1000));
 	if (c->method != METHOD_PREDICT)
 		json_object_set_new(r, "method", json_string(punch_method_str(c->method)));
+	if (c->flash) {
+		json_object_set_new(r, "runtime", json_string("flash"));
+		json_object_set_new(r, "policy_fetches", json_integer(p->policy_fetches));
+		json_object_set_new(r, "policy_ms", json_real(round(p->policy_ms * 1000) / 1000));
+	}
 	json_object_set_new(r, "local", p->local[0] ? json_string(p->local) : json_null());
 	json_object_set_new(r, "remote", p->remote[0] ? json_string(p->remote) : json_null());
 	if (p->server_error[0])

@@ -37,7 +37,16 @@ struct peer_config {
 	double skew_ms;		/* go this much later than S says */
 	struct os_host *host;	/* a host kept across sessions (NULL: a fresh one each run) */
 	enum punch_method method;
+	/* runtime flash: before its first connection to a host, Flash Player
+	 * fetches that host's socket policy from port 843 (policy.h) and waits
+	 * for it, at most flash_wait_ms */
+	bool flash;
+	int flash_wait_ms;
 };
+
+/* Flash Player's wait for a policy on port 843 (Adobe, "Setting up a socket
+ * policy file server", 2008: three seconds) */
+#define PEER_FLASH_WAIT_MS 3000
 
 void peer_config_defaults(struct peer_config *c);
 

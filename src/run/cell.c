@@ -7,6 +7,7 @@
 #include "lab/netns.h"
 #include "lab/nft.h"
 #include "punch/peer.h"
+#include "punch/policy.h"
 #include "punch/proxy.h"
 #include "punch/server.h"
 #include "verdict.h"
@@ -27,10 +28,11 @@
 /* The server or a proxy: a thread inside its node's namespace. */
 struct service {
 	pthread_t t;
-	bool started, proxy;
+	bool started, proxy, policy;
 	int nsfd;
 	struct srv_config srv;
 	struct proxy_config px;
+	struct sockaddr_in policy_on; /* a Flash policy server (runtime flash) */
 	volatile sig_atomic_t stop;
 	volatile uint16_t port; /* 0: starting, 1: failed, else listening */
 	int rc;
@@ -52,7 +54,7 @@ struct cell_lab {
 	int nnat;
 	struct cpoint *cp;
 	int ncp;
-	struct service srv, px[2];
+	struct service srv, px[2], policy;
 	struct os_host *host[2];
 	uint32_t saddr;
 	bool determinable; /* every NAT preserves ports: a punch port can be judged */
@@ -66,9 +68,10 @@ static void *service_main(void *arg)
 	if (setns(v->nsfd, CLONE_NEWNET) < 0) {
 		v->rc = -errno;
 	} else {
-		/* both report the port as soon as they listen */
-		v->rc = v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
-				 : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
+		/* each reports the port as soon as it listens */
+		v->rc = v->policy  ? policy_run(&v->policy_on, &v->stop, &v->port)
+			: v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
+				   : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
 	}
 	if (!v->port)
 		v->port = 1;
@@ -405,6 +408,16 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 		v->nsfd = cl->nsfd[1 + k];
 		rc = service_start(v, k ? "proxy of peer b" : "proxy of peer a", c, err);
 	}
+	/* Flash peers fetch S's socket policy first: S's host serves one */
+	if (rc == 0 && c->flash) {
+		struct service *v = &cl->policy;
+		v->policy = true;
+		v->policy_on = (struct sockaddr_in){.sin_family = AF_INET,
+						    .sin_port = htons(POLICY_PORT),
+						    .sin_addr.s_addr = cl->saddr};
+		v->nsfd = cl->nsfd[0];
+		rc = service_start(v, "Flash policy server", c, err);
+	}
 	return rc;
 }
 
@@ -477,6 +490,7 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 	if (!cl)
 		return;
 	service_stop(&cl->srv);
+	service_stop(&cl->policy);
 	heurx_free(cl->srv.srv.exec);
 	cl->srv.srv.exec = NULL;
 	for (int k = 0; k < 2; k++)
@@ -569,6 +583,7 @@ static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int t
 	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
 	pt->cfg.skew_ms = k ? trial_skew(cl, trial) : 0;
 	pt->cfg.method = (enum punch_method)c->method;
+	pt->cfg.flash = c->flash;
 	if (k ? c->proxy_b : c->proxy_a) {
 		pt->cfg.use_proxy = true;
 		pt->cfg.proxy.sin_family = AF_INET;

@@ -34,6 +34,7 @@ static const struct field {
     {.name = "proxy_b", .type = F_BOOL},
     {.name = "heuristic", .type = F_STR},
     {.name = "method", .type = F_STR},
+    {.name = "runtime", .type = F_STR},
     {.name = "guesses", .type = F_INT, .lo = 1, .hi = 16},
     {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
@@ -112,6 +113,11 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 		snprintf(known, sizeof(known), "%s", heuristic_names());
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s,
 			 known);
+		return -EINVAL;
+	}
+	if (!strcmp(f->name, "runtime") && strcmp(s, "plain") && strcmp(s, "flash")) {
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown runtime \"%s\" (known: plain, flash)",
+			 where, s);
 		return -EINVAL;
 	}
 	enum punch_method m;
@@ -217,6 +223,7 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 	if ((v = json_object_get(o, "method")))
 		punch_method_parse(json_string_value(v), &m);
 	c->method = (int)m;
+	c->flash = (v = json_object_get(o, "runtime")) && !strcmp(json_string_value(v), "flash");
 	c->proxy_a = json_is_true(json_object_get(o, "proxy_a"));
 	c->proxy_b = json_is_true(json_object_get(o, "proxy_b"));
 	if ((v = json_object_get(o, "hairpin")))

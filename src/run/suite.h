@@ -21,6 +21,7 @@ struct cell {
 	int hairpin;	       /* -1 = the topology's, else 0/1 */
 	const char *heuristic; /* a built-in's name or "exec:..."; in FIELDS */
 	int method;	       /* enum punch_method: predict (0, the default) or reuse */
+	bool flash;	       /* runtime: flash (the peers fetch socket policies) */
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double jitter_ms; /* uniform +- on those links, at most their delay; < 0 = topology's */
