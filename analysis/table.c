@@ -118,8 +118,9 @@ static const char *const field_order[] = {"topology",	     "nat",
 					  "runtime",
 					  "heuristic",
 					  "guesses",	     "delay_ms",
-					  "jitter_ms",	     "skew_ms",
-					  "skew_jitter_ms",  "background_a",
+					  "jitter_ms",	     "jitter_dist",
+					  "skew_ms",	     "skew_jitter_ms",
+					  "skew_dist",	     "background_a",
 					  "background_b",    "background_tcp",
 					  "background_on_s", "background_off_s"};
 #define NFIELDS (sizeof(field_order) / sizeof(field_order[0]))

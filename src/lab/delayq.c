@@ -2,6 +2,7 @@
 #include "delayq.h"
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netlink/netfilter/nfnl.h>
 #include <netlink/netfilter/queue.h>
 #include <netlink/netfilter/queue_msg.h>
@@ -79,12 +80,18 @@ int delayq_link_parse(const char *s, struct delayq_link *out)
 	if ((*end && *end != ':') || out->jitter_ms < 0)
 		return -EINVAL;
 	out->mark = 0;
+	out->normal = false;
 	if (*end) {
 		const char *m = end + 1;
 		unsigned long v = strtoul(m, &end, 0);
-		if (end == m || *end || v > UINT32_MAX || *m == '-')
+		if (end == m || (*end && *end != ':') || v > UINT32_MAX || *m == '-')
 			return -EINVAL;
 		out->mark = (uint32_t)v;
+		if (*end) {
+			if (strcmp(end + 1, "u") && strcmp(end + 1, "n"))
+				return -EINVAL;
+			out->normal = end[1] == 'n';
+		}
 	}
 	return 0;
 }
@@ -137,8 +144,13 @@ static int on_packet(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	}
 	double ms = q->cfg.delay_ms;
-	if (q->cfg.jitter_ms > 0)
+	if (q->cfg.jitter_ms > 0 && q->cfg.normal) {
+		/* Box-Muller: one standard normal from two uniforms */
+		double u1 = rng_unit(&rx->d->rng), u2 = rng_unit(&rx->d->rng);
+		ms += sqrt(-2 * log(u1 > 0 ? u1 : 1e-300)) * cos(2 * M_PI * u2) * q->cfg.jitter_ms;
+	} else if (q->cfg.jitter_ms > 0) {
 		ms += (rng_unit(&rx->d->rng) * 2 - 1) * q->cfg.jitter_ms;
+	}
 	if (ms < 0)
 		ms = 0;
 	uint64_t rel = now_ns() + (uint64_t)(ms * 1e6);

@@ -4,9 +4,11 @@
  * target; this kernel has neither netem nor the nft queue expression), held
  * in user space and released with an ACCEPT verdict when their time comes.
  * Order within a queue is kept (a later packet never overtakes an earlier
- * one), as on a real link; jitter is uniform in [-jitter, +jitter].
+ * one), as on a real link; jitter is uniform in [-jitter, +jitter], or
+ * normal with jitter as its standard deviation (a delay never below 0).
  */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Delayed directions one helper serves: two per interface of a node, which
@@ -17,9 +19,11 @@ struct delayq_link {
 	uint16_t queue;
 	double delay_ms, jitter_ms;
 	uint32_t mark; /* not 0: a released packet carries this mark (the REQ-4 hold) */
+	bool normal;   /* jitter_ms is a normal's standard deviation (else uniform +-) */
 };
 
-/* Parses "QUEUE:DELAY_MS:JITTER_MS[:MARK]" (MARK in C notation: 0x5382). */
+/* Parses "QUEUE:DELAY_MS:JITTER_MS[:MARK[:DIST]]" (MARK in C notation:
+ * 0x5382; DIST u, uniform, or n, normal). */
 int delayq_link_parse(const char *s, struct delayq_link *out);
 
 /*

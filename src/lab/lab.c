@@ -223,6 +223,7 @@ static void link_impair(const struct topology *t, int s, int m, struct impair *e
 	const struct topo_member *mb = &t->segs[s].members[m];
 	eg->delay_ms = med->delay_ms + (mb->up_ms >= 0 ? mb->up_ms : ln->delay_ms);
 	eg->jitter_ms = med->jitter_ms + ln->jitter_ms;
+	eg->jitter_normal = ln->jitter_ms > 0 ? ln->jitter_normal : med->jitter_normal;
 	eg->loss = 1 - (1 - med->loss) * (1 - ln->loss);
 	*in = *ln;
 	if (mb->down_ms >= 0)
@@ -411,8 +412,8 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 					    ifn, q);
 				/* a node has at most TOPO_SEGS_MAX interfaces, two
 				 * directions each: the array holds them all */
-				if (asprintf(&r->links[r->nlinks], "%u:%g:%g", q, im->delay_ms,
-					     im->jitter_ms) < 0)
+				if (asprintf(&r->links[r->nlinks], "%u:%g:%g%s", q, im->delay_ms,
+					     im->jitter_ms, im->jitter_normal ? ":0:n" : "") < 0)
 					r->ipt.failed = true;
 				else
 					r->nlinks++;

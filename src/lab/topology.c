@@ -150,6 +150,13 @@ static int parse_impair(struct tp *tp, json_t *obj, const char *what, struct imp
 	     * member's link composes to 0.999999 */
 	    get_number(tp, obj, "loss", what, 0, 0.999, &imp->loss) < 0)
 		return -EINVAL;
+	const char *dist;
+	if (get_string(tp, obj, "jitter_dist", what, false, &dist) < 0)
+		return -EINVAL;
+	if (dist && strcmp(dist, "uniform") && strcmp(dist, "normal"))
+		FAILM(obj, "jitter_dist", "%s: unknown jitter_dist \"%s\" (known: uniform, normal)",
+		      what, dist);
+	imp->jitter_normal = dist && !strcmp(dist, "normal");
 	/* a member with delay_up_ms / delay_down_ms is checked per direction */
 	if (imp->jitter_ms > imp->delay_ms && !json_object_get(obj, "delay_up_ms") &&
 	    !json_object_get(obj, "delay_down_ms"))
@@ -562,11 +569,12 @@ static int parse_node(struct tp *tp, json_t *jn, struct topo_node *n, const char
 
 static int parse_segment(struct tp *tp, json_t *js, struct topo_segment *sg)
 {
-	static const char *const fields[] = {"name",	  "subnet", "members", "delay_ms",
-					     "jitter_ms", "loss",   "bridge",  NULL};
+	static const char *const fields[] = {"name",	  "subnet", "members",	   "delay_ms",
+					     "jitter_ms", "loss",   "jitter_dist", "bridge",
+					     NULL};
 	static const char *const mfields[] = {"node",	      "address",       "delay_ms",
 					      "delay_up_ms",  "delay_down_ms", "jitter_ms",
-					      "loss",	      NULL};
+					      "jitter_dist",  "loss",	       NULL};
 	struct topology *t = tp->t;
 	const char *s;
 	char what[64];

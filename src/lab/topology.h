@@ -22,6 +22,7 @@
 /* One-way impairment of packets crossing a link. */
 struct impair {
 	double delay_ms, jitter_ms, loss; /* loss: probability 0..1 per packet */
+	bool jitter_normal; /* jitter_ms is a normal's standard deviation, not a uniform's +- */
 };
 
 static inline bool impair_any(const struct impair *i)

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -135,6 +136,8 @@ static void patch_delay(struct impair *l, const struct cell *c)
 		l->jitter_ms = c->jitter_ms;
 	if (l->jitter_ms > l->delay_ms)
 		l->jitter_ms = l->delay_ms;
+	if (c->jitter_dist >= 0)
+		l->jitter_normal = c->jitter_dist == 1;
 }
 
 /* A member's access link; an asymmetric one becomes symmetric when the
@@ -156,12 +159,14 @@ static void patch_member(struct topo_member *mb, const struct cell *c)
 	lo = other < lo ? other : lo;
 	if (c->jitter_ms >= 0)
 		mb->link.jitter_ms = c->jitter_ms < lo ? c->jitter_ms : lo;
+	if (c->jitter_dist >= 0)
+		mb->link.jitter_normal = c->jitter_dist == 1;
 }
 
 static void patch_topology(struct topology *t, const struct cell *c)
 {
 	patch_nats(t, c);
-	if (c->delay_ms < 0 && c->jitter_ms < 0)
+	if (c->delay_ms < 0 && c->jitter_ms < 0 && c->jitter_dist < 0)
 		return;
 	for (int s = 0; s < t->nsegs; s++) {
 		patch_delay(&t->segs[s].medium, c);
@@ -562,6 +567,12 @@ static double trial_skew(const struct cell_lab *cl, int trial)
 	h ^= h >> 29;
 	double u = (double)(h >> 11) / 9007199254740992.0; /* [0, 1) */
 	double skew = c->skew_ms + (2 * u - 1) * c->skew_jitter_ms;
+	if (c->skew_normal) { /* Box-Muller: a second uniform from the same hash */
+		h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+		double u2 = (double)((h ^ (h >> 31)) >> 11) / 9007199254740992.0;
+		skew = c->skew_ms +
+		       sqrt(-2 * log(u > 0 ? u : 1e-300)) * cos(2 * M_PI * u2) * c->skew_jitter_ms;
+	}
 	return skew > 0 ? skew : 0;
 }
 

@@ -38,8 +38,10 @@ static const struct field {
     {.name = "guesses", .type = F_INT, .lo = 1, .hi = 16},
     {.name = "delay_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "jitter_dist", .type = F_STR},
     {.name = "skew_ms", .type = F_NUM, .lo = 0, .hi = 10000},
     {.name = "skew_jitter_ms", .type = F_NUM, .lo = 0, .hi = 10000},
+    {.name = "skew_dist", .type = F_STR},
     {.name = "background_a", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_b", .type = F_NUM, .lo = 0, .hi = 100000},
     {.name = "background_tcp", .type = F_NUM, .lo = 0, .hi = 1},
@@ -113,6 +115,12 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 		snprintf(known, sizeof(known), "%s", heuristic_names());
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown heuristic \"%s\" (known: %s)", where, s,
 			 known);
+		return -EINVAL;
+	}
+	if ((!strcmp(f->name, "jitter_dist") || !strcmp(f->name, "skew_dist")) &&
+	    strcmp(s, "uniform") && strcmp(s, "normal")) {
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown %s \"%s\" (known: uniform, normal)",
+			 where, f->name, s);
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "runtime") && strcmp(s, "plain") && strcmp(s, "flash")) {
@@ -224,6 +232,11 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		punch_method_parse(json_string_value(v), &m);
 	c->method = (int)m;
 	c->flash = (v = json_object_get(o, "runtime")) && !strcmp(json_string_value(v), "flash");
+	c->jitter_dist = !(v = json_object_get(o, "jitter_dist"))	  ? -1
+			 : !strcmp(json_string_value(v), "normal") ? 1
+								  : 0;
+	c->skew_normal = (v = json_object_get(o, "skew_dist")) &&
+			 !strcmp(json_string_value(v), "normal");
 	c->proxy_a = json_is_true(json_object_get(o, "proxy_a"));
 	c->proxy_b = json_is_true(json_object_get(o, "proxy_b"));
 	if ((v = json_object_get(o, "hairpin")))

@@ -25,8 +25,10 @@ struct cell {
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */
 	double jitter_ms; /* uniform +- on those links, at most their delay; < 0 = topology's */
+	int jitter_dist;  /* -1 the topology's, 0 uniform, 1 normal (jitter_ms its sd) */
 	double skew_ms;	 /* peer B goes this much later than peer A */
 	double skew_jitter_ms; /* per trial, uniform +- around skew_ms (never below 0) */
+	bool skew_normal;      /* ... or normal, skew_jitter_ms its standard deviation */
 	double background_a, background_b;	  /* ports/s other programs take (while on) */
 	double background_tcp;			  /* of them TCP, 0-1 (struct os_load) */
 	double background_on_s, background_off_s; /* bursts; 0 in either: steady */
