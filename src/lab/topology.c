@@ -354,8 +354,34 @@ static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, co
 }
 
 /* hairpin, delta and range over the profile's */
+/* What netfilter cannot build of RFC 4787's port choices: refused with why. */
+static int parse_nat_unbuildable(struct tp *tp, json_t *nat, const char *what)
+{
+	const char *s;
+	json_t *v = json_object_get(nat, "port_parity");
+
+	if (get_string(tp, nat, "port_fallback", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && strcmp(s, "random"))
+		FAILM(nat, "port_fallback",
+		      "%s: port_fallback \"%s\" cannot be built: when the preserved port is "
+		      "taken, netfilter's SNAT picks another at random (\"random\" is the only "
+		      "value)",
+		      what, s);
+	if (v && !json_is_boolean(v))
+		FAILM(nat, "port_parity", "%s: \"port_parity\" must be true or false", what);
+	if (json_is_true(v))
+		FAILM(nat, "port_parity",
+		      "%s: port_parity cannot be built: netfilter's SNAT chooses fallback and "
+		      "random ports without regard to the inside port's parity",
+		      what);
+	return 0;
+}
+
 static int parse_nat_ports(struct tp *tp, json_t *nat, struct nat_profile *pr, const char *what)
 {
+	if (parse_nat_unbuildable(tp, nat, what) < 0)
+		return -EINVAL;
 	json_t *v = json_object_get(nat, "hairpin");
 	if (v) {
 		if (!json_is_boolean(v))
@@ -424,7 +450,7 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	static const char *const fields[] = {
 	    "profile", "outside",	  "mapping", "port_assignment", "delta",
 	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
-	    "ruleset", "ruleset_format",  "port_quota", NULL};
+	    "ruleset", "ruleset_format",  "port_quota", "port_fallback", "port_parity", NULL};
 	const char *s;
 
 	if (!json_is_object(nat))
