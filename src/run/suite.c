@@ -386,8 +386,14 @@ static int parse_matrix(struct sp *sp, json_t *root, json_t **out)
 	json_t *matrix = json_object_get(root, "matrix"), *v;
 	const char *k;
 
+	if (!matrix && json_object_get(root, "include")) {
+		*out = json_object(); /* the cells are the include list */
+		return *out ? 0 : -ENOMEM;
+	}
 	if (!matrix) {
-		jdoc_err(sp->doc, sp->err, root, "suite: missing field \"matrix\"");
+		jdoc_err(sp->doc, sp->err, root,
+			 "suite: give a \"matrix\" (fields and the values to cross) or an "
+			 "\"include\" list of cells");
 		return -EINVAL;
 	}
 	if (!json_is_object(matrix)) {
