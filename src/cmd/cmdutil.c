@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "table.h"
 #include "util/endpoint.h"
+#include "util/outfile.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -84,6 +85,28 @@ int cmd_load_results(const char *path, struct results **out)
 	if (results_load(path, out, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		*out = NULL;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_write_file(const char *prog, const char *path, struct results *res,
+		   int (*write)(const struct results *res, FILE *f, void *arg, struct perr *err),
+		   void *arg)
+{
+	struct outfile of;
+	struct perr err;
+	int rc = outfile_open(&of, path, &err);
+	if (rc == 0) {
+		rc = write(res, of.f, arg, &err);
+		if (rc < 0)
+			outfile_abort(&of);
+		else
+			rc = outfile_commit(&of, &err);
+	}
+	results_free(res);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -59,6 +59,13 @@ int cmd_endpoint_arg(const char *prog, const char *opt, const char *s, bool allo
  * reason on stderr (FILE:LINE:COL: what is wrong) and EXIT_FAIL. */
 int cmd_load_results(const char *path, struct results **out);
 
+/* Writes RES, drawn by WRITE (with ARG), to the file PATH through
+ * util/outfile (never half a file, never over a link), then frees RES:
+ * EXIT_OK, or "PROG: reason" on stderr and EXIT_FAIL. */
+int cmd_write_file(const char *prog, const char *path, struct results *res,
+		   int (*write)(const struct results *res, FILE *f, void *arg, struct perr *err),
+		   void *arg);
+
 /* After a command wrote the results RES to PATH: the summary table of its
  * cells on stdout (if TABLE), then LEAD and PATH on stderr. */
 void cmd_show_results(const struct results *res, const char *path, bool table, const char *lead);

@@ -69,6 +69,18 @@ static int plot_args(int argc, char *argv[], struct plot_opts *o, const char **o
 	return -1;
 }
 
+struct plot_file {
+	const struct plot_opts *o;
+	enum fig_format fmt;
+	const char *name;
+};
+
+static int plot_file_write(const struct results *res, FILE *f, void *arg, struct perr *err)
+{
+	const struct plot_file *pf = arg;
+	return plot_write(res, pf->o, pf->fmt, f, pf->name, err);
+}
+
 int plot_main(int argc, char *argv[])
 {
 	struct plot_opts o = {.kind = PK_HEATMAP, .x = "skew_ms"};
@@ -96,21 +108,6 @@ int plot_main(int argc, char *argv[])
 	struct results *res;
 	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	struct outfile of;
-	if (outfile_open(&of, out, &err) < 0) {
-		fprintf(stderr, "punchlab plot: %s\n", err.msg);
-		results_free(res);
-		return EXIT_FAIL;
-	}
-	rc = plot_write(res, &o, fmt, of.f, out, &err);
-	results_free(res);
-	if (rc < 0)
-		outfile_abort(&of);
-	else
-		rc = outfile_commit(&of, &err);
-	if (rc < 0) {
-		fprintf(stderr, "punchlab plot: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	struct plot_file pf = {&o, fmt, out};
+	return cmd_write_file(argv[0], out, res, plot_file_write, &pf);
 }

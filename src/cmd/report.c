@@ -2,7 +2,6 @@
 #include "cmdutil.h"
 #include "commands.h"
 #include "report.h"
-#include "util/outfile.h"
 #include <stdio.h>
 
 const char report_usage[] =
@@ -16,6 +15,12 @@ const char report_usage[] =
     "packet that shows why, marked). Styles, script and figures are inline and\n"
     "the page fetches nothing. A cell's trials are drawn when it is opened, 50 at\n"
     "a time; FILE.html#t-CELL-TRIAL opens one trial.\n";
+
+static int report_file_write(const struct results *res, FILE *f, void *arg, struct perr *err)
+{
+	(void)arg;
+	return report_write(res, f, err);
+}
 
 int report_main(int argc, char *argv[])
 {
@@ -38,24 +43,7 @@ int report_main(int argc, char *argv[])
 	if (argc - optind != 1 || !out)
 		return cmd_usage_error(report_usage);
 	struct results *res;
-	struct perr err;
 	if (cmd_load_results(argv[optind], &res) != EXIT_OK)
 		return EXIT_FAIL;
-	struct outfile of;
-	if (outfile_open(&of, out, &err) < 0) {
-		fprintf(stderr, "punchlab report: %s\n", err.msg);
-		results_free(res);
-		return EXIT_FAIL;
-	}
-	int rc = report_write(res, of.f, &err);
-	results_free(res);
-	if (rc < 0)
-		outfile_abort(&of);
-	else
-		rc = outfile_commit(&of, &err);
-	if (rc < 0) {
-		fprintf(stderr, "punchlab report: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return cmd_write_file(argv[0], out, res, report_file_write, NULL);
 }
