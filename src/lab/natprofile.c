@@ -28,6 +28,17 @@ const char *const nat_timeout_names[NAT_TO_COUNT] = {
 		.filtering = NAT_FILT_APDF, .hairpin = false, .timeouts = NO_TIMEOUTS, __VA_ARGS__ \
 	}
 
+/* what presets share: RFC 5382 REQ-5's least timeouts (4 min transitory,
+ * 2 h 4 min established), and the symmetric NATs, which the old names
+ * sequential and random also load */
+#define REQ5_TIMEOUTS                                                                              \
+	{                                                                                          \
+		[0 ... NAT_TO_COUNT - 1] = -1, [NAT_TO_SYN_SENT] = 240, [NAT_TO_ESTABLISHED] = 7440 \
+	}
+#define SYMMETRIC_SEQUENTIAL                                                                       \
+	.mapping = NAT_MAP_APDM, .port = NAT_PORT_SEQUENTIAL, .range_lo = 40000, .range_hi = 41023
+#define SYMMETRIC_RANDOM .mapping = NAT_MAP_APDM, .port = NAT_PORT_RANDOM
+
 /* PRESET's later designators override its defaults, on purpose */
 #if defined(__clang__)
 #pragma clang diagnostic push
@@ -48,8 +59,7 @@ const struct nat_preset nat_presets[] = {
     {
 	.profile = PRESET("rfc5382", .filtering = NAT_FILT_EIF, .unsolicited = NAT_UNSOL_RFC5382,
 			  .hairpin = true,
-			  .timeouts = {[0 ... NAT_TO_COUNT - 1] = -1, [NAT_TO_SYN_SENT] = 240,
-				       [NAT_TO_ESTABLISHED] = 7440}),
+			  .timeouts = REQ5_TIMEOUTS),
 	.help = "RFC 5382 compliant: endpoint-independent mapping (port preserved), "
 		"endpoint-independent filtering (REQ-3, for application transparency), REQ-4's "
 		"6 s hold of an unsolicited SYN then ICMP port unreachable, 4 min transitory and "
@@ -75,14 +85,13 @@ const struct nat_preset nat_presets[] = {
 	.meets = "RFC 5382 REQ-1, REQ-2; not REQ-3, REQ-4, REQ-5, REQ-8",
     },
     {
-	.profile = PRESET("symmetric-sequential", .mapping = NAT_MAP_APDM,
-			  .port = NAT_PORT_SEQUENTIAL, .range_lo = 40000, .range_hi = 41023),
+	.profile = PRESET("symmetric-sequential", SYMMETRIC_SEQUENTIAL),
 	.help = "a new external port per connection, one more than the last (40000-41023, "
 		"then wraps); address-and-port-dependent filtering, RST",
 	.meets = "RFC 5382 REQ-2; not REQ-1 (mapping), REQ-3, REQ-4, REQ-5, REQ-8",
     },
     {
-	.profile = PRESET("symmetric-random", .mapping = NAT_MAP_APDM, .port = NAT_PORT_RANDOM),
+	.profile = PRESET("symmetric-random", SYMMETRIC_RANDOM),
 	.help = "a new random external port per connection (1024-65535); "
 		"address-and-port-dependent filtering, RST",
 	.meets = "RFC 5382 REQ-2; not REQ-1 (mapping), REQ-3, REQ-4, REQ-5, REQ-8",
@@ -90,8 +99,7 @@ const struct nat_preset nat_presets[] = {
     {
 	.profile = PRESET("cgnat", .port = NAT_PORT_RANDOM, .filtering = NAT_FILT_EIF,
 			  .unsolicited = NAT_UNSOL_RFC5382, .hairpin = true, .port_quota = 1024,
-			  .timeouts = {[0 ... NAT_TO_COUNT - 1] = -1, [NAT_TO_SYN_SENT] = 240,
-				       [NAT_TO_ESTABLISHED] = 7440}),
+			  .timeouts = REQ5_TIMEOUTS),
 	.help = "a carrier-grade NAT after RFC 6888: RFC 5382's TCP behaviour (REQ-1) with "
 		"random port assignment (endpoint-independent mapping kept by a binding map), "
 		"one external address so pooling is paired (REQ-2), at most 1024 TCP "
@@ -106,13 +114,12 @@ const struct nat_preset nat_presets[] = {
 	.meets = "RFC 5382 REQ-1 (while the port is free), REQ-2; not REQ-3, REQ-4, REQ-5, REQ-8",
     },
     {
-	.profile = PRESET("sequential", .mapping = NAT_MAP_APDM, .port = NAT_PORT_SEQUENTIAL,
-			  .range_lo = 40000, .range_hi = 41023),
+	.profile = PRESET("sequential", SYMMETRIC_SEQUENTIAL),
 	.help = "the old name of symmetric-sequential",
 	.alias_of = "symmetric-sequential",
     },
     {
-	.profile = PRESET("random", .mapping = NAT_MAP_APDM, .port = NAT_PORT_RANDOM),
+	.profile = PRESET("random", SYMMETRIC_RANDOM),
 	.help = "the old name of symmetric-random",
 	.alias_of = "symmetric-random",
     },
