@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "server.h"
+#include "util/jsonesc.h"
 #include "verdict.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,25 +102,17 @@ static void logev(struct cs *v, const char *event, const struct sockaddr_in *who
 		  ...)
 {
 	FILE *f = v->c->log;
-	struct timespec ts;
 	char a[24];
 
 	if (!f)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\"", (long long)ts.tv_sec,
-		ts.tv_nsec / 1000000, event);
+	evlog_begin(f, event);
 	if (who)
 		fprintf(f, ",\"from\":\"%s\"", cl_ep_str(who, a, sizeof(a)));
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
-		fputc(',', f);
-		vfprintf(f, fmt, ap);
-		va_end(ap);
-	}
-	fputs("}\n", f);
-	fflush(f);
+	va_list ap;
+	va_start(ap, fmt);
+	evlog_end(f, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- items by fd ---- */

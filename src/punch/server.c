@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "server.h"
+#include "util/jsonesc.h"
 #include "proto.h"
 #include "util/endpoint.h"
 #include <arpa/inet.h>
@@ -144,10 +145,7 @@ static void logev(struct srv *v, const char *event, const struct session *s, cha
 	FILE *f = v->c->log;
 	if (!f)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\"", (long long)ts.tv_sec,
-		ts.tv_nsec / 1000000, event);
+	evlog_begin(f, event);
 	if (s) {
 		char h[2 * PROTO_TOKEN_LEN + 1];
 		proto_hex(s->token, PROTO_TOKEN_LEN, h);
@@ -161,15 +159,10 @@ static void logev(struct srv *v, const char *event, const struct session *s, cha
 		inet_ntop(AF_INET, &c->addr, a, sizeof(a));
 		fprintf(f, ",\"from\":\"%s:%u\"", a, c->port);
 	}
-	if (fmt) {
-		va_list ap;
-		va_start(ap, fmt);
-		fputc(',', f);
-		vfprintf(f, fmt, ap);
-		va_end(ap);
-	}
-	fputs("}\n", f);
-	fflush(f);
+	va_list ap;
+	va_start(ap, fmt);
+	evlog_end(f, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- token table ---- */

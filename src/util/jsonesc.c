@@ -2,6 +2,7 @@
 #include "jsonesc.h"
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 size_t json_escape(char *out, size_t outlen, const char *s, size_t slen, bool mark_cut)
 {
@@ -53,4 +54,22 @@ json_t *json_line_load(const char *line, size_t len, size_t max, char *err, size
 	if (!o)
 		snprintf(err, errlen, "not JSON: %s (column %d)", jerr.text, jerr.column);
 	return o;
+}
+
+void evlog_begin(FILE *f, const char *event)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "{\"ts\":%lld.%03ld,\"event\":\"%s\"", (long long)ts.tv_sec,
+		ts.tv_nsec / 1000000, event);
+}
+
+void evlog_end(FILE *f, const char *fmt, va_list ap)
+{
+	if (fmt) {
+		fputc(',', f);
+		vfprintf(f, fmt, ap);
+	}
+	fputs("}\n", f);
+	fflush(f);
 }
