@@ -27,12 +27,7 @@ const char classify_server_usage[] =
 /* The options whose value is a number in a range: into their field of C. */
 static int int_opt(int opt, const char *prog, struct cs_config *c)
 {
-	const struct {
-		int opt;
-		const char *name;
-		int lo, hi;
-		int *field;
-	} ints[] = {
+	const struct cmd_int_opt ints[] = {
 	    {'c', "--max-clients", 1, 100000, &c->max_clients},
 	    {'n', "--max-conns", 8, 1000000, &c->max_conns},
 	    {'p', "--max-per-addr", 1, 1000000, &c->max_per_addr},
@@ -41,11 +36,7 @@ static int int_opt(int opt, const char *prog, struct cs_config *c)
 	    {'a', "--max-attempts", 1, 100000, &c->max_attempts},
 	    {'H', "--max-holds", 0, 1000, &c->max_holds},
 	};
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		if (ints[i].opt == opt)
-			return cmd_int_arg(prog, ints[i].name, optarg, ints[i].lo, ints[i].hi,
-					   ints[i].field);
-	return -1;
+	return cmd_int_opts(prog, opt, optarg, ints, sizeof(ints) / sizeof(ints[0]));
 }
 
 /* A1:P1 and A2:P2 into the four endpoints; -1 (said on stderr) when the

@@ -90,6 +90,15 @@ int cmd_load_results(const char *path, struct results **out)
 	return EXIT_OK;
 }
 
+int cmd_int_opts(const char *prog, int opt, const char *arg, const struct cmd_int_opt *t,
+		 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].opt == opt)
+			return cmd_int_arg(prog, t[i].name, arg, t[i].lo, t[i].hi, t[i].field);
+	return -1;
+}
+
 int cmd_write_file(const char *prog, const char *path, struct results *res,
 		   int (*write)(const struct results *res, FILE *f, void *arg, struct perr *err),
 		   void *arg)

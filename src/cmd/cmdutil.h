@@ -46,6 +46,18 @@ int cmd_usage_error(const char *usage);
  * *OUT and returns 0, or prints "PROG: OPT ..., not "S"" and returns -1. */
 /* A decimal integer from LO to HI. */
 int cmd_int_arg(const char *prog, const char *opt, const char *s, int lo, int hi, int *out);
+
+/* A command's options whose value is a whole number in a range, as a table. */
+struct cmd_int_opt {
+	int opt;	  /* getopt_long's value for it */
+	const char *name; /* "--idle-ms" */
+	int lo, hi;
+	int *field;
+};
+/* OPT's value ARG into its field of the N entries of T, as cmd_int_arg;
+ * -1 too when OPT is not in T. */
+int cmd_int_opts(const char *prog, int opt, const char *arg, const struct cmd_int_opt *t,
+		 size_t n);
 /* Any 64-bit number (decimal, 0x hex or 0 octal), e.g. a seed. */
 int cmd_u64_arg(const char *prog, const char *opt, const char *s, uint64_t *out);
 /* A.B.C.D:PORT; port 0 only with ALLOW_ZERO (a listening address). */

@@ -63,12 +63,7 @@ static int server_heuristic(const char *name, struct srv_config *c, const char *
 /* The options whose value is a number in a range: into their field of C. */
 static int server_int_opt(int opt, const char *prog, struct srv_config *c, int *timeout_ms)
 {
-	const struct {
-		int opt;
-		const char *name;
-		int lo, hi;
-		int *field;
-	} ints[] = {
+	const struct cmd_int_opt ints[] = {
 	    {'k', "--guesses", 1, 16, &c->guesses},
 	    {'g', "--go-ms", 0, 60000, &c->go_ms},
 	    {'r', "--max-rounds", 1, 1000, &c->max_rounds},
@@ -79,11 +74,7 @@ static int server_int_opt(int opt, const char *prog, struct srv_config *c, int *
 	    {'s', "--max-sessions", 1, 10000000, &c->max_sessions},
 	    {'T', "--heuristic-timeout", 1, 60000, timeout_ms},
 	};
-	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		if (ints[i].opt == opt)
-			return cmd_int_arg(prog, ints[i].name, optarg, ints[i].lo, ints[i].hi,
-					   ints[i].field);
-	return -1;
+	return cmd_int_opts(prog, opt, optarg, ints, sizeof(ints) / sizeof(ints[0]));
 }
 
 /* Starts the external heuristic EXEC (if any), then serves. */
