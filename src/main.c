@@ -20,13 +20,17 @@
 #define HIDDEN_COMMAND(name_, summary_) \
 	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
 	 .hidden = 1}
+/* a command that works on labs (rootless: joins the user's namespaces first) */
+#define LAB_COMMAND(name_, summary_) \
+	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
+	 .labs = 1}
 /* clang-format on */
 
 /* `punchlab --help` lists them in this order. */
 const struct command commands[] = {
-    COMMAND(topo, "build a topology and work inside it (up, down, ls, exec, check)"),
-    COMMAND(cleanup, "remove whatever killed or finished runs left"),
-    COMMAND(run, "run an experiment suite, write its results"),
+    LAB_COMMAND(topo, "build a topology and work inside it (up, down, ls, exec, check)"),
+    LAB_COMMAND(cleanup, "remove whatever killed or finished runs left"),
+    LAB_COMMAND(run, "run an experiment suite, write its results"),
     COMMAND(table, "the OS-compatibility table of a results file"),
     COMMAND(diff, "the cells that changed significantly between two results"),
     COMMAND(plot, "a heat map or success-rate curve of a results file (SVG, PDF or PNG)"),
@@ -44,6 +48,7 @@ const struct command commands[] = {
     COMMAND_AS("classify-server", classify_server, "the outside half of classify: 2 addresses x 2 ports"),
     COMMAND(help, "show the help of a command"),
     HIDDEN_COMMAND(delayq, "(internal) the NFQUEUE delay helper of a lab"),
+    HIDDEN_COMMAND(keeper, "(internal) holds a user's lab namespaces without root"),
     {.name = NULL},
 };
 
@@ -123,5 +128,14 @@ int main(int argc, char *argv[])
 	/* getopt's complaints then name the command */
 	snprintf(prog, sizeof(prog), "punchlab %s", c->name);
 	argv[optind] = prog;
-	return close_stdout(prog, c->main(argc - optind, argv + optind));
+	if (c->labs) {
+		struct perr err;
+		if (rootless_enter(&err) < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err.msg);
+			return EXIT_FAIL;
+		}
+	}
+	int rc = c->main(argc - optind, argv + optind);
+	rootless_release();
+	return close_stdout(prog, rc);
 }

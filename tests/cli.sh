@@ -63,7 +63,7 @@ bad_option() {
 pl list --help
 cmds=$(sed -n '/^commands:$/,/^$/s/^  \([a-z-]*\) .*/\1/p' "$tmp/list.out")
 check "punchlab --help lists the commands" [ -n "$cmds" ]
-for c in $cmds delayq; do
+for c in $cmds delayq keeper; do
 	check "$c --help: exit 0, usage: punchlab $c on stdout" help_ok "$c"
 	check "$c: -h, --help and punchlab help $c print the same" same_help "$c"
 	check "$c --no-such-option: exit 2, the usage on stderr" bad_option "usage: punchlab $c" "$c"

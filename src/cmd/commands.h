@@ -15,6 +15,7 @@ struct command {
 	const char *summary;
 	const char *usage; /* full help: `punchlab help NAME`, `punchlab NAME --help` */
 	int hidden;
+	int labs; /* works on labs: joins the user's lab namespaces without root */
 };
 
 /* The table, ending with a NULL name; main.c. */
@@ -24,6 +25,9 @@ const struct command *command_by_name(const char *name);
 /* cmd/topo.c */
 int topo_main(int argc, char *argv[]);
 extern const char topo_usage[];
+/* lab/rootless.c, the hidden `punchlab keeper BASE` */
+int keeper_main(int argc, char *argv[]);
+extern const char keeper_usage[];
 /* cmd/cleanup.c */
 int cleanup_main(int argc, char *argv[]);
 extern const char cleanup_usage[];

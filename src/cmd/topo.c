@@ -35,7 +35,11 @@ const char topo_usage[] =
     "       that a running process owns (IN-USE in `topo ls`) only with --force\n"
     "ls     list labs, with the delay mechanism each uses\n"
     "show   what a lab is made of: nodes, interfaces, addresses, NATs, impairments\n"
-    "exec   run a command inside NODE's namespace of lab NAME\n";
+    "exec   run a command inside NODE's namespace of lab NAME\n"
+    "\n"
+    "Without root, labs live in user namespaces of the user's own, under\n"
+    "$XDG_RUNTIME_DIR/punchlab (docs/scale.md): `ip netns` does not see them,\n"
+    "`topo exec` enters them, and each user sees only their own.\n";
 
 /* What a subcommand's options said. */
 struct topo_flags {

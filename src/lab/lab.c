@@ -5,6 +5,7 @@
 #include "rtnl.h"
 #include "delayq.h"
 #include "util/outfile.h"
+#include "util/proc.h"
 #include "util/strbuf.h"
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -54,45 +55,11 @@ int lab_ns_name(const char *lab, const char *node, char *buf, size_t len)
 	return (size_t)snprintf(buf, len, "pl-%s-%s", lab, node) < len ? 0 : -ENAMETOOLONG;
 }
 
-/* ---- process identity: a pid plus its start time, so reuse is detected ---- */
-
-static unsigned long long proc_start(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	/* field 22; the command name (field 2) may hold spaces, skip past ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	int field = 2;
-	for (p++; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field == 22)
-		start = strtoull(p, NULL, 10);
-	return start;
-}
-
-static bool proc_alive(pid_t pid, unsigned long long start)
-{
-	return pid > 0 && start && proc_start(pid) == start;
-}
-
 /* ---- state ---- */
 
 static int state_dir(const char *lab, char *buf, size_t len)
 {
-	return (size_t)snprintf(buf, len, "%s/%s", LAB_STATE_DIR, lab) < len ? 0 : -ENAMETOOLONG;
+	return (size_t)snprintf(buf, len, "%s/%s", lab_state_dir(), lab) < len ? 0 : -ENAMETOOLONG;
 }
 
 static int state_write(const char *lab, json_t *st)
@@ -101,7 +68,7 @@ static int state_write(const char *lab, json_t *st)
 	struct outfile of;
 	struct perr err;
 
-	snprintf(path, sizeof(path), "%s/%s/state.json", LAB_STATE_DIR, lab);
+	snprintf(path, sizeof(path), "%s/%s/state.json", lab_state_dir(), lab);
 	int rc = outfile_open(&of, path, &err);
 	if (rc < 0)
 		return rc;
@@ -118,7 +85,7 @@ json_t *lab_state(const char *name)
 
 	if (!lab_name_ok(name))
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s/state.json", LAB_STATE_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s/state.json", lab_state_dir(), name);
 	return json_load_file(path, 0, NULL);
 }
 
@@ -260,7 +227,7 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return fail_errno(b, -errno, "pipe");
-	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab, n->name);
+	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", lab_state_dir(), b->lab, n->name);
 	snprintf(readyarg, sizeof(readyarg), "%d", pfd[1]);
 	char **argv = calloc((size_t)nargs + 5, sizeof(*argv));
 	int k = 0;
@@ -324,7 +291,7 @@ static int delayq_ready(struct builder *b, int node, int *ready_fd)
 	*ready_fd = -1;
 	if (r == 1 && c == 1)
 		return 0;
-	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", LAB_STATE_DIR, b->lab,
+	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", lab_state_dir(), b->lab,
 		 b->t->nodes[node].name);
 	return fail_errno(b, -EIO, "the delay helper for node %s did not start (see %s)",
 			  b->t->nodes[node].name, log);
@@ -757,7 +724,7 @@ static int build_namespaces(struct builder *b)
 
 	/* netns_create() would do it, but could not say which step failed */
 	if ((rc = netns_prepare(&step)) < 0)
-		return fail_errno(b, rc, "cannot prepare %s: %s", NETNS_RUN_DIR, step);
+		return fail_errno(b, rc, "cannot prepare %s: %s", lab_netns_dir(), step);
 	json_array_foreach(json_object_get(b->st, "namespaces"), i, v)
 	{
 		const char *nsname = json_string_value(v);
@@ -835,8 +802,8 @@ int lab_up(const struct topology *t, const char *name, enum lab_owner owner, cha
 
 	if (!lab_exe[0])
 		lab_set_exe("/proc/self/exe");
-	if (mkdir(LAB_STATE_DIR, 0755) < 0 && errno != EEXIST) {
-		perr_set(err, LAB_STATE_DIR, 0, 0, "cannot create: %s", strerror(errno));
+	if (mkdir(lab_state_dir(), 0755) < 0 && errno != EEXIST) {
+		perr_set(err, lab_state_dir(), 0, 0, "cannot create: %s", strerror(errno));
 		return -1;
 	}
 	if (name_lab(t, name, b.lab, err) < 0)
@@ -1038,7 +1005,7 @@ int lab_down(const char *name, bool force, struct perr *err)
 json_t *lab_list(void)
 {
 	json_t *arr = json_array();
-	DIR *d = opendir(LAB_STATE_DIR);
+	DIR *d = opendir(lab_state_dir());
 
 	if (!d)
 		return arr;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A lab: one topology brought up under a name. Its state lives in
- * /run/punchlab/NAME/state.json, written before anything is created, so that
+ * /run/punchlab/NAME/state.json (lab_state_dir(): elsewhere without root,
+ * lab/rootless.h), written before anything is created, so that
  * `punchlab cleanup` can always remove what a killed process left.
  */
 #pragma once
@@ -9,10 +10,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "rootless.h"
 #include "topology.h"
 #include "util/perr.h"
 
-#define LAB_STATE_DIR "/run/punchlab"
 #define LAB_NAME_MAX 24
 #define LAB_NS_MAX (TOPO_NODES_MAX + 1) /* the nodes' namespaces and the fabric's */
 

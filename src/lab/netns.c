@@ -19,7 +19,7 @@ static int netns_path(const char *name, char *buf, size_t len)
 {
 	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
-	if ((size_t)snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name) >= len)
+	if ((size_t)snprintf(buf, len, "%s/%s", lab_netns_dir(), name) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -38,7 +38,7 @@ static int step_failed(const char *step)
 }
 
 /*
- * Makes NETNS_RUN_DIR a shared mount point, so that the namespaces bound
+ * Makes lab_netns_dir() a shared mount point, so that the namespaces bound
  * there (and their removal) show in other mount namespaces. Where it is not
  * a mount point yet (EINVAL), it is bound onto itself and made private, then
  * shared: private first gives it a peer group of its own; joining the one of
@@ -51,12 +51,12 @@ static int make_shared_locked(void)
 {
 	bool bound = false;
 
-	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+	while (mount("", lab_netns_dir(), "none", MS_SHARED | MS_REC, NULL) < 0) {
 		if (errno != EINVAL || bound)
 			return step_failed("mount --make-rshared");
-		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+		if (mount(lab_netns_dir(), lab_netns_dir(), "none", MS_BIND | MS_REC, NULL) < 0)
 			return step_failed("mount --rbind");
-		if (mount("", NETNS_RUN_DIR, "none", MS_PRIVATE | MS_REC, NULL) < 0)
+		if (mount("", lab_netns_dir(), "none", MS_PRIVATE | MS_REC, NULL) < 0)
 			return step_failed("mount --make-rprivate");
 		bound = true;
 	}
@@ -70,11 +70,11 @@ static void prepare(void)
 {
 	int lock;
 
-	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(lab_netns_dir(), 0755) < 0 && errno != EEXIST) {
 		prepare_rc = step_failed("mkdir");
 		return;
 	}
-	if ((lock = fs_lock_dir(NETNS_RUN_DIR)) < 0) {
+	if ((lock = fs_lock_dir(lab_netns_dir())) < 0) {
 		prepare_rc = lock;
 		prepare_step = "flock";
 		return;

@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define NETNS_RUN_DIR "/run/netns"
+#include "rootless.h" /* lab_netns_dir(): /run/netns as root */
 
 /*
- * Makes NETNS_RUN_DIR a shared mount point in a peer group of its own, as
+ * Makes lab_netns_dir() a shared mount point in a peer group of its own, as
  * `ip netns add` does. Once per process (pthread_once), under an flock on
  * the directory (iproute2's lock), so that threads, concurrent punchlabs and
  * `ip netns add` never stack mounts there. netns_create() calls it. Returns
@@ -21,7 +21,7 @@
  * "mount --make-rshared", ...). A failure is kept: later calls return it.
  */
 int netns_prepare(const char **step);
-/* Creates NAME under NETNS_RUN_DIR (prepared first); 0 or -errno. */
+/* Creates NAME under lab_netns_dir() (prepared first); 0 or -errno. */
 int netns_create(const char *name);
 int netns_delete(const char *name);
 bool netns_exists(const char *name);

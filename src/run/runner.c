@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "runner.h"
 #include "cell.h"
+#include "lab/rootless.h"
 #include "lab/topology.h"
 #include "version.h"
 #include <errno.h>
@@ -208,6 +209,8 @@ static json_t *metadata(struct runner *r, const char *start, json_t *resumed_fro
 		json_object_set_new(md, "interrupted_reason", json_string(r->interrupted_reason));
 	if (md && o->pcap_dir)
 		json_object_set_new(md, "pcap_dir", json_string(o->pcap_dir));
+	if (md && rootless_on()) /* lab/rootless.h; absent as root */
+		json_object_set_new(md, "rootless", json_true());
 	if (md && o->shard_n)
 		json_object_set_new(md, "shard", json_sprintf("%d/%d", o->shard_k, o->shard_n));
 	if (md && resumed_from)

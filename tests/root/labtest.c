@@ -106,7 +106,7 @@ bool lt_gone(const char *name)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), LAB_STATE_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", lab_state_dir(), name);
 	if (access(path, F_OK) == 0)
 		return false;
 	/* any /run/netns/pl-NAME-* */
