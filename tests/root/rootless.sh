@@ -52,6 +52,11 @@ lists_lab() { user "$U" topo ls | grep -q "^$tag "; }
 node_addr() { user "$U" topo exec "$tag" peer-a ip -br addr | grep -q '198.19.1.2/24'; }
 check "topo ls as pltest lists it" lists_lab
 check "topo exec joins it: the node's address" node_addr
+check "topo show" user "$U" topo show "$tag"
+check "a second lab beside it" user "$U" topo up --name "$tag-2" "$tmp/topologies/one-nat.json"
+check "topo down takes the second down" user "$U" topo down "$tag-2"
+check "the second's handles are gone" test -z "$(ls "$RT/netns" | grep "^pl-$tag-2-" || true)"
+check "the first still answers" node_addr
 check_absent "root's topo ls does not list it" "^$tag " "$PL" topo ls
 # a lab of root's that the user's cleanup must not touch
 check "root brings a lab up" "$PL" topo up --name "$tag-root" "$SRC/topologies/one-nat.json"
@@ -104,6 +109,17 @@ check "the killed run left a lab" test -n "$(ls -A "$RT/labs")"
 check "pltest's cleanup removes it" user "$U" cleanup
 check "nothing left: no state, no handle, no keeper" test -z "$(ls -A "$RT/labs")$(ls -A "$RT/netns")$(keeper_pids)"
 check_absent "no process of the lab left" "delayq" ps -u pltest -o args=
+
+# classify in a rootless lab: the conformance test of two presets (one with
+# REQ-4's NFQUEUE hold), run as pltest from copies it can read
+mkdir -p "$tmp/tests/root"
+cp "$SRC/tests/tap.sh" "$tmp/tests/"
+cp "$SRC/tests/root/conformance.sh" "$tmp/tests/root/"
+conformance() {
+	user PRESETS="home-2009 rfc5382" sh "$tmp/tests/root/conformance.sh" "$U" "$tmp" > "$tmp/conf.tap"
+	grep -q '^ok 4 ' "$tmp/conf.tap" && ! grep -q '^not ok' "$tmp/conf.tap"
+}
+check "classify measures what the NATs declare, rootless" conformance
 
 # a runtime directory another user could change is refused
 mkdir -m 777 "$tmp/open"
