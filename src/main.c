@@ -20,17 +20,18 @@
 #define HIDDEN_COMMAND(name_, summary_) \
 	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
 	 .hidden = 1}
-/* a command that works on labs (rootless: joins the user's namespaces first) */
-#define LAB_COMMAND(name_, summary_) \
+/* a command that works on labs (rootless: joins the user's namespaces first,
+ * or with ROOTLESS_PRIVATE makes its own) */
+#define LAB_COMMAND(name_, mode_, summary_) \
 	{.name = #name_, .main = name_##_main, .summary = summary_, .usage = name_##_usage, \
-	 .labs = 1}
+	 .labs = 1, .rootless = mode_}
 /* clang-format on */
 
 /* `punchlab --help` lists them in this order. */
 const struct command commands[] = {
-    LAB_COMMAND(topo, "build a topology and work inside it (up, down, ls, exec, check)"),
-    LAB_COMMAND(cleanup, "remove whatever killed or finished runs left"),
-    LAB_COMMAND(run, "run an experiment suite, write its results"),
+    LAB_COMMAND(topo, ROOTLESS_SHARED, "build a topology and work inside it (up, down, ls, exec, check)"),
+    LAB_COMMAND(cleanup, ROOTLESS_SHARED, "remove whatever killed or finished runs left"),
+    LAB_COMMAND(run, ROOTLESS_PRIVATE, "run an experiment suite, write its results"),
     COMMAND(table, "the OS-compatibility table of a results file"),
     COMMAND(diff, "the cells that changed significantly between two results"),
     COMMAND(plot, "a heat map or success-rate curve of a results file (SVG, PDF or PNG)"),
@@ -130,7 +131,7 @@ int main(int argc, char *argv[])
 	argv[optind] = prog;
 	if (c->labs) {
 		struct perr err;
-		if (rootless_enter(&err) < 0) {
+		if (rootless_enter((enum rootless_mode)c->rootless, &err) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err.msg);
 			return EXIT_FAIL;
 		}

@@ -15,7 +15,8 @@ struct command {
 	const char *summary;
 	const char *usage; /* full help: `punchlab help NAME`, `punchlab NAME --help` */
 	int hidden;
-	int labs; /* works on labs: joins the user's lab namespaces without root */
+	int labs;     /* works on labs: without root, enters user namespaces first */
+	int rootless; /* how: enum rootless_mode (lab/rootless.h) */
 };
 
 /* The table, ending with a NULL name; main.c. */

@@ -232,27 +232,42 @@ static int write_file(const char *path, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
-/* In the fork()ed child: new user, mount and network namespaces, uid and gid 0 inside
- * mapped to ours, then exec `punchlab keeper BASE`. Never returns. */
-static void keeper_child(int fd, uid_t uid, gid_t gid)
+/* New user, mount and network namespaces for the calling process, uid and
+ * gid 0 inside mapped to UID and GID. NULL, or the step that failed (errno
+ * says why). The network namespace is an empty one of the new user
+ * namespace's: a thread that entered a lab's must be able to go back where
+ * it came from, and the host's belongs to a user namespace where we have no
+ * rights. */
+static const char *unshare_mapped(uid_t uid, gid_t gid)
 {
 	char map[64];
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0)
+		return "unshare";
+	if (write_file("/proc/self/setgroups", "deny") < 0)
+		return "setgroups";
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+	if (write_file("/proc/self/uid_map", map) < 0)
+		return "uid_map";
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) < 0)
+		return "gid_map";
+	return NULL;
+}
+
+/* In the fork()ed child: unshare_mapped(), then exec `punchlab keeper BASE`.
+ * Never returns. */
+static void keeper_child(int fd, uid_t uid, gid_t gid)
+{
+	const char *step;
 
 	/* nothing of the parent's: no lock, no results file held for ever */
 	if (fd > 3)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0u, 0);
 	setsid(); /* not in the terminal's process group: ^C must not end the labs */
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0)
-		child_fail(fd, "unshare");
-	if (write_file("/proc/self/setgroups", "deny") < 0)
-		child_fail(fd, "setgroups");
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) < 0)
-		child_fail(fd, "uid_map");
-	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-	if (write_file("/proc/self/gid_map", map) < 0)
-		child_fail(fd, "gid_map");
+	if ((step = unshare_mapped(uid, gid)))
+		child_fail(fd, step);
 	execl("/proc/self/exe", "punchlab", "keeper", base_dir, (char *)NULL);
 	child_fail(fd, "exec");
 }
@@ -291,7 +306,7 @@ static int keeper_refused(const struct keeper_fail *m, struct perr *err)
 				      sizeof(c)));
 	else
 		perr_set(err, "rootless", 0, 0,
-			 "cannot start the rootless namespaces' keeper: %s failed: %s", m->step,
+			 "cannot set up the rootless namespaces: %s failed: %s", m->step,
 			 strerror(m->err));
 	return -m->err;
 }
@@ -337,10 +352,8 @@ static int keeper_start(struct perr *err)
 	return pid;
 }
 
-/* Joins PID's user, mount and network namespaces, keeping the working
- * directory. The network namespace is an empty one of the user namespace's:
- * a thread that entered a lab's must be able to go back where it came from,
- * and the host's belongs to a user namespace where we have no rights. */
+/* Joins PID's user, mount and network namespaces (unshare_mapped's), keeping
+ * the working directory. */
 static int join(pid_t pid, struct perr *err)
 {
 	static const struct {
@@ -381,7 +394,21 @@ static int hold_users_lock(struct perr *err)
 	return 0;
 }
 
-int rootless_enter(struct perr *err)
+/* Namespaces of the process's own, for its lifetime: no keeper. */
+static int enter_private(struct perr *err)
+{
+	const char *step = unshare_mapped(geteuid(), getegid());
+
+	if (step) {
+		struct keeper_fail m = {.err = errno};
+		snprintf(m.step, sizeof(m.step), "%s", step);
+		return keeper_refused(&m, err);
+	}
+	joined = true;
+	return 0;
+}
+
+int rootless_enter(enum rootless_mode mode, struct perr *err)
 {
 	int rc, lock;
 
@@ -389,6 +416,8 @@ int rootless_enter(struct perr *err)
 		return 0;
 	if ((rc = pick_base(err)) < 0)
 		return rc;
+	if (mode == ROOTLESS_PRIVATE)
+		return enter_private(err);
 	if ((lock = open_lock("create.lock", LOCK_EX)) < 0) {
 		perr_set(err, base_dir, 0, 0, "cannot lock create.lock: %s", strerror(-lock));
 		return lock;
@@ -433,7 +462,7 @@ static bool dir_empty(const char *path)
 
 void rootless_release(void)
 {
-	if (!joined)
+	if (!joined || users_fd < 0) /* nothing to release in private namespaces */
 		return;
 	int lock = open_lock("create.lock", LOCK_EX);
 	/* nobody else inside (their shared locks) and nothing left to hold */

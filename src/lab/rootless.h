@@ -27,15 +27,25 @@ bool rootless_wanted(void);
 /* This process has joined a user's lab namespaces (rootless_enter). */
 bool rootless_on(void);
 
+enum rootless_mode {
+	ROOTLESS_SHARED,  /* the user's keeper's: labs that outlive the command (topo up) */
+	ROOTLESS_PRIVATE, /* the process's own: labs that end with it (a run) */
+};
+
 /*
  * For a command that works on labs, while the process has one thread: when
- * rootless_wanted(), joins the user's lab namespaces, starting the keeper
- * if none runs, and points lab_netns_dir() and lab_state_dir() under BASE.
- * The working directory stays what it was. 0, or -errno with ERR saying
- * what failed, and where the kernel refuses user namespaces, which setting
- * to check. Does nothing as root.
+ * rootless_wanted(), points lab_netns_dir() and lab_state_dir() under BASE
+ * and moves the process into user, mount and network namespaces where it may
+ * build labs: the user's shared ones (starting the keeper if none runs), or
+ * with ROOTLESS_PRIVATE new ones of its own, which the kernel removes with
+ * the process, and which no other command of the user can enter. A run is
+ * private: a batch system that kills a finished task's processes (Slurm)
+ * would otherwise kill a keeper that other tasks' labs depend on. The
+ * working directory stays what it was. 0, or -errno with ERR saying what
+ * failed, and where the kernel refuses user namespaces, which setting to
+ * check. Does nothing as root.
  */
-int rootless_enter(struct perr *err);
+int rootless_enter(enum rootless_mode mode, struct perr *err);
 /* At the end of such a command: ends the keeper when no lab is left and no
  * other punchlab is inside. */
 void rootless_release(void);
