@@ -72,6 +72,7 @@ static int state_write(const char *lab, json_t *st)
 	int rc = outfile_open(&of, path, &err);
 	if (rc < 0)
 		return rc;
+	of.no_sync = 1; /* the namespaces it describes end with the machine's uptime */
 	if (json_dumpf(st, of.f, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
 		outfile_abort(&of);
 		return -EIO;

@@ -121,7 +121,7 @@ static int finish_data(struct outfile *of, struct perr *err)
 		rc = -errno;
 	else if (ferror(f))
 		rc = -EIO; /* an earlier write failed; its errno is gone */
-	if (rc == 0 && fsync(fileno(f)) < 0) {
+	if (rc == 0 && !of->no_sync && fsync(fileno(f)) < 0) {
 		rc = -errno;
 		what = "fsync";
 	}
@@ -154,7 +154,8 @@ int outfile_commit(struct outfile *of, struct perr *err)
 		return rc;
 	}
 	of->tmp[0] = 0;
-	sync_dir(of->path);
+	if (!of->no_sync)
+		sync_dir(of->path);
 	return 0;
 }
 

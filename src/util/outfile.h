@@ -26,6 +26,12 @@ struct outfile {
 	FILE *f; /* where to write, between open and commit/abort */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
+	/* set after open: commit neither fsyncs the file nor its directory. For
+	 * what means nothing after a reboot (a lab's state: the namespaces it
+	 * describes do not survive one either); the rename still replaces the
+	 * file at once for every other process, and a killed writer leaves the
+	 * old file or the new one, never half of one. */
+	int no_sync;
 };
 
 /* Creates the temporary file for PATH (mode 0644) and opens OF->f on it. */
