@@ -158,6 +158,11 @@ static int prepare_dir(struct slurm_args *a, const char *prog)
 			strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (stat(a->dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: -o %s: not a directory\n", prog, a->outdir);
+		return -1;
+	}
 	DIR *d = opendir(a->dir);
 	struct dirent *e;
 	int n = 0;
