@@ -1,0 +1,314 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `punchlab slurm --submit` on a real Slurm: a one-node cluster (Debian's
+# munge, slurmctld and slurmd) configured in a temporary directory, ports off
+# the defaults. It starts only what is not running already (a munged that
+# answers on the default socket is used as it is) and stops exactly what it
+# started, by pid, also after a failure. The smoke suite in 3 shards: the
+# merge job's file has the cells and trial counts of the suite; with shard 2
+# made to fail, the merge job still runs, names shard 2, merges the others
+# and marks the file incomplete. Labs are built by the jobs: run it alone,
+# under the lab lock.
+set -eu
+PL=$1 SRC=$2
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+for p in munged munge slurmctld slurmd sbatch squeue scontrol scancel; do
+	command -v "$p" > /dev/null || skip_all "no $p: scripts/deps.sh installs Slurm and munge"
+done
+
+# Who submits, and so whose the tasks are (Slurm runs them as the submitter).
+# Running a lab needs root until punchlab runs rootless (issue 13, part 1);
+# then this becomes RUN_AS=pltest.
+RUN_AS=root
+
+t=$(mktemp -d /tmp/plslurm.XXXXXX)
+chmod 755 "$t"
+# shellcheck disable=SC2016 # expanded at exit
+at_exit 'rm -rf "$t"'
+smoke=$SRC/experiments/smoke.json
+suite_cells=3
+
+# ---- the cluster ----
+
+started="" # pids of what this test started, for stop_started
+ctld=""	   # of them, slurmctld's
+# stop_started: the jobs still in the cluster cancelled (a run that gets
+# SIGTERM takes its labs down itself), then SIGTERM to each daemon this test
+# started, up to 10 s for it to go, then SIGKILL; nothing else is touched
+stop_started() {
+	if [ -n "$ctld" ] && kill -0 "$ctld" 2> /dev/null; then
+		squeue -h -o %A 2> /dev/null | sort -u | xargs -r scancel 2> /dev/null || :
+		wait_empty 30
+	fi
+	for p in $started; do kill "$p" 2> /dev/null || :; done
+	for p in $started; do
+		i=0
+		while kill -0 "$p" 2> /dev/null && [ "$i" -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2> /dev/null || :
+	done
+}
+at_exit stop_started
+
+if munge -n 2> /dev/null | unmunge > /dev/null 2>&1; then
+	auth_info="" # the machine's munged, as it is
+	note "munged already runs: using it"
+else
+	mkdir -m 700 "$t/munge"
+	mkdir -m 755 "$t/msock"
+	dd if=/dev/urandom of="$t/munge/key" bs=128 count=1 2> /dev/null
+	chmod 400 "$t/munge/key"
+	munged -F --key-file="$t/munge/key" --socket="$t/msock/sock" --pid-file="$t/munge/pid" \
+		--log-file="$t/munge/log" --seed-file="$t/munge/seed" > "$t/munge/out" 2>&1 &
+	started="$started $!"
+	auth_info="AuthInfo=socket=$t/msock/sock"
+fi
+
+base=$((20000 + ($$ % 5000) * 2))
+cpus=$(nproc)
+mkdir "$t/state" "$t/spool" "$t/log"
+cat > "$t/slurm.conf" << EOF
+ClusterName=pl$$
+SlurmctldHost=localhost
+SlurmctldPort=$base
+SlurmdPort=$((base + 1))
+SlurmUser=root
+AuthType=auth/munge
+$auth_info
+CredType=cred/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+KillWait=10
+MinJobAge=600
+StateSaveLocation=$t/state
+SlurmdSpoolDir=$t/spool
+SlurmctldPidFile=$t/slurmctld.pid
+SlurmdPidFile=$t/slurmd.pid
+SlurmctldLogFile=$t/log/slurmctld.log
+SlurmdLogFile=$t/log/slurmd.log
+ReturnToService=2
+NodeName=localhost CPUs=$cpus RealMemory=500 State=UNKNOWN
+PartitionName=pl Nodes=localhost Default=YES MaxTime=30 State=UP
+EOF
+chmod 644 "$t/slurm.conf"
+export SLURM_CONF="$t/slurm.conf"
+
+slurmctld -D -i > "$t/log/slurmctld.out" 2>&1 &
+ctld=$!
+started="$started $!"
+slurmd -D > "$t/log/slurmd.out" 2>&1 &
+started="$started $!"
+
+# wait_empty SECONDS: until the cluster holds no job
+wait_empty() {
+	i=0
+	while [ -n "$(squeue -h -o %A 2> /dev/null)" ] && [ "$i" -lt "$(($1 * 2))" ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
+node_idle() {
+	i=0
+	until [ "$(sinfo -h -n localhost -o %t 2> /dev/null)" = idle ]; do
+		i=$((i + 1))
+		[ "$i" -lt 60 ] || { sinfo; tail -20 "$t/log/slurmctld.log" "$t/log/slurmd.log"; return 1; }
+		sleep 0.5
+	done
+}
+
+# ---- the user who submits ----
+
+as_user() {
+	if [ "$RUN_AS" = root ]; then
+		"$@"
+	else
+		runuser -u "$RUN_AS" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" "$@"
+	fi
+}
+if [ "$RUN_AS" != root ]; then
+	id "$RUN_AS" > /dev/null 2>&1 || useradd --create-home --shell /bin/sh "$RUN_AS"
+fi
+mkdir "$t/work"
+chown "$RUN_AS" "$t/work"
+
+# ---- the checks' helpers ----
+
+# job_state ID: "STATE EXIT" of a job, e.g. "COMPLETED 0:0"
+job_state() {
+	scontrol show job -o "$1" | tr ' ' '\n' | sed -n 's/^JobState=//p;s/^ExitCode=//p' | paste -sd' '
+}
+# wait_job ID: until the job has ended (up to 240 s)
+wait_job() {
+	i=0
+	while :; do
+		case $(job_state "$1") in
+		PENDING* | RUNNING* | CONFIGURING* | COMPLETING* | "") ;;
+		*) return 0 ;;
+		esac
+		i=$((i + 1))
+		[ "$i" -lt 480 ] || return 1
+		sleep 0.5
+	done
+}
+# what a one-machine run of the suite has: its cells' ids, each with the suite's trials
+"$PL" run "$smoke" --dry-run | awk 'length($1) == 12 && $1 ~ /^[0-9a-f]+$/ { print $1 }' |
+	sort > "$t/ids"
+trials=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["trials"])' "$smoke")
+
+# merged_ok MERGED MISSING IDS: the file validates, holds the cells of IDS
+# (a file of ids) with TRIALS trials each and no other, and its "incomplete"
+# names the shards of MISSING ("" for a whole merge)
+merged_ok() {
+	python3 - "$1" "$2" "$3" "$trials" "$suite_cells" "$SRC/docs/results.schema.json" \
+		"$SRC/tests" << 'PY'
+import sys
+sys.path.insert(0, sys.argv[7])
+from plresults import validate
+merged, missing, ids, trials, ncells = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+r = validate(merged, sys.argv[6])
+want = sorted(open(ids).read().split())
+got = sorted(c["id"] for c in r["cells"])
+assert got == want, (got, want)
+for c in r["cells"]:
+    assert c["trials"] == trials, c
+per = {}
+for t in r["trials"]:
+    per.setdefault(t["cell"], set()).add(t["trial"])
+assert all(per[i] == set(range(trials)) for i in want), per
+assert sorted(per) == want, per
+inc = r["metadata"].get("incomplete")
+if not missing:
+    assert inc is None, inc
+else:
+    miss = [int(k) for k in missing.split()]
+    assert inc == {"shards": 3, "missing_shards": miss, "interrupted_shards": [],
+                   "cells_without_trials": ncells - len(want)}, inc
+assert "shard" not in r["metadata"], r["metadata"]
+assert len(r["metadata"]["merged_from"]) == 3 - len(missing.split()), r["metadata"]["merged_from"]
+PY
+}
+# the lines of a shard's dry run: its cells' ids
+shard_ids() { # K OUT
+	"$PL" run "$smoke" --dry-run --shard "$1/3" |
+		awk 'length($1) == 12 && $1 ~ /^[0-9a-f]+$/ { print $1 }' > "$2"
+}
+only() { # DIR GLOB: the one file of DIR matching GLOB
+	set -- "$1"/$2
+	[ $# = 1 ] && [ -f "$1" ] || { echo "not one file: $*" >&2; return 1; }
+	echo "$1"
+}
+labs() { ls /run/netns 2> /dev/null | grep '^pl-r' || :; }
+labs > "$t/labs-before"
+# new_labs: namespaces of runs that were not there before the test
+new_labs() { labs | grep -vxF -f "$t/labs-before" || :; }
+
+plan 20
+check "the one-node cluster is up: localhost idle" node_idle
+
+# ---- the whole suite in 3 shards ----
+
+out=$t/work/whole
+submit_whole() {
+	as_user "$PL" slurm "$smoke" --shards 3 --submit -o "$out" > "$t/submit.out"
+	sed -n 's/^array job \([0-9]*\):.*/\1/p' "$t/submit.out" > "$t/array"
+	sed -n 's/^merge job \([0-9]*\):.*/\1/p' "$t/submit.out" > "$t/merge"
+	[ -s "$t/array" ] && [ -s "$t/merge" ]
+}
+check "punchlab slurm --shards 3 --submit as $RUN_AS prints the array's and the merge's job ids" \
+	submit_whole
+array=$(cat "$t/array" 2> /dev/null || :)
+merge=$(cat "$t/merge" 2> /dev/null || :)
+check "the merge job ends" wait_job "$merge"
+merge_completed() { [ "$(job_state "$merge")" = "COMPLETED 0:0" ]; }
+check "the merge job completed, exit 0" merge_completed
+# field VALUE of job ID: "StartTime" -> 2026-11-26T01:02:03
+job_field() { scontrol show job -o "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# afterany: the merge started once every task of the array had ended
+merge_after_tasks() {
+	start=$(job_field "$merge" StartTime)
+	for k in 1 2 3; do
+		end=$(job_field "${array}_$k" EndTime)
+		echo "task $k ended $end, merge started $start"
+		[ "$(job_state "${array}_$k")" = "COMPLETED 0:0" ]
+		[ "$(date -d "$start" +%s)" -ge "$(date -d "$end" +%s)" ]
+	done
+}
+check "the merge job started after every task of the array had ended" merge_after_tasks
+note "array job $array, merge job $merge: $(job_state "$merge")"
+tasks_as_user() {
+	for k in 1 2 3; do
+		f=$(only "$out/shard-$k" '*.json')
+		[ "$(stat -c %U "$f")" = "$RUN_AS" ]
+		grep -q "\"shard\": *\"$k/3\"" "$f"
+	done
+}
+check "each task ran its shard K/3 as $RUN_AS into DIR/shard-K" tasks_as_user
+merged=$(only "$out/merged" '*.json' 2> /dev/null || echo "$out/merged/none")
+check "the merged file has the suite's cells, by id, with its trials each, and is whole" \
+	merged_ok "$merged" "" "$t/ids"
+table_same() {
+	"$PL" table "$merged" > "$t/table"
+	cmp "$t/table" "$out/table.txt"
+}
+check "DIR/table.txt is the merged file's table" table_same
+check_absent "a whole merge's table is not marked incomplete" "INCOMPLETE" cat "$out/table.txt"
+
+# ---- shard 2 fails: DIR/shard-2 is a file, so its run cannot write ----
+
+out2=$t/work/fail
+submit_failing() {
+	as_user "$PL" slurm "$smoke" --shards 3 -o "$out2" > "$t/cmd" 2> "$t/cmd.err"
+	as_user touch "$out2/shard-2"
+	# the command punchlab slurm printed, as a user would paste it
+	as_user sh -c "$(cat "$t/cmd")" > "$t/submit2.out"
+	sed -n 's/^Submitted batch job \([0-9]*\).*/\1/p' "$t/submit2.out" > "$t/merge2"
+	[ -s "$t/merge2" ]
+}
+check "the printed command submits the array and the merge" submit_failing
+merge2=$(cat "$t/merge2" 2> /dev/null || :)
+check "the merge job ends after a failed shard" wait_job "$merge2"
+check "the merge job ran and exited 1: a shard failed" \
+	sh -c "scontrol show job -o '$merge2' | grep -q 'JobState=FAILED .*ExitCode=1:0'"
+names_shard2() {
+	cat "$out2/logs/merge.out" "$out2/logs/shard-2.out"
+	grep -qF "punchlab slurm: shard 2/3 failed: exit status 1, no results; its log: $out2/logs/shard-2.out" \
+		"$out2/logs/merge.out"
+}
+check "the merge job's output names shard 2, its exit status and its log" names_shard2
+check_absent "no other shard is named" "shard [13]/3 failed" cat "$out2/logs/merge.out"
+shard_ids 1 "$t/ids13"
+shard_ids 3 "$t/ids3"
+cat "$t/ids3" >> "$t/ids13"
+merged2=$(only "$out2/merged" '*.json' 2> /dev/null || echo "$out2/merged/none")
+check "the others are merged: shards 1 and 3's cells, whole, marked incomplete: shard 2 missing" \
+	merged_ok "$merged2" "2" "$t/ids13"
+check "the table starts with INCOMPLETE and names shard 2" \
+	grep -qx "INCOMPLETE: shard 2 of 3 missing: 1 of 3 cells without trials" "$out2/table.txt"
+check "the merge named shard 2 on stderr too" grep -q "^punchlab merge: incomplete: shard 2 of 3 missing" \
+	"$out2/logs/merge.out"
+
+# ---- nothing left ----
+
+check_absent "no lab of the runs is left" "." new_labs
+mkdir "$t/fake"
+touch "$t/fake/pl-r99999-0-x"
+check_rc 1 "the check sees a leftover" absent "." sh -c "ls '$t/fake' | grep -vxF -f '$t/labs-before'"
+stopped() {
+	stop_started
+	for p in $started; do
+		if kill -0 "$p" 2> /dev/null; then
+			echo "still running: $p"
+			return 1
+		fi
+	done
+}
+check "the daemons this test started are gone, by pid" stopped
