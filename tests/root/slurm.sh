@@ -206,13 +206,16 @@ only() { # DIR GLOB: the one file of DIR matching GLOB
 	[ $# = 1 ] && [ -f "$1" ] || { echo "not one file: $*" >&2; return 1; }
 	echo "$1"
 }
-labs() { ls /run/netns 2> /dev/null | grep '^pl-r' || :; }
+# the labs of runs (r<pid>-...) the submitting user has, as punchlab lists them
+labs() { as_user "$PL" topo ls | awk 'NR > 1 && $1 ~ /^r[0-9]+-/ { print $1 }'; }
 labs > "$t/labs-before"
 # new_labs: namespaces of runs that were not there before the test
 new_labs() { labs | grep -vxF -f "$t/labs-before" || :; }
 
-plan 20
+plan 24
 check "the one-node cluster is up: localhost idle" node_idle
+check "$RUN_AS can run this punchlab (its build directory must be readable by $RUN_AS)" \
+	as_user "$PL" --version
 
 # ---- the whole suite in 3 shards ----
 
@@ -296,11 +299,27 @@ check "the table starts with INCOMPLETE and names shard 2" \
 check "the merge named shard 2 on stderr too" grep -q "^punchlab merge: incomplete: shard 2 of 3 missing" \
 	"$out2/logs/merge.out"
 
+# ---- shard 2 run again, as docs/scale.md says: --array=K, then the merge ----
+
+rerun_shard2() {
+	as_user rm "$out2/shard-2"
+	as_user sbatch --parsable --array=2 "$out2/shards.sbatch" > "$t/rerun"
+	wait_job "$(cut -d';' -f1 "$t/rerun")_2"
+	as_user sbatch --parsable "$out2/merge.sbatch" > "$t/remerge"
+	m3=$(cut -d';' -f1 "$t/remerge")
+	wait_job "$m3"
+	[ "$(job_state "$m3")" = "COMPLETED 0:0" ]
+}
+check "shard 2 run again (sbatch --array=2) and merged again: the merge job exits 0" rerun_shard2
+newest=$(ls -t "$out2"/merged/*.json | head -n 1)
+check "the new merge is whole: the suite's cells and trials" merged_ok "$newest" "" "$t/ids"
+check_absent "its table is not marked incomplete" "INCOMPLETE" cat "$out2/table.txt"
+
 # ---- nothing left ----
 
 check_absent "no lab of the runs is left" "." new_labs
 mkdir "$t/fake"
-touch "$t/fake/pl-r99999-0-x"
+touch "$t/fake/r99999-0-x"
 check_rc 1 "the check sees a leftover" absent "." sh -c "ls '$t/fake' | grep -vxF -f '$t/labs-before'"
 stopped() {
 	stop_started
