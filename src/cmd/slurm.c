@@ -40,6 +40,11 @@ const char slurm_usage[] =
     "array, then the merge with the array's job id) and the job ids printed.\n"
     "N is at most the suite's number of cells.\n";
 
+/* Seconds before a shard's time limit that punchlab is asked to stop:
+ * a trial or two, and the results written (sbatch(1): Slurm may send it up to
+ * 60 s earlier still). */
+#define SLURM_TERM_AFTER 120
+
 struct slurm_args {
 	const char *suite, *outdir, *partition, *time;
 	int shards, trials, jobs;
@@ -215,6 +220,10 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 		 a->suite_abs);
 	sbatch_head(sb, a, what, "shard-%a.out", "");
 	strbuf_addf(sb, "#SBATCH --array=1-%d\n", a->shards);
+	/* to the batch shell only: Slurm's own SIGTERM at the limit goes to every
+	 * process of the task, the labs' delay helpers too, and a trial without
+	 * them stalls; KillWait later everything is killed */
+	strbuf_addf(sb, "#SBATCH --signal=B:TERM@%d\n", SLURM_TERM_AFTER);
 	if (a->jobs)
 		strbuf_addf(sb, "#SBATCH --cpus-per-task=%d\n", a->jobs);
 	strbuf_addf(sb, "set -u\nk=${SLURM_ARRAY_TASK_ID:?run me with sbatch: I am an array job}\n"
@@ -223,9 +232,12 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 	strbuf_addf(sb, "\ncd ");
 	sh_word(sb, a->cwd);
 	strbuf_addf(sb, " || exit 1\n"
-			"# at a time limit Slurm sends SIGTERM: punchlab finishes its trial and\n"
-			"# writes its results, marked interrupted; the shell waits for it\n"
-			"trap : TERM\nrc=0\n");
+			"# SIGTERM (--signal above, before the time limit, or scancel -b -s TERM)\n"
+			"# goes to punchlab alone, which finishes its trial and writes its results\n"
+			"# marked interrupted (exit 130); its labs' helpers keep running until it\n"
+			"# takes them down\n"
+			"pid=\n"
+			"trap '[ -z \"$pid\" ] || kill -TERM \"$pid\" 2>/dev/null' TERM\n");
 	sh_word(sb, a->exe);
 	strbuf_addf(sb, " run ");
 	sh_word(sb, a->suite_abs);
@@ -234,7 +246,11 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 		strbuf_addf(sb, " --trials %d", a->trials);
 	if (a->jobs)
 		strbuf_addf(sb, " -j %d", a->jobs);
-	strbuf_addf(sb, " || rc=$?\necho \"$rc\" > \"$dir/logs/shard-$k.status\"\nexit \"$rc\"\n");
+	/* wait ends early when the trap runs: wait again for the run's own status */
+	strbuf_addf(sb, " &\npid=$!\n"
+			"while :; do\n\twait \"$pid\"\n\trc=$?\n"
+			"\tkill -0 \"$pid\" 2>/dev/null || break\ndone\n"
+			"echo \"$rc\" > \"$dir/logs/shard-$k.status\"\nexit \"$rc\"\n");
 }
 
 /* merge.sbatch: what each shard left, the failures named, the merge and its

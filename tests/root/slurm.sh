@@ -212,7 +212,7 @@ labs > "$t/labs-before"
 # new_labs: namespaces of runs that were not there before the test
 new_labs() { labs | grep -vxF -f "$t/labs-before" || :; }
 
-plan 24
+plan 28
 check "the one-node cluster is up: localhost idle" node_idle
 check "$RUN_AS can run this punchlab (its build directory must be readable by $RUN_AS)" \
 	as_user "$PL" --version
@@ -314,6 +314,55 @@ check "shard 2 run again (sbatch --array=2) and merged again: the merge job exit
 newest=$(ls -t "$out2"/merged/*.json | head -n 1)
 check "the new merge is whole: the suite's cells and trials" merged_ok "$newest" "" "$t/ids"
 check_absent "its table is not marked incomplete" "INCOMPLETE" cat "$out2/table.txt"
+
+# ---- a shard stopped mid-run as at its time limit: SIGTERM to its batch shell ----
+
+out3=$t/work/cancel
+# trials_in FILE: how many trials a trials file holds so far
+trials_in() { [ -f "$1" ] && echo $(($(wc -l < "$1") - 1)) || echo 0; }
+cancel_shard1() {
+	as_user "$PL" slurm "$smoke" --shards 3 --trials 12 --submit -o "$out3" > "$t/submit3.out"
+	sed -n 's/^array job \([0-9]*\):.*/\1/p' "$t/submit3.out" > "$t/array3"
+	a3=$(cat "$t/array3")
+	sed -n 's/^merge job \([0-9]*\):.*/\1/p' "$t/submit3.out" > "$t/merge3"
+	i=0
+	# once shard 1 has a trial on disk, and long before its 12th
+	until [ "$(trials_in "$(ls "$out3"/shard-1/*.trials.ndjson 2> /dev/null | head -n 1)")" -ge 1 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 240 ] || return 1
+		sleep 0.25
+	done
+	# what #SBATCH --signal=B:TERM@120 sends before the time limit
+	as_user scancel --batch --signal=TERM "${a3}_1"
+	wait_job "$(cat "$t/merge3")"
+}
+check "shard 1 gets SIGTERM once it has a trial on disk; the merge job ends" cancel_shard1
+merge3=$(cat "$t/merge3" 2> /dev/null || :)
+a3=$(cat "$t/array3" 2> /dev/null || :)
+interrupted_named() {
+	cat "$out3/logs/merge.out" "$out3/logs/shard-1.out"
+	grep -qF "punchlab slurm: shard 1/3 failed: exit status 130, its results so far merged" \
+		"$out3/logs/merge.out"
+	[ "$(job_state "$merge3")" = "FAILED 1:0" ]
+	echo "shard 1's task: $(job_state "${a3}_1")"
+	job_state "${a3}_1" | grep -q " 130:0$"
+}
+check "the stopped shard wrote its results, exit 130, and the merge names it" interrupted_named
+interrupted_marked() {
+	python3 - "$(ls -t "$out3"/merged/*.json | head -n 1)" "$SRC/tests" << 'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+r = load(sys.argv[1])
+inc = r["metadata"]["incomplete"]
+assert inc["interrupted_shards"] == [1] and inc["missing_shards"] == [], inc
+assert r["metadata"]["interrupted"] is True, r["metadata"]
+n = sum(c["trials"] for c in r["cells"])
+assert 2 * 12 < n < 3 * 12, n  # shards 2 and 3 whole, shard 1 cut short
+PY
+}
+check "the merged file lists shard 1 under interrupted_shards, with its trials so far" interrupted_marked
+check "the table says shard 1 was interrupted" grep -q "^INCOMPLETE: shard 1 interrupted" "$out3/table.txt"
 
 # ---- nothing left ----
 
