@@ -100,8 +100,9 @@ static int slurm_opt(int opt, const char *prog, struct slurm_args *a)
 		return cmd_int_arg(prog, "--shards", optarg, 1, 100000, &a->shards) < 0 ? EXIT_USAGE
 											: 0;
 	case 't':
-		return cmd_int_arg(prog, "--trials", optarg, 1, 1000000, &a->trials) < 0 ? EXIT_USAGE
-											 : 0;
+		return cmd_int_arg(prog, "--trials", optarg, 1, 1000000, &a->trials) < 0
+			   ? EXIT_USAGE
+			   : 0;
 	case 'j':
 		return cmd_int_arg(prog, "-j", optarg, 1, 64, &a->jobs) < 0 ? EXIT_USAGE : 0;
 	case 'S':
@@ -110,8 +111,10 @@ static int slurm_opt(int opt, const char *prog, struct slurm_args *a)
 	case 'p':
 		a->partition = optarg;
 		if (!only(optarg, PARTITION_CHARS)) {
-			fprintf(stderr, "%s: --partition wants a name (letters, digits, _ . - ,), not \"%s\"\n",
-				prog, optarg);
+			fprintf(
+			    stderr,
+			    "%s: --partition wants a name (letters, digits, _ . - ,), not \"%s\"\n",
+			    prog, optarg);
 			return EXIT_USAGE;
 		}
 		return 0;
@@ -177,7 +180,8 @@ static int prepare_dir(struct slurm_args *a, const char *prog)
 	if (d)
 		closedir(d);
 	if (!d) {
-		fprintf(stderr, "%s: cannot read directory %s: %s\n", prog, a->outdir, strerror(err));
+		fprintf(stderr, "%s: cannot read directory %s: %s\n", prog, a->outdir,
+			strerror(err));
 		return -1;
 	}
 	if (n) {
@@ -231,13 +235,14 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 	sh_word(sb, a->dir);
 	strbuf_addf(sb, "\ncd ");
 	sh_word(sb, a->cwd);
-	strbuf_addf(sb, " || exit 1\n"
-			"# SIGTERM (--signal above, before the time limit, or scancel -b -s TERM)\n"
-			"# goes to punchlab alone, which finishes its trial and writes its results\n"
-			"# marked interrupted (exit 130); its labs' helpers keep running until it\n"
-			"# takes them down\n"
-			"pid=\n"
-			"trap '[ -z \"$pid\" ] || kill -TERM \"$pid\" 2>/dev/null' TERM\n");
+	strbuf_addf(sb,
+		    " || exit 1\n"
+		    "# SIGTERM (--signal above, before the time limit, or scancel -b -s TERM)\n"
+		    "# goes to punchlab alone, which finishes its trial and writes its results\n"
+		    "# marked interrupted (exit 130); its labs' helpers keep running until it\n"
+		    "# takes them down\n"
+		    "pid=\n"
+		    "trap '[ -z \"$pid\" ] || kill -TERM \"$pid\" 2>/dev/null' TERM\n");
 	sh_word(sb, a->exe);
 	strbuf_addf(sb, " run ");
 	sh_word(sb, a->suite_abs);
@@ -334,8 +339,8 @@ static int submit(const char *sbatch, const char *dep, const char *script, char 
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		const char *argv[] = {"sbatch", "--parsable", dep ? dep : script, dep ? script : NULL,
-				      NULL};
+		const char *argv[] = {"sbatch", "--parsable", dep ? dep : script,
+				      dep ? script : NULL, NULL};
 		execv(sbatch, (char *const *)argv);
 		fprintf(stderr, "%s: cannot run %s: %s\n", prog, sbatch, strerror(errno));
 		_exit(127);
@@ -349,7 +354,7 @@ static int submit(const char *sbatch, const char *dep, const char *script, char 
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 		fprintf(stderr, "%s: sbatch %s failed (%s %d)\n", prog, script,
-			pid < 0		      ? strerror(errno)
+			pid < 0		  ? strerror(errno)
 			: WIFSIGNALED(st) ? "signal"
 					  : "exit status",
 			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
@@ -386,8 +391,9 @@ static int submit_both(const struct slurm_args *a, const char *sbatch, const cha
 	snprintf(dep, sizeof(dep), "--dependency=afterany:%s", array);
 	snprintf(path, sizeof(path), "%s/merge.sbatch", a->dir);
 	if (submit(sbatch, dep, path, merge, sizeof(merge), prog) < 0) {
-		fprintf(stderr, "%s: the array job %s is queued without its merge: submit it with\n"
-				"  sbatch %s %s/merge.sbatch\n",
+		fprintf(stderr,
+			"%s: the array job %s is queued without its merge: submit it with\n"
+			"  sbatch %s %s/merge.sbatch\n",
 			prog, array, dep, a->dir);
 		return EXIT_FAIL;
 	}
@@ -492,10 +498,11 @@ int slurm_main(int argc, char *argv[])
 	if (rc != 0)
 		return rc == -1 ? EXIT_OK : rc;
 	if (a.submit && find_sbatch(sbatch, sizeof(sbatch)) < 0) {
-		fprintf(stderr,
-			"%s: --submit runs sbatch, and there is none on PATH (%s); without --submit "
-			"the commands are printed\n",
-			argv[0], getenv("PATH") ? getenv("PATH") : "unset");
+		fprintf(
+		    stderr,
+		    "%s: --submit runs sbatch, and there is none on PATH (%s); without --submit "
+		    "the commands are printed\n",
+		    argv[0], getenv("PATH") ? getenv("PATH") : "unset");
 		return EXIT_FAIL;
 	}
 	if ((rc = load_suite(&a, argv[0])) != EXIT_OK)
