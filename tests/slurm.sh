@@ -65,7 +65,7 @@ unwritable() {
 cp "$smoke" "$tmp/s.json"
 sed -i "s|\"../topologies/|\"$SRC/topologies/|" "$tmp/s.json"
 
-plan 14
+plan 16
 check "slurm writes both scripts: array 1-N, absolute quoted paths, options passed on" scripts_written
 check "the printed command parses and submits the merge afterany the array" command_printed
 check "DIR is quoted for the shell" dir_quoted
@@ -84,6 +84,10 @@ check_refused 1 "-o a directory that cannot be written is refused" \
 	"cannot write in $tmp/ro: Permission denied" unwritable
 check_refused 1 "-o a non-empty directory is refused (the merge would take old results)" \
 	"is not empty" "$PL" slurm "$smoke" --shards 2 -o "$odd"
+check_refused 1 "-o a path with a backslash is refused (sbatch would drop the log's pattern)" \
+	"a path with a backslash or a control character cannot be named in an #SBATCH line" \
+	"$PL" slurm "$smoke" --shards 2 -o "$tmp/a\\b"
+check "nothing is made for it" [ ! -e "$tmp/a\\b" ]
 check_refused 2 "--partition with a space is refused" "--partition wants a name" \
 	"$PL" slurm "$smoke" --shards 2 -o "$tmp/p" --partition "a b"
 check_refused 2 "--time that is no Slurm time is refused" "--time wants a Slurm time limit" \

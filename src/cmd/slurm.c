@@ -147,23 +147,33 @@ static int find_sbatch(char *buf, size_t len)
 	return -1;
 }
 
+/* Whether S can go into an #SBATCH --output pattern: no backslash (sbatch
+ * would then take no pattern at all) and no control character. */
+static bool scriptable(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\\' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* DIR made (if missing), checked to be an empty directory we can write, and
  * made absolute into A->dir: 0, or -1 with the reason on stderr. */
 static int prepare_dir(struct slurm_args *a, const char *prog)
 {
-	if (strpbrk(a->outdir, "\\") ||
-	    strcspn(a->outdir, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\v\f\r\x0e\x0f\x10\x11\x12"
-			       "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") !=
-		strlen(a->outdir)) {
-		fprintf(stderr,
-			"%s: -o: a directory with a backslash or a control character cannot be "
-			"named in an sbatch script\n",
-			prog);
+	static const char unsafe[] = "%s: -o %s: a path with a backslash or a control character "
+				     "cannot be named in an #SBATCH line\n";
+	if (!scriptable(a->outdir)) {
+		fprintf(stderr, unsafe, prog, a->outdir);
 		return -1;
 	}
 	if (mkdir_p(a->outdir) < 0 || !realpath(a->outdir, a->dir)) {
 		fprintf(stderr, "%s: cannot create directory %s: %s\n", prog, a->outdir,
 			strerror(errno));
+		return -1;
+	}
+	if (!scriptable(a->dir)) { /* through a symbolic link */
+		fprintf(stderr, unsafe, prog, a->dir);
 		return -1;
 	}
 	struct stat st;

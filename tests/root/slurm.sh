@@ -220,7 +220,8 @@ check "$RUN_AS can run this punchlab (its build directory must be readable by $R
 
 # ---- the whole suite in 3 shards ----
 
-out=$t/work/whole
+# a name that needs quoting in the scripts, for the shell and for #SBATCH
+out="$t/work/who le'\"%x"
 submit_whole() {
 	as_user "$PL" slurm "$smoke" --shards 3 --submit -o "$out" > "$t/submit.out"
 	sed -n 's/^array job \([0-9]*\):.*/\1/p' "$t/submit.out" > "$t/array"
