@@ -128,11 +128,16 @@ node_idle() {
 
 # ---- the user who submits ----
 
+# as_user CMD...: CMD as RUN_AS. sbatch passes the submitter's environment
+# to the tasks: XDG_RUNTIME_DIR is the user's /run/user/UID, as a login
+# session on a cluster's front end gives it, which need not exist on the
+# node that runs a task (here no session of RUN_AS made it).
 as_user() {
 	if [ "$RUN_AS" = root ]; then
 		"$@"
 	else
-		runuser -u "$RUN_AS" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" "$@"
+		runuser -u "$RUN_AS" -- env SLURM_CONF="$SLURM_CONF" PATH="$PATH" \
+			XDG_RUNTIME_DIR="/run/user/$(id -u "$RUN_AS")" "$@"
 	fi
 }
 if [ "$RUN_AS" != root ]; then
