@@ -7,8 +7,11 @@
 # started, by pid, also after a failure. The smoke suite in 3 shards: the
 # merge job's file has the cells and trial counts of the suite; with shard 2
 # made to fail, the merge job still runs, names shard 2, merges the others
-# and marks the file incomplete. Labs are built by the jobs: run it alone,
-# under the lab lock.
+# and marks the file incomplete; shard 2 run again and merged again is whole.
+# A shard stopped by SIGTERM (as at its time limit) writes its results, marked
+# interrupted; one whose punchlab is killed is named with its trials file,
+# resumed and merged again. Labs are built by the jobs: run it alone, under
+# the lab lock.
 set -eu
 PL=$1 SRC=$2
 . "$SRC/tests/tap.sh"
@@ -218,7 +221,7 @@ labs > "$t/labs-before"
 # new_labs: namespaces of runs that were not there before the test
 new_labs() { labs | grep -vxF -f "$t/labs-before" || :; }
 
-plan 28
+plan 32
 check "the one-node cluster is up: localhost idle" node_idle
 check "$RUN_AS can run this punchlab (its build directory must be readable by $RUN_AS)" \
 	as_user "$PL" --version
@@ -370,6 +373,64 @@ PY
 }
 check "the merged file lists shard 1 under interrupted_shards, with its trials so far" interrupted_marked
 check "the table says shard 1 was interrupted" grep -q "^INCOMPLETE: shard 1 interrupted" "$out3/table.txt"
+
+# ---- a shard's punchlab killed (SIGKILL): no results but its trials file; its
+# labs left; resumed, merged whole ----
+
+out4=$t/work/kill
+# first_trial: until shard 1 of OUT4 has a trial on disk
+first_trial() {
+	i=0
+	until [ "$(trials_in "$(ls "$out4"/shard-1/*.trials.ndjson 2> /dev/null | head -n 1)")" -ge 1 ]; do
+		i=$((i + 1))
+		[ "$i" -lt 240 ] || return 1
+		sleep 0.25
+	done
+}
+kill_shard1() {
+	as_user "$PL" slurm "$smoke" --shards 3 --trials 12 --submit -o "$out4" > "$t/submit4.out"
+	a4=$(sed -n 's/^array job \([0-9]*\):.*/\1/p' "$t/submit4.out")
+	sed -n 's/^merge job \([0-9]*\):.*/\1/p' "$t/submit4.out" > "$t/merge4"
+	first_trial
+	# the task's punchlab, by its exact command line (an OOM kill, say)
+	pid=$(ps -eo pid=,args= | awk -v want="$PL run $smoke --shard 1/3 -o $out4/shard-1 --quiet --trials 12" \
+		'{ p = $1; sub(/^ *[0-9]+ /, ""); if ($0 == want) print p }')
+	[ -n "$pid" ] && [ "$(echo "$pid" | wc -l)" = 1 ]
+	kill -KILL "$pid"
+	wait_job "$(cat "$t/merge4")"
+}
+check "shard 1 gets SIGKILL once it has a trial on disk; the merge job ends" kill_shard1
+killed_named() {
+	cat "$out4/logs/merge.out"
+	f=$(only "$out4/shard-1" '*.trials.ndjson')
+	grep -qF "punchlab slurm: shard 1/3 failed: exit status 137, no results but a killed run's trials (punchlab run --resume $f)" \
+		"$out4/logs/merge.out"
+}
+check "the merge job names the killed shard and the trials file to resume" killed_named
+# what the SIGKILL left of shard 1's run: its labs, taken down with cleanup by name
+new_labs > "$t/killed-labs"
+note "labs the SIGKILL left: $(paste -sd' ' "$t/killed-labs")"
+resume_merge() {
+	[ ! -s "$t/killed-labs" ] || as_user "$PL" cleanup $(cat "$t/killed-labs") > /dev/null
+	f=$(only "$out4/shard-1" '*.trials.ndjson')
+	as_user "$PL" run "$smoke" --shard 1/3 --trials 12 --resume "$f" -o "$out4/shard-1" --quiet
+	as_user sbatch --parsable "$out4/merge.sbatch" > "$t/merge5"
+	m5=$(cut -d';' -f1 "$t/merge5")
+	wait_job "$m5"
+	[ "$(job_state "$m5")" = "COMPLETED 0:0" ]
+}
+check "shard 1 resumed from its trials file and merged again: the merge job exits 0" resume_merge
+whole12() {
+	python3 - "$(ls -t "$out4"/merged/*.json | head -n 1)" "$SRC/tests" << 'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from plresults import load
+r = load(sys.argv[1])
+assert "incomplete" not in r["metadata"], r["metadata"]["incomplete"]
+assert sorted(c["trials"] for c in r["cells"]) == [12, 12, 12], r["cells"]
+PY
+}
+check "the new merge is whole: 3 cells of 12 trials" whole12
 
 # ---- nothing left ----
 
