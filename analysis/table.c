@@ -570,10 +570,36 @@ static const char html_head[] =
     "caption { caption-side: bottom; font-size: 90%; padding-top: 0.5em; }\n"
     "</style>\n</head>\n<body>\n";
 
+/* A merge that lacks shards says so before the table (its text is numbers
+ * and words of ours: nothing to escape); CSV stays data only. */
+static void incomplete_head(const struct results *res, enum table_format fmt, FILE *f)
+{
+	char why[512];
+	if (!results_incomplete(res, why, sizeof(why)))
+		return;
+	switch (fmt) {
+	case TF_TEXT:
+		fprintf(f, "INCOMPLETE: %s\n", why);
+		break;
+	case TF_MD:
+		fprintf(f, "**Incomplete**: %s\n\n", why);
+		break;
+	case TF_LATEX:
+		fprintf(f, "%% INCOMPLETE: %s\n", why);
+		break;
+	case TF_HTML:
+		fprintf(f, "<p><strong>Incomplete</strong>: %s</p>\n", why);
+		break;
+	case TF_CSV:
+		break;
+	}
+}
+
 int table_render(const struct results *res, const struct table_opts *o, FILE *f, struct perr *err)
 {
 	if (o->format == TF_HTML)
 		fputs(html_head, f);
+	incomplete_head(res, o->format, f);
 	int rc = 0;
 	if (o->layout == TL_MATRIX || (o->rows && o->cols)) {
 		rc = matrix_layout(res, o, f, err);

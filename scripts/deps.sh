@@ -1,14 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Installs what punchlab needs to build, test and run, from Debian 12's archive.
-# Only packages that are missing are installed; nothing else on the machine changes.
+# Only packages that are missing are installed; nothing else on the machine changes,
+# but for what Debian's packages do when installed: munge makes a key and starts
+# munged (tests/root/slurm.sh then uses it); slurmctld and slurmd stay down with
+# no /etc/slurm/slurm.conf (the test runs its own, in a temporary directory).
 set -eu
 
 PACKAGES="gcc libc6-dev git pkg-config meson ninja-build
 libpcap-dev libjansson-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev
 libcriterion-dev iptables nftables iproute2 python3-jsonschema
 clang libclang-rt-14-dev valgrind python3 strace procps util-linux passwd
-libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils chromium"
+libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils chromium
+slurmctld slurmd slurm-client munge"
 
 missing=""
 for p in $PACKAGES; do

@@ -40,6 +40,7 @@ const struct command commands[] = {
     COMMAND(predict, "hit@k of every heuristic on recorded port sequences"),
     COMMAND(export, "one CSV row per trial, for pandas or R"),
     COMMAND(merge, "join the results files of a suite's shards"),
+    COMMAND(slurm, "run a suite's shards as a Slurm array job, and merge them after it"),
     COMMAND(server, "the rendezvous server S"),
     COMMAND(peer, "a connect-only peer (with an OS profile, through a proxy)"),
     COMMAND(proxy, "the local SOCKS5 proxy with predictable ports"),

@@ -59,6 +59,9 @@ extern const char export_usage[];
 /* cmd/merge.c */
 int merge_main(int argc, char *argv[]);
 extern const char merge_usage[];
+/* cmd/slurm.c */
+int slurm_main(int argc, char *argv[]);
+extern const char slurm_usage[];
 /* cmd/server.c */
 int server_main(int argc, char *argv[]);
 extern const char server_usage[];

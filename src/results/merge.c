@@ -14,7 +14,40 @@ struct merge {
 	json_t *from;
 	char start[32], end[32];
 	bool interrupted;
+	int nshards;		    /* --expect-shards N (0: no expectation) */
+	unsigned char *have;	    /* [K]: shard K/N is among the inputs */
+	json_t *interrupted_shards; /* K of the inputs that were interrupted */
+	int ncells;		    /* cells declared: those with trials */
+	bool shards_differ;	    /* the inputs are of more than one shard */
 };
+
+/* "K/N" into *K, *N: 0, or -1 when S is not one. */
+static int shard_of(const char *s, int *k, int *n)
+{
+	char end;
+	return s && sscanf(s, "%d/%d%c", k, n, &end) == 2 && *k >= 1 && *k <= *n ? 0 : -1;
+}
+
+/* R's shard against the expectation: recorded in M, or -EINVAL when R is
+ * not a shard of M's N. */
+static int take_shard(struct merge *m, const struct results *r, const struct results *first)
+{
+	const char *sh = json_string_value(json_object_get(r->metadata, "shard"));
+	const char *sh0 = json_string_value(json_object_get(first->metadata, "shard"));
+	int k, n;
+	m->shards_differ |= !sh || !sh0 || strcmp(sh, sh0);
+	if (!m->nshards)
+		return 0;
+	if (shard_of(sh, &k, &n) < 0 || n != m->nshards) {
+		perr_set(m->err, r->path, 0, 0, "not a shard of %d (its metadata.shard is %s%s%s)",
+			 m->nshards, sh ? "\"" : "", sh ? sh : "absent", sh ? "\"" : "");
+		return -EINVAL;
+	}
+	if (json_is_true(json_object_get(r->metadata, "interrupted")) && !m->have[k])
+		json_array_append_new(m->interrupted_shards, json_integer(k));
+	m->have[k] = 1;
+	return 0;
+}
 
 static int take_trial(struct merge *m, json_t *t, const char *line, size_t len)
 {
@@ -47,8 +80,8 @@ static int take_file(struct merge *m, const struct results *r, const struct resu
 		snprintf(m->end, sizeof(m->end), "%s", e);
 	m->interrupted |= json_is_true(json_object_get(r->metadata, "interrupted"));
 	json_array_append_new(m->from, json_string(r->path));
-	for (size_t i = 0; i < r->ncells; i++)
-		rw_cell(m->w, r->cells[i].id, r->cells[i].fields); /* -EINVAL: declared already */
+	for (size_t i = 0; i < r->ncells; i++) /* -EINVAL: declared already */
+		m->ncells += rw_cell(m->w, r->cells[i].id, r->cells[i].fields) == 0;
 	m->path = r->path;
 	/* the lines go over as they are: no need to serialise them again */
 	struct trial_reader *tr;
@@ -65,6 +98,25 @@ static int take_file(struct merge *m, const struct results *r, const struct resu
 	return rc;
 }
 
+/* What is missing of the N shards expected, into MD as "incomplete"
+ * (docs/results.md); nothing when every shard came whole. */
+static void mark_incomplete(struct merge *m, json_t *md, const struct results *first)
+{
+	json_t *missing = json_array();
+	for (int k = 1; k <= m->nshards; k++)
+		if (!m->have[k])
+			json_array_append_new(missing, json_integer(k));
+	json_int_t cells = json_integer_value(json_object_get(first->suite, "cells"));
+	if (json_array_size(missing) || json_array_size(m->interrupted_shards))
+		json_object_set_new(md, "incomplete",
+				    json_pack("{s:i, s:o, s:O, s:I}", "shards", m->nshards,
+					      "missing_shards", missing, "interrupted_shards",
+					      m->interrupted_shards, "cells_without_trials",
+					      cells > m->ncells ? cells - m->ncells : 0));
+	else
+		json_decref(missing);
+}
+
 /* "paper-table1-merged", from the suite's file name */
 static void merged_base(const struct results *r, char *base, size_t len)
 {
@@ -73,18 +125,44 @@ static void merged_base(const struct results *r, char *base, size_t len)
 	snprintf(base, len, "%.*s-merged", (int)strcspn(file, "."), file);
 }
 
+/* The merged run's metadata: the first input's, with the span, the command
+ * and what came from where. */
+static json_t *merged_metadata(struct merge *m, const struct results *first,
+			       const char *command_line)
+{
+	json_t *md = json_deep_copy(first->metadata);
+	json_object_set_new(md, "start_utc", json_string(m->start));
+	json_object_set_new(md, "end_utc", json_string(m->end));
+	json_object_set_new(md, "command", json_string(command_line ? command_line : "punchlab merge"));
+	json_object_set_new(md, "interrupted", json_boolean(m->interrupted));
+	json_object_set(md, "merged_from", m->from);
+	if (m->shards_differ) /* one shard's K/N no longer says what the file holds */
+		json_object_del(md, "shard");
+	mark_incomplete(m, md, first);
+	return md;
+}
+
 int results_merge(const char *const *paths, int n, const char *outdir, const char *command_line,
-		  char *out_path, size_t len, struct results **out, struct perr *err)
+		  int expect_shards, char *out_path, size_t len, struct results **out,
+		  struct perr *err)
 {
 	struct results **in = calloc((size_t)n + 1, sizeof(*in));
-	struct merge m = {.seen = json_object(), .from = json_array(), .err = err, .start = "9999"};
+	struct merge m = {.seen = json_object(),
+			  .from = json_array(),
+			  .err = err,
+			  .start = "9999",
+			  .nshards = expect_shards,
+			  .have = calloc((size_t)expect_shards + 1, 1),
+			  .interrupted_shards = json_array()};
 	char base[160];
-	int rc = in ? 0 : -ENOMEM;
+	int rc = in && m.have ? 0 : -ENOMEM;
 	if (rc < 0)
 		perr_set(err, paths[0], 0, 0, "out of memory");
 	/* every file is read and checked before the new one is made */
 	for (int i = 0; rc == 0 && i < n; i++)
 		rc = results_load(paths[i], &in[i], err);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = take_shard(&m, in[i], in[0]);
 	if (rc == 0) {
 		merged_base(in[0], base, sizeof(base));
 		json_t *h = json_pack("{s:O?}", "suite_sha256",
@@ -95,13 +173,7 @@ int results_merge(const char *const *paths, int n, const char *outdir, const cha
 	for (int i = 0; rc == 0 && i < n; i++)
 		rc = take_file(&m, in[i], in[0]);
 	if (rc == 0) {
-		json_t *md = json_deep_copy(in[0]->metadata);
-		json_object_set_new(md, "start_utc", json_string(m.start));
-		json_object_set_new(md, "end_utc", json_string(m.end));
-		json_object_set_new(md, "command",
-				    json_string(command_line ? command_line : "punchlab merge"));
-		json_object_set_new(md, "interrupted", json_boolean(m.interrupted));
-		json_object_set(md, "merged_from", m.from);
+		json_t *md = merged_metadata(&m, in[0], command_line);
 		rc = rw_finish(m.w, md, in[0]->suite, out_path, len, out, err);
 		json_decref(md);
 	}
@@ -113,5 +185,46 @@ int results_merge(const char *const *paths, int n, const char *outdir, const cha
 	free(in);
 	json_decref(m.seen);
 	json_decref(m.from);
+	json_decref(m.interrupted_shards);
+	free(m.have);
 	return rc;
+}
+
+/* "shard 2" or "shards 1, 3", then WHAT, after SEP; N is how many */
+static size_t shard_list(char *buf, size_t len, const char *sep, json_t *ks, const char *what)
+{
+	size_t n = 0, i;
+	json_t *k;
+	if (!json_array_size(ks))
+		return 0;
+	n += (size_t)snprintf(buf, len, "%sshard%s", sep, json_array_size(ks) > 1 ? "s" : "");
+	json_array_foreach(ks, i, k)
+	{
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s %lld", i ? "," : "",
+					      (long long)json_integer_value(k));
+	}
+	if (n < len)
+		n += (size_t)snprintf(buf + n, len - n, " %s", what);
+	return n;
+}
+
+bool results_incomplete(const struct results *r, char *buf, size_t len)
+{
+	json_t *inc = json_object_get(r->metadata, "incomplete");
+	buf[0] = 0;
+	if (!json_is_object(inc) || len < 2)
+		return false;
+	char of[32];
+	snprintf(of, sizeof(of), "of %lld missing",
+		 (long long)json_integer_value(json_object_get(inc, "shards")));
+	size_t n = shard_list(buf, len, "", json_object_get(inc, "missing_shards"), of);
+	if (n < len)
+		n += shard_list(buf + n, len - n, n ? ", " : "",
+				json_object_get(inc, "interrupted_shards"), "interrupted");
+	if (n < len)
+		snprintf(buf + n, len - n, ": %lld of %lld cells without trials",
+			 (long long)json_integer_value(json_object_get(inc, "cells_without_trials")),
+			 (long long)json_integer_value(json_object_get(r->suite, "cells")));
+	return true;
 }

@@ -156,9 +156,17 @@ int rw_copy_trials(struct results_writer *w, const struct results *r, const char
 /* ---- merge ---- */
 
 /* Joins results files of one suite (shards, or a run and its resumption)
- * into a new run in OUTDIR; no (cell, trial) may appear twice. */
+ * into a new run in OUTDIR; no (cell, trial) may appear twice. With
+ * EXPECT_SHARDS N > 0, every input must be a shard K/N (metadata.shard), and
+ * the shards that are missing or were interrupted are recorded in the
+ * merged metadata's "incomplete" (docs/results.md). */
 int results_merge(const char *const *paths, int n, const char *outdir, const char *command_line,
-		  char *out_path, size_t len, struct results **out, struct perr *err);
+		  int expect_shards, char *out_path, size_t len, struct results **out,
+		  struct perr *err);
+/* What R's metadata.incomplete says, as one line into BUF ("shard 2 of 3
+ * missing: 1 of 3 cells without trials"): true, or false (BUF empty) when R
+ * is not marked incomplete. */
+bool results_incomplete(const struct results *r, char *buf, size_t len);
 
 /* "2026-11-25T17:58:02Z", or with COMPACT "20261125T175802Z". */
 void results_utc_now(char *buf, size_t len, bool compact);

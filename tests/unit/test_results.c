@@ -258,7 +258,7 @@ Test(results, merge_joins_shards_and_refuses_duplicates)
 	write_run("s1", p1, sizeof(p1), &r1);
 	write_run("s1", p2, sizeof(p2), &r2);
 	const char *both[] = {p1, p2};
-	cr_assert_lt(results_merge(both, 2, dir, NULL, out, sizeof(out), &m, &err), 0);
+	cr_assert_lt(results_merge(both, 2, dir, NULL, 0, out, sizeof(out), &m, &err), 0);
 	cr_assert_not_null(strstr(err.msg, "trial aaaa/0 is in two of the files"), "%s", err.msg);
 	/* shards: the second file's trials are renumbered as another part of the run */
 	put_trials(r2, "{\"format\":\"punchlab-trials\",\"version\":2}\n"
@@ -267,7 +267,7 @@ Test(results, merge_joins_shards_and_refuses_duplicates)
 		       "{\"cell\":\"bbbb\",\"trial\":8,\"connected\":true}\n"
 		       "{\"cell\":\"aaaa\",\"trial\":8,\"connected\":true}\n"
 		       "{\"cell\":\"aaaa\",\"trial\":9,\"connected\":true}\n");
-	cr_assert_eq(results_merge(both, 2, dir, "m", out, sizeof(out), &m, &err), 0, "%s",
+	cr_assert_eq(results_merge(both, 2, dir, "m", 0, out, sizeof(out), &m, &err), 0, "%s",
 		     err.msg);
 	cr_assert_eq(m->ntrials, 10);
 	const struct rcell *a = results_cell(m, "aaaa"), *b = results_cell(m, "bbbb");
@@ -278,11 +278,91 @@ Test(results, merge_joins_shards_and_refuses_duplicates)
 	cr_assert_eq(a->nfail, 2, "mispredicted and rst");
 	results_free(m);
 	write_run("s2", p2, sizeof(p2), &m);
-	cr_assert_lt(results_merge(both, 2, dir, NULL, out, sizeof(out), NULL, &err), 0);
+	cr_assert_lt(results_merge(both, 2, dir, NULL, 0, out, sizeof(out), NULL, &err), 0);
 	cr_assert_not_null(strstr(err.msg, "another suite"), "%s", err.msg);
 	results_free(m);
 	results_free(r1);
 	results_free(r2);
+}
+
+/* One shard's run of a 3-cell suite: cell CELL, two trials; metadata.shard is
+ * SHARD (NULL: none). */
+static void write_shard(const char *shard, const char *cell, bool interrupted, char *path,
+			size_t len)
+{
+	struct results_writer *w;
+	struct results *r;
+	struct perr err;
+	json_t *h = json_pack("{s:s}", "suite_sha256", "s1");
+	cr_assert_eq(rw_open(dir, "sh", h, &w, &err), 0, "%s", err.msg);
+	json_decref(h);
+	cr_assert_eq(rw_cell(w, cell, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		json_t *tr = trial(cell, i, true, NULL, 100, 1);
+		cr_assert_eq(rw_trial(w, tr, &err), 0, "%s", err.msg);
+		json_decref(tr);
+	}
+	json_t *md = json_pack("{s:s, s:b}", "start_utc", "2026-01-01T00:00:00Z", "interrupted",
+			       interrupted);
+	if (shard)
+		json_object_set_new(md, "shard", json_string(shard));
+	json_t *su = json_pack("{s:s, s:s, s:i, s:i}", "file", "/x/t.json", "sha256", "s1",
+			       "trials", 2, "cells", 3);
+	cr_assert_eq(rw_finish(w, md, su, path, len, &r, &err), 0, "%s", err.msg);
+	json_decref(md);
+	json_decref(su);
+	results_free(r);
+	rw_free(w);
+}
+
+Test(results, merge_of_expected_shards_names_the_missing_and_interrupted)
+{
+	char p1[4096], p2[4096], p3[4096], px[4096], out[4096], why[256];
+	struct results *m;
+	struct perr err;
+	write_shard("1/3", "aaaa", false, p1, sizeof(p1));
+	write_shard("2/3", "bbbb", true, p2, sizeof(p2));
+	write_shard("3/3", "cccc", false, p3, sizeof(p3));
+	const char *two[] = {p1, p3};
+	cr_assert_eq(results_merge(two, 2, dir, NULL, 3, out, sizeof(out), &m, &err), 0, "%s",
+		     err.msg);
+	cr_assert(results_incomplete(m, why, sizeof(why)));
+	cr_assert_str_eq(why, "shard 2 of 3 missing: 1 of 3 cells without trials");
+	json_t *inc = json_object_get(m->metadata, "incomplete");
+	cr_assert_eq(json_integer_value(json_array_get(json_object_get(inc, "missing_shards"), 0)),
+		     2);
+	cr_assert_null(json_object_get(m->metadata, "shard"), "no one shard's K/N any more");
+	cr_assert_eq(m->ncells, 2);
+	results_free(m);
+	/* an interrupted shard is named too */
+	const char *all[] = {p1, p2, p3};
+	cr_assert_eq(results_merge(all, 3, dir, NULL, 3, out, sizeof(out), &m, &err), 0, "%s",
+		     err.msg);
+	cr_assert(results_incomplete(m, why, sizeof(why)));
+	cr_assert_str_eq(why, "shard 2 interrupted: 0 of 3 cells without trials");
+	results_free(m);
+	/* without the expectation nothing is marked */
+	cr_assert_eq(results_merge(two, 2, dir, NULL, 0, out, sizeof(out), &m, &err), 0, "%s",
+		     err.msg);
+	cr_assert_not(results_incomplete(m, why, sizeof(why)));
+	cr_assert_str_eq(why, "");
+	results_free(m);
+	/* every shard, none interrupted: complete */
+	write_shard("2/3", "bbbb", false, p2, sizeof(p2));
+	cr_assert_eq(results_merge(all, 3, dir, NULL, 3, out, sizeof(out), &m, &err), 0, "%s",
+		     err.msg);
+	cr_assert_null(json_object_get(m->metadata, "incomplete"));
+	results_free(m);
+	/* a file that is no shard of 3, or no shard at all, is refused */
+	write_shard("2/4", "bbbb", false, px, sizeof(px));
+	const char *bad[] = {p1, px};
+	cr_assert_lt(results_merge(bad, 2, dir, NULL, 3, out, sizeof(out), NULL, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "not a shard of 3 (its metadata.shard is \"2/4\")"),
+			   "%s", err.msg);
+	write_shard(NULL, "bbbb", false, px, sizeof(px));
+	cr_assert_lt(results_merge(bad, 2, dir, NULL, 3, out, sizeof(out), NULL, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "not a shard of 3 (its metadata.shard is absent)"),
+			   "%s", err.msg);
 }
 
 Test(results, copy_trials_keeps_at_most_the_limit)
