@@ -21,16 +21,22 @@ for p in munged munge slurmctld slurmd sbatch squeue scontrol scancel; do
 done
 
 # Who submits, and so whose the tasks are (Slurm runs them as the submitter;
-# it is created if missing). Running a lab needs root until punchlab runs
-# rootless (issue 13, part 1); then the default becomes pltest. Today, as
-# pltest, every shard fails: "cannot create lab ...: Permission denied".
-RUN_AS=${PUNCHLAB_SLURM_USER:-root}
+# it is created if missing): an unprivileged user, so the shards' runs are
+# rootless (docs/scale.md); PUNCHLAB_SLURM_USER=root tries it as root.
+RUN_AS=${PUNCHLAB_SLURM_USER:-pltest}
 
 t=$(mktemp -d /tmp/plslurm.XXXXXX)
 chmod 755 "$t"
 # shellcheck disable=SC2016 # expanded at exit
 at_exit 'rm -rf "$t"'
-smoke=$SRC/experiments/smoke.json
+# what the tasks run must be reachable by RUN_AS, wherever the tree was
+# cloned: the binary (ASan's runtime is a system library), the suite and its
+# topologies, copied where every user can read them
+mkdir "$t/bin"
+cp "$PL" "$t/bin/punchlab"
+cp -r "$SRC/experiments" "$SRC/topologies" "$t/"
+PL=$t/bin/punchlab
+smoke=$t/experiments/smoke.json
 suite_cells=3
 
 # ---- the cluster ----
