@@ -2,6 +2,7 @@
 #include "cmdutil.h"
 #include "lab/nft.h"
 #include "commands.h"
+#include "punch/method.h"
 #include "punch/peer.h"
 #include "util/endpoint.h"
 #include <signal.h>
@@ -18,7 +19,7 @@ const char peer_usage[] =
     "                     [--background-rate R] [--background-tcp SHARE]\n"
     "                     [--background-on S --background-off S] [--seed N]\n"
     "                     [--proxy ADDR:PORT] [--probes N] [--rounds R] [--bytes N]\n"
-    "                     [--attempt-ms MS] [--method predict|reuse]\n"
+    "                     [--attempt-ms MS] [--method NAME] [--ttl N]\n"
     "\n"
     "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
     "other's predicted endpoint at the given moment, checks the other side with\n"
@@ -29,7 +30,10 @@ const char peer_usage[] =
     "--method reuse is P2PNAT's port reuse (Ford et al. 2005, 4) instead of the\n"
     "paper's prediction: one local port for its single probe (kept open) and its\n"
     "punch, listened on too; S should answer with the port it saw (`server\n"
-    "--method reuse`).\n"
+    "--method reuse`). --method stunt1 is the low-TTL SYN (Guha & Francis 2005):\n"
+    "peer A sends its SYN with IP_TTL --ttl (default 2: one hop past its gateway)\n"
+    "so that it opens A's NAT and dies before B's, then accepts B's SYN on a\n"
+    "listener; S answers as for reuse. `--method help` lists the methods.\n"
     "Other programs on the host take --background-rate ports a second (a Poisson\n"
     "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
     "counter); with --background-on and --background-off (mean seconds, both\n"
@@ -55,6 +59,13 @@ static void os_help(void)
 		if (o->quirk_source)
 			printf("%-*s quirk: %s\n", w + 14, "", o->quirk_source);
 	}
+}
+
+static void method_help(void)
+{
+	for (size_t i = 0; punch_methods[i]; i++)
+		printf("%-8s %s\n%-8s source: %s\n", punch_methods[i]->name, punch_methods[i]->help,
+		       "", punch_methods[i]->citation);
 }
 
 /* A number from 0 to MAX into *OUT: 0, or -1 when it is not (said on stderr). */
@@ -111,11 +122,13 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 				   &c->attempt_timeout_ms);
 	case 'm':
 		if (punch_method_parse(optarg, &c->method) < 0) {
-			fprintf(stderr, "%s: --method wants predict or reuse, not \"%s\"\n", prog,
-				optarg);
+			fprintf(stderr, "%s: unknown method \"%s\" (known: %s)\n", prog, optarg,
+				method_names());
 			return -1;
 		}
 		return 0;
+	case 'T':
+		return cmd_int_arg(prog, "--ttl", optarg, 1, 255, &c->stunt_ttl);
 	case 'e':
 		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
@@ -149,6 +162,7 @@ int peer_main(int argc, char *argv[])
 	    {"background-off", required_argument, NULL, 'F'},
 	    {"attempt-ms", required_argument, NULL, 'a'},
 	    {"method", required_argument, NULL, 'm'},
+	    {"ttl", required_argument, NULL, 'T'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct peer_config c;
@@ -168,6 +182,10 @@ int peer_main(int argc, char *argv[])
 			os_help();
 			return EXIT_OK;
 		}
+		if (opt == 'm' && !strcmp(optarg, "help")) {
+			method_help();
+			return EXIT_OK;
+		}
 		if (peer_opt(opt, argv[0], &c) < 0)
 			return EXIT_USAGE;
 		have_server |= opt == 's';
@@ -175,6 +193,17 @@ int peer_main(int argc, char *argv[])
 	}
 	if (!have_server || !have_session || !c.role || optind != argc)
 		return cmd_usage_error(peer_usage);
+	const struct punch_method_ops *m = method_of((int)c.method);
+	char bad[256];
+	if (m->check && m->check(&c, bad, sizeof(bad))) {
+		fprintf(stderr, "%s: --method %s: %s\n", argv[0], m->name, bad);
+		return EXIT_USAGE;
+	}
+	if (c.stunt_ttl && m != &method_stunt1) {
+		fprintf(stderr, "%s: --ttl is the TTL of stunt1's SYN: it needs --method stunt1\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (c.os && c.os->syn_sent_rst) {
 		/* the quirk is a rule of this host's (namespace's) firewall */

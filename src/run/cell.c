@@ -6,6 +6,7 @@
 #include "lab/natstate.h"
 #include "lab/netns.h"
 #include "lab/nft.h"
+#include "punch/method.h"
 #include "punch/peer.h"
 #include "punch/policy.h"
 #include "punch/proxy.h"
@@ -59,6 +60,7 @@ struct cell_lab {
 	struct os_host *host[2];
 	uint32_t saddr;
 	bool determinable; /* every NAT preserves ports: a punch port can be judged */
+	int stunt_ttl;	   /* stunt1: the TTL of peer A's SYN */
 	char delay_mech[32];
 	json_t *nat_sysctls; /* see struct cell_report */
 };
@@ -201,6 +203,54 @@ static double wall_s(void)
 
 /* ---- setup ---- */
 
+/* The address S sees peer B at (NODE: server, peer-a, peer-b): the outside
+ * address of the last NAT on B's way to S, else B's own. */
+static uint32_t public_addr_b(const struct topology *t, const int node[3])
+{
+	int path[TOPO_NODES_MAX], n = topo_path(t, node[2], topo_primary_addr(t, node[0]), path,
+						 TOPO_NODES_MAX);
+	uint32_t a = topo_primary_addr(t, node[2]);
+	for (int i = 0; i < n; i++)
+		if (t->nodes[path[i]].is_nat)
+			a = topo_primary_addr(t, path[i]);
+	return a;
+}
+
+/*
+ * stunt1: the TTL of peer A's SYN, the cell's or, when it gives none, the
+ * least that passes A's own NAT. One that expires before A's NAT (Linux's
+ * ip_forward() drops it before SNAT: no mapping) is refused with the hops.
+ */
+static int cell_stunt_ttl(const struct cell *c, const struct topology *t, const int node[3],
+			  struct perr *err)
+{
+	int path[TOPO_NODES_MAX], nat = -1;
+	int n = topo_path(t, node[1], public_addr_b(t, node), path, TOPO_NODES_MAX);
+	for (int i = 0; nat < 0 && i < n; i++)
+		if (t->nodes[path[i]].is_nat)
+			nat = i;
+	if (c->proxy_a) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt1 sets the TTL of peer A's own SYN: "
+			 "peer A cannot use a proxy", c->id);
+		return -EINVAL;
+	}
+	if (nat < 0) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt1: peer A's way to peer B passes no "
+			 "NAT whose mapping a low-TTL SYN could open", c->id);
+		return -EINVAL;
+	}
+	/* forwarder I passes a packet that reaches it with a TTL of at least 2 */
+	if (c->stunt_ttl && c->stunt_ttl < nat + 2) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt_ttl %d reaches no NAT: peer A's NAT "
+			 "%s is hop %d, so its SYN needs a TTL of at least %d to leave through it "
+			 "(%d of %d forwarding hops to peer B's public address)", c->id,
+			 c->stunt_ttl, t->nodes[path[nat]].name, nat + 1, nat + 2, c->stunt_ttl - 1,
+			 n);
+		return -EINVAL;
+	}
+	return c->stunt_ttl ? c->stunt_ttl : nat + 2;
+}
+
 int cell_topology(const struct cell *c, struct topology **out, int node[3], struct perr *err)
 {
 	const enum topo_role roles[3] = {ROLE_SERVER, ROLE_PEER_A, ROLE_PEER_B};
@@ -217,6 +267,10 @@ int cell_topology(const struct cell *c, struct topology **out, int node[3], stru
 			topo_free(t);
 			return -EINVAL;
 		}
+	if (c->method == METHOD_STUNT1 && cell_stunt_ttl(c, t, node, err) < 0) {
+		topo_free(t);
+		return -EINVAL;
+	}
 	*out = t;
 	return 0;
 }
@@ -248,6 +302,8 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 	if (cell_topology(c, &cl->t, node, err) < 0)
 		return -EINVAL;
 	cl->saddr = topo_primary_addr(cl->t, node[0]);
+	if (c->method == METHOD_STUNT1)
+		cl->stunt_ttl = cell_stunt_ttl(c, cl->t, node, err);
 	cl->determinable = all_nats_preserve(cl->t);
 	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,
 		 cl->j->index % 10000);
@@ -385,9 +441,10 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	srv_config_defaults(&cl->srv.srv);
 	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
 	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
-	/* port reuse needs no prediction: S names the port it saw */
-	bool reuse = c->method == METHOD_REUSE;
-	cl->srv.srv.heuristic = heuristic_by_name(reuse ? "preserve" : c->heuristic);
+	/* a method may need no prediction: S names the port it saw */
+	const char *own = method_of(c->method)->server_heuristic;
+	bool reuse = own != NULL;
+	cl->srv.srv.heuristic = heuristic_by_name(own ? own : c->heuristic);
 	if (!reuse && heurx_is_spec(c->heuristic)) {
 		char why[512];
 		if (heurx_start(c->heuristic, c->heuristic_timeout_ms, &cl->srv.srv.exec, why,
@@ -594,6 +651,7 @@ static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int t
 	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
 	pt->cfg.skew_ms = k ? trial_skew(cl, trial) : 0;
 	pt->cfg.method = (enum punch_method)c->method;
+	pt->cfg.stunt_ttl = cl->stunt_ttl;
 	pt->cfg.flash = c->flash;
 	if (k ? c->proxy_b : c->proxy_a) {
 		pt->cfg.use_proxy = true;
