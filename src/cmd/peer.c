@@ -61,6 +61,22 @@ static void os_help(void)
 	}
 }
 
+/* Loads the nft script RULES into this namespace; OPT VALUE asked for it. */
+static int host_rule(const char *rules, const char *opt, const char *value)
+{
+	char why[1024];
+	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || nft_apply_in(ns, rules, why, sizeof(why), NULL) < 0) {
+		fprintf(stderr, "punchlab peer: %s %s needs its rule in this namespace: %s\n", opt,
+			value, ns < 0 ? strerror(errno) : why);
+		if (ns >= 0)
+			close(ns);
+		return -1;
+	}
+	close(ns);
+	return 0;
+}
+
 static void method_help(void)
 {
 	for (size_t i = 0; punch_methods[i]; i++)
@@ -205,19 +221,13 @@ int peer_main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (c.os && c.os->syn_sent_rst) {
-		/* the quirk is a rule of this host's (namespace's) firewall */
-		char why[1024];
-		int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (ns < 0 || nft_apply_in(ns, OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
-			fprintf(stderr, "punchlab peer: --os %s needs its rule in this namespace: %s\n",
-				c.os->name, ns < 0 ? strerror(errno) : why);
-			if (ns >= 0)
-				close(ns);
-			return EXIT_FAIL;
-		}
-		close(ns);
-	}
+	/* the quirk is a rule of this host's (namespace's) firewall */
+	if (c.os && c.os->syn_sent_rst &&
+	    host_rule(OS_SYN_SENT_RST_NFT, "--os", c.os->name) < 0)
+		return EXIT_FAIL;
+	if (m->host_nft && m->host_nft(c.role) &&
+	    host_rule(m->host_nft(c.role), "--method", m->name) < 0)
+		return EXIT_FAIL;
 	json_t *res = NULL;
 	rc = peer_run(&c, &res);
 	json_t *err = json_object_get(res, "error");

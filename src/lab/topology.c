@@ -350,6 +350,11 @@ static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, co
 		      "%s: unknown filtering \"%s\" (known: endpoint-independent, "
 		      "address-dependent, address-and-port-dependent)",
 		      what, s);
+	if (get_string(tp, nat, "icmp_time_exceeded", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && nat_icmp_te_parse(s, &pr->icmp_te) < 0)
+		FAILM(nat, "icmp_time_exceeded",
+		      "%s: unknown icmp_time_exceeded \"%s\" (known: keep, drop)", what, s);
 	return 0;
 }
 
@@ -450,7 +455,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	static const char *const fields[] = {
 	    "profile", "outside",	  "mapping", "port_assignment", "delta",
 	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
-	    "ruleset", "ruleset_format",  "port_quota", "port_fallback", "port_parity", NULL};
+	    "ruleset", "ruleset_format",  "port_quota", "port_fallback", "port_parity",
+	    "icmp_time_exceeded", NULL};
 	const char *s;
 
 	if (!json_is_object(nat))

@@ -57,9 +57,13 @@ struct punch_method_ops {
 	const char *server_heuristic;
 	/* probes and punch share one local port (struct method_port) */
 	bool one_port;
-	/* a listener on the one port during the attempt, for ROLE ('a' or 'b') */
+	/* a listener on the one port during the attempt */
 	bool (*listens)(const struct peer_config *c);
-	/* on a punch socket of ROLE, bound, before its connect(): 0 or -errno */
+	/* an nft script the host of the peer of ROLE ('a' or 'b') needs in its
+	 * namespace for the whole run (the runner and `punchlab peer` load it),
+	 * or NULL */
+	const char *(*host_nft)(char role);
+	/* on a punch socket, bound, before its connect(): 0 or -errno */
 	int (*before_connect)(const struct peer_config *c, int fd);
 	/* right after that connect() put the SYN on its way */
 	void (*after_connect)(const struct peer_config *c, int fd);
@@ -83,6 +87,14 @@ const char *method_names(void);
 /* stunt1: the TTL of the low-TTL SYN when none is configured: one hop
  * past the peer's gateway, the NAT in every shipped topology */
 #define STUNT1_DEFAULT_TTL 2
+/* stunt1: peer A's host ignores ICMP time-exceeded, as RFC 1122 4.2.3.9
+ * asks of TCP (a soft error, never an abort). Linux's tcp_v4_err() instead
+ * ends a SYN_SENT socket on it (EHOSTUNREACH), which would take the
+ * low-TTL SYN's socket before the other's SYN arrives. */
+#define STUNT1_HOST_NFT                                                                            \
+	"table inet punchlab_stunt1\ndelete table inet punchlab_stunt1\n"                           \
+	"table inet punchlab_stunt1 {\n\tchain input {\n\t\ttype filter hook input priority "        \
+	"filter; policy accept;\n\t\ticmp type time-exceeded drop\n\t}\n}\n"
 /* stunt1: how long after the go time the accepting side connects, so that
  * the other's low-TTL SYN has opened its NAT's mapping first */
 #define STUNT1_DELAY_MS 10

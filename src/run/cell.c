@@ -241,11 +241,11 @@ static int cell_stunt_ttl(const struct cell *c, const struct topology *t, const 
 	}
 	/* forwarder I passes a packet that reaches it with a TTL of at least 2 */
 	if (c->stunt_ttl && c->stunt_ttl < nat + 2) {
-		perr_set(err, c->topology, 0, 0, "cell %s: stunt_ttl %d reaches no NAT: peer A's NAT "
-			 "%s is hop %d, so its SYN needs a TTL of at least %d to leave through it "
-			 "(%d of %d forwarding hops to peer B's public address)", c->id,
-			 c->stunt_ttl, t->nodes[path[nat]].name, nat + 1, nat + 2, c->stunt_ttl - 1,
-			 n);
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt_ttl %d reaches no NAT: the SYN "
+			 "expires at hop %d (%s), and peer A's NAT %s, hop %d, maps only what it "
+			 "forwards: the TTL must be at least %d", c->id, c->stunt_ttl,
+			 c->stunt_ttl, t->nodes[path[c->stunt_ttl - 1]].name,
+			 t->nodes[path[nat]].name, nat + 1, nat + 2);
 		return -EINVAL;
 	}
 	return c->stunt_ttl ? c->stunt_ttl : nat + 2;
@@ -276,21 +276,25 @@ int cell_topology(const struct cell *c, struct topology **out, int node[3], stru
 }
 
 /* A peer whose OS answers a SYN in SYN_SENT with a RST gets the rule that
- * does it in its namespace (OS_SYN_SENT_RST_NFT), once for the cell. */
+ * does it in its namespace (OS_SYN_SENT_RST_NFT), once for the cell; a
+ * peer whose method needs a rule of its host's (host_nft) gets that. */
 static int apply_quirks(struct cell_lab *cl, struct perr *err)
 {
 	const char *os[2] = {cl->j->c->os_a, cl->j->c->os_b};
+	const struct punch_method_ops *m = method_of(cl->j->c->method);
 	/* a local proxy runs on that host too: its connections get the quirk */
 	for (int k = 0; k < 2; k++) {
 		const struct os_ops *ops = os_by_name(os[k]);
+		const char *rules[2] = {ops->syn_sent_rst ? OS_SYN_SENT_RST_NFT : NULL,
+					m->host_nft ? m->host_nft(k ? 'b' : 'a') : NULL};
 		char why[1024];
-		if (!ops->syn_sent_rst)
-			continue;
-		if (nft_apply_in(cl->nsfd[1 + k], OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
-			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s's stack quirk: %s",
-				 cl->j->c->id, os[k], why);
-			return -EIO;
-		}
+		for (int r = 0; r < 2; r++)
+			if (rules[r] &&
+			    nft_apply_in(cl->nsfd[1 + k], rules[r], why, sizeof(why), NULL) < 0) {
+				perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s: %s",
+					 cl->j->c->id, r ? m->name : os[k], why);
+				return -EIO;
+			}
 	}
 	return 0;
 }

@@ -2,17 +2,21 @@
 /*
  * The low-TTL SYN (Guha & Francis, Characterization and Measurement of TCP
  * Traversal through NATs and Firewalls, IMC 2005, 4.1, STUNT #1's opening
- * step as the issue gives it). Both peers use one local port each, as reuse
+ * step as issue 11 gives it). Both peers use one local port each, as reuse
  * does, so that S names the port it saw. Peer A, at the go time, sends its
  * SYN to B's endpoint with IP_TTL low enough to pass its own NAT (which maps
- * it) and expire before B's; it then accepts B's SYN on a listener on the
- * same port. B connects STUNT1_DELAY_MS later, with the normal TTL.
+ * it) and expire before B's, then restores the TTL; B connects
+ * STUNT1_DELAY_MS later with the normal TTL, and A's socket, still in
+ * SYN_SENT, answers B's SYN: a simultaneous open.
  *
- * Why a listener and not the SYN_SENT socket's simultaneous open: the ICMP
- * time-exceeded for the low-TTL SYN comes back through A's NAT (conntrack
- * relates it to the mapping) and Linux's tcp_v4_err() treats it as a hard
- * error in SYN_SENT (EHOSTUNREACH, tcp_done()): the socket is gone before
- * B's SYN arrives. The listener on the same port answers B's SYN instead.
+ * Why the SYN_SENT socket and not a listener on the same port: A's NAT
+ * tracked the low-TTL SYN's sequence number, and a listener's SYN-ACK
+ * carries a new one. Measured on Linux 6.18: conntrack finds that SYN-ACK
+ * out of window, leaves it INVALID and untranslated (it left nat-a with
+ * peer A's private source), and B's NAT reset it. The SYN_SENT socket's
+ * SYN-ACK repeats its first sequence number. For that socket to live, A's
+ * host ignores the ICMP time-exceeded the expired SYN brings back
+ * (STUNT1_HOST_NFT, method.h): Linux would abort a SYN_SENT socket on it.
  *
  * The TTL must be at least the hops to A's own NAT + 1 (Linux drops a
  * forwarded packet whose TTL would reach 0 in ip_forward(), before SNAT and
@@ -27,9 +31,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-static bool stunt1_listens(const struct peer_config *c)
+static const char *stunt1_host_nft(char role)
 {
-	return c->role == 'a';
+	return role == 'a' ? STUNT1_HOST_NFT : NULL;
 }
 
 static int stunt1_before_connect(const struct peer_config *c, int fd)
@@ -40,8 +44,8 @@ static int stunt1_before_connect(const struct peer_config *c, int fd)
 	return setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ? -errno : 0;
 }
 
-/* The SYN is on its way: later segments (the socket's retransmissions
- * aside) would take the host's TTL again (-1: the default) */
+/* The SYN is on its way: the SYN-ACK that answers B's SYN must reach B,
+ * so the socket takes the host's TTL again (-1: the default) */
 static void stunt1_after_connect(const struct peer_config *c, int fd)
 {
 	int dflt = -1;
@@ -66,14 +70,14 @@ static const char *stunt1_check(const struct peer_config *c, char *buf, size_t l
 const struct punch_method_ops method_stunt1 = {
     .name = "stunt1",
     .help = "peer A's SYN with a low TTL opens its NAT's mapping and dies before B's NAT; "
-	    "A accepts B's SYN on a listener on the same port",
+	    "B's SYN then meets A's socket in SYN_SENT",
     .citation = "Guha & Francis, Characterization and Measurement of TCP Traversal through "
 		"NATs and Firewalls, IMC 2005, 4.1 (STUNT #1's low-TTL SYN)",
     .id = METHOD_STUNT1,
     .probes = 1,
     .server_heuristic = "preserve",
     .one_port = true,
-    .listens = stunt1_listens,
+    .host_nft = stunt1_host_nft,
     .before_connect = stunt1_before_connect,
     .after_connect = stunt1_after_connect,
     .go_delay_ms = stunt1_go_delay,
