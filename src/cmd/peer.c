@@ -210,8 +210,9 @@ int peer_main(int argc, char *argv[])
 	if (!have_server || !have_session || !c.role || optind != argc)
 		return cmd_usage_error(peer_usage);
 	const struct punch_method_ops *m = method_of((int)c.method);
-	char bad[256];
-	if (m->check && m->check(&c, bad, sizeof(bad))) {
+	char buf[256];
+	const char *bad = m->check ? m->check(&c, buf, sizeof(buf)) : NULL;
+	if (bad) {
 		fprintf(stderr, "%s: --method %s: %s\n", argv[0], m->name, bad);
 		return EXIT_USAGE;
 	}

@@ -2,6 +2,9 @@
 #include "cmdutil.h"
 #include "commands.h"
 #include "punch/method.h"
+#include "punch/relay.h"
+#include <errno.h>
+#include <pthread.h>
 #include "punch/server.h"
 #include "util/endpoint.h"
 #include <stdbool.h>
@@ -26,6 +29,9 @@ const char server_usage[] =
     "--method reuse serves P2PNAT's port-reusing peers (`peer --method reuse`),\n"
     "--method stunt1 the low-TTL SYN's: their punch goes to the very port S saw,\n"
     "so S names it (the heuristic `preserve`; another --heuristic is refused).\n"
+    "--method relay also runs the relay (like TURN over TCP, RFC 6062) on the\n"
+    "same address, port + 1: it joins the two peers' connections and copies\n"
+    "their bytes (docs/protocol.md).\n"
     "One JSON line per event\n"
     "on stderr unless --quiet. Port 0 picks a free port (printed in the listen event).\n"
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
@@ -79,18 +85,50 @@ static int server_int_opt(int opt, const char *prog, struct srv_config *c, int *
 }
 
 /* Starts the external heuristic EXEC (if any), then serves. */
+/* --method relay: the relay beside S, in a thread of its own */
+struct relay_thread {
+	pthread_t t;
+	struct relay_config rc;
+	volatile sig_atomic_t *stop;
+	uint16_t port;
+	int rv;
+};
+
+static void *relay_main(void *arg)
+{
+	struct relay_thread *r = arg;
+	r->rv = relay_run(&r->rc, r->stop, &r->port);
+	return NULL;
+}
+
 static int server_serve(struct srv_config *c, const char *listen_s, const char *exec,
-			int timeout_ms)
+			int timeout_ms, bool relay)
 {
 	char err[512];
 	volatile sig_atomic_t *stop = cmd_stop_on_signal();
+	struct relay_thread r = {.rc = {.listen = c->listen, .log = c->log}, .stop = stop};
 
 	if (exec && heurx_start(exec, timeout_ms, &c->exec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "punchlab server: cannot start the heuristic \"%s\": %s\n", exec,
 			err);
 		return EXIT_FAIL;
 	}
+	/* on S's address, S's port + 1: where `peer --method relay` looks */
+	if (ntohs(c->listen.sin_port))
+		r.rc.listen.sin_port = htons((uint16_t)(ntohs(c->listen.sin_port) + 1));
+	if (relay && (errno = pthread_create(&r.t, NULL, relay_main, &r))) {
+		fprintf(stderr, "punchlab server: cannot start the relay: %s\n", strerror(errno));
+		heurx_free(c->exec);
+		return EXIT_FAIL;
+	}
 	int rc = srv_run(c, stop, NULL);
+	if (relay) {
+		*stop = 1;
+		pthread_join(r.t, NULL);
+		if (r.rv < 0)
+			fprintf(stderr, "punchlab server: the relay could not listen: %s\n",
+				strerror(-r.rv));
+	}
 	heurx_free(c->exec);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
@@ -173,5 +211,5 @@ int server_main(int argc, char *argv[])
 	}
 	if (method->server_heuristic)
 		c.heuristic = heuristic_by_name(method->server_heuristic);
-	return server_serve(&c, listen_s, exec, timeout_ms);
+	return server_serve(&c, listen_s, exec, timeout_ms, method->connect_other != NULL);
 }

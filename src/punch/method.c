@@ -10,6 +10,7 @@ const struct punch_method_ops *const punch_methods[] = {
 	&method_predict,
 	&method_reuse,
 	&method_stunt1,
+	&method_relay,
 	NULL,
 };
 /* clang-format on */

@@ -69,12 +69,16 @@ struct punch_method_ops {
 	void (*after_connect)(const struct peer_config *c, int fd);
 	/* how much later than S's go time this side connects, in ms */
 	double (*go_delay_ms)(const struct peer_config *c);
-	/* the peer's configuration refused for this method: an error in BUF
-	 * (returned), or NULL */
+	/* instead of the punch, a connection to the other peer another way (a
+	 * relay): at S's go time, with the punch's NONCE, within TIMEOUT_MS; a
+	 * connected blocking fd, or -errno. The trial's path is then "relay". */
+	int (*connect_other)(const struct peer_config *c, const uint8_t *nonce, int timeout_ms);
+	/* the peer's configuration refused for this method: the error (in BUF
+	 * of LEN bytes, or a static string), or NULL */
 	const char *(*check)(const struct peer_config *c, char *buf, size_t len);
 };
 
-extern const struct punch_method_ops method_predict, method_reuse, method_stunt1;
+extern const struct punch_method_ops method_predict, method_reuse, method_stunt1, method_relay;
 /* NULL-terminated, in the order of `--method help` */
 extern const struct punch_method_ops *const punch_methods[];
 

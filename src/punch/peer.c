@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "peer.h"
 #include "method.h"
+#include "relay.h"
 #include "policy.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,9 @@ struct peer {
 	int rounds;
 	char reason[24]; /* outlives the round's messages */
 	double connect_ms;
+	double echo_ms;		/* A: one byte there and back on the connection; < 0 none */
+	long long relay_bytes;	/* relay: bytes relayed for us (sent and received) */
+	bool relayed;		/* connected through the method's connect_other */
 	char local[32], remote[32];
 	const struct punch_method_ops *m;
 	/* a one_port method's port, and the probe connection kept open on it */
@@ -508,7 +513,10 @@ static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, in
 			}
 		}
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t r = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+			/* no further than the data: what follows (echo_rtt's byte) is not ours */
+			size_t want = (size_t)(bytes - got_n) < sizeof(chunk) ? (size_t)(bytes - got_n)
+									   : sizeof(chunk);
+			ssize_t r = recv(fd, chunk, want, MSG_DONTWAIT);
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
 				snprintf(why, whylen, "connection closed after %d of %d bytes",
 					 got_n, bytes);
@@ -664,6 +672,27 @@ static void peer_sleep_until(double go)
 	}
 }
 
+/* One byte there and back on FD, which verify_and_exchange emptied: A
+ * sends and times it, B echoes. A: the round trip of the path the peers
+ * talk over (the relay's detour, or the punched one), in ms; B: 0; < 0
+ * failed. */
+static double echo_rtt(const struct peer *p, int fd)
+{
+	uint8_t b = 'e';
+	int one = 1;
+	/* the byte goes now, not after the ACK of the data before it (Nagle) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	double t0 = now_ms();
+	struct pollfd pf = {fd, POLLIN, 0};
+	if (p->c->role == 'a' && send(fd, &b, 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	if (poll(&pf, 1, 3000) <= 0 || recv(fd, &b, 1, 0) != 1)
+		return -1;
+	if (p->c->role == 'b' && send(fd, &b, 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	return p->c->role == 'a' ? now_ms() - t0 : 0;
+}
+
 /* Connection UP of O came up: its endpoints, then verify and data on it. */
 static void peer_attempt_up(struct peer *p, const struct pmsg *pu, struct outconn *o, int up,
 			    struct pmsg *res)
@@ -683,6 +712,8 @@ static void peer_attempt_up(struct peer *p, const struct pmsg *pu, struct outcon
 	int fl = fcntl(o[up].fd, F_GETFL);
 	fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
 	res->ok = verify_and_exchange(p, o[up].fd, pu->nonce, c->bytes, why, sizeof(why));
+	if (res->ok)
+		p->echo_ms = echo_rtt(p, o[up].fd);
 	res->local_port = o[up].local_port;
 	if (!res->ok)
 		snprintf(res->reason, sizeof(res->reason), "verify-failed");
@@ -709,6 +740,46 @@ static void peer_attempt_failed(struct peer *p, const struct pmsg *pu, const str
 		endpoint(c->use_proxy ? o[0].bnd_addr : p->local_addr, o[0].local_port, p->local);
 }
 
+/* The method's own way to the other peer (connect_other: a relay) at PU's
+ * go time instead of the punch; how it went into RES. */
+static void peer_attempt_other(struct peer *p, const struct pmsg *pu, struct pmsg *res)
+{
+	struct sockaddr_in me, them;
+	socklen_t l1 = sizeof(me), l2 = sizeof(them);
+	char why[160];
+
+	peer_sleep_until(now_ms() + pu->go_ms + p->c->skew_ms);
+	double ta = now_ms();
+	int fd = p->m->connect_other(p->c, pu->nonce, 5000);
+	p->connect_ms = res->connect_ms = now_ms() - ta;
+	if (fd < 0) {
+		snprintf(res->reason, sizeof(res->reason), "%s",
+			 fd == -ECONNREFUSED ? "rst" : "timeout");
+		return;
+	}
+	getsockname(fd, (struct sockaddr *)&me, &l1);
+	getpeername(fd, (struct sockaddr *)&them, &l2);
+	endpoint(me.sin_addr.s_addr, ntohs(me.sin_port), p->local);
+	endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), p->remote);
+	res->local_port = ntohs(me.sin_port);
+	res->ok = verify_and_exchange(p, fd, pu->nonce, p->c->bytes, why, sizeof(why));
+	if (!res->ok)
+		snprintf(res->reason, sizeof(res->reason), "verify-failed");
+	else
+		p->echo_ms = echo_rtt(p, fd);
+	/* what the relay copied for us, each byte checked on arrival: the two
+	 * verify lines (of one length), the data and the echo byte, both ways.
+	 * (TCP_INFO's byte counts, read at close, were off by a FIN.) */
+	char line[PROTO_MAX_LINE + 1];
+	struct pmsg v = {.type = PM_VERIFY, .role = p->c->role};
+	memcpy(v.nonce, pu->nonce, PROTO_TOKEN_LEN);
+	int vlen = proto_format(&v, line, sizeof(line));
+	if (res->ok && vlen > 0)
+		p->relay_bytes = 2LL * (vlen + p->c->bytes + (p->echo_ms >= 0));
+	p->relayed = res->ok;
+	close(fd);
+}
+
 /* The attempt S's punch PU asks for: at its go time one connect() per
  * candidate, all at once; how it went into RES. RTT_MS: our round trip to S. */
 static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, struct pmsg *res)
@@ -717,6 +788,10 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 	struct outconn o[PROTO_MAX_PORTS];
 
 	const struct punch_method_ops *m = p->m;
+	if (m->connect_other) {
+		peer_attempt_other(p, pu, res);
+		return;
+	}
 	int lfd = m->listens && m->listens(c) ? method_port_listen(&p->mp) : -1;
 	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms + (m->go_delay_ms ? m->go_delay_ms(c) : 0));
 	/* Flash asks the other's host for its policy when the punch connect()s */
@@ -839,6 +914,12 @@ static json_t *peer_result(struct peer *p, double t0)
 			    p->connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
 					 : json_null());
 	json_object_set_new(r, "connect_ms", json_real(round(p->connect_ms * 1000) / 1000));
+	if (p->connected)
+		json_object_set_new(r, "path", json_string(p->relayed ? "relay" : "direct"));
+	if (p->connected && p->echo_ms >= 0 && c->role == 'a')
+		json_object_set_new(r, "echo_rtt_ms", json_real(round(p->echo_ms * 1000) / 1000));
+	if (p->relayed)
+		json_object_set_new(r, "relay_bytes", json_integer(p->relay_bytes));
 	if (p->m != &method_predict)
 		json_object_set_new(r, "method", json_string(p->m->name));
 	if (p->m == &method_stunt1 && c->role == 'a')
@@ -866,6 +947,7 @@ int peer_run(const struct peer_config *c, json_t **result)
 {
 	struct peer p = {.c = c,
 			 .ctl = -1,
+			 .echo_ms = -1,
 			 .reason = "server-error",
 			 .m = method_of((int)c->method),
 			 .mp = {.keep_fd = -1,
@@ -876,8 +958,10 @@ int peer_run(const struct peer_config *c, json_t **result)
 
 	p.seen = json_array();
 	p.predicted = json_array();
-	if (p.m->check && p.m->check(c, p.server_error, sizeof(p.server_error)))
-		; /* refused before anything is sent: the error says why */
+	char buf[sizeof(p.server_error)];
+	const char *bad = p.m->check ? p.m->check(c, buf, sizeof(buf)) : NULL;
+	if (bad) /* refused before anything is sent */
+		snprintf(p.server_error, sizeof(p.server_error), "--method %s: %s", p.m->name, bad);
 	else if (peer_hello(&p, &w) == 0 && peer_rounds(&p, &w) == 0)
 		p.server_error[0] = 0;
 	*result = peer_result(&p, t0);

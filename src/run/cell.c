@@ -10,6 +10,7 @@
 #include "punch/peer.h"
 #include "punch/policy.h"
 #include "punch/proxy.h"
+#include "punch/relay.h"
 #include "punch/server.h"
 #include "verdict.h"
 #include <arpa/inet.h>
@@ -30,11 +31,12 @@
 /* The server or a proxy: a thread inside its node's namespace. */
 struct service {
 	pthread_t t;
-	bool started, proxy, policy;
+	bool started, proxy, policy, relay;
 	int nsfd;
 	struct srv_config srv;
 	struct proxy_config px;
 	struct sockaddr_in policy_on; /* a Flash policy server (runtime flash) */
+	struct relay_config rl;	      /* the relay beside S (method relay) */
 	volatile sig_atomic_t stop;
 	volatile uint16_t port; /* 0: starting, 1: failed, else listening */
 	int rc;
@@ -56,7 +58,7 @@ struct cell_lab {
 	int nnat;
 	struct cpoint *cp;
 	int ncp;
-	struct service srv, px[2], policy;
+	struct service srv, px[2], policy, relay;
 	struct os_host *host[2];
 	uint32_t saddr;
 	bool determinable; /* every NAT preserves ports: a punch port can be judged */
@@ -74,6 +76,7 @@ static void *service_main(void *arg)
 		/* each reports the port as soon as it listens */
 		v->rc = v->policy  ? policy_run(&v->policy_on, &v->stop, &v->port)
 			: v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
+			: v->relay ? relay_run(&v->rl, &v->stop, (uint16_t *)&v->port)
 				   : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
 	}
 	if (!v->port)
@@ -474,6 +477,16 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 		v->nsfd = cl->nsfd[1 + k];
 		rc = service_start(v, k ? "proxy of peer b" : "proxy of peer a", c, err);
 	}
+	/* a relaying method's peers meet at the relay beside S, on S's port + 1 */
+	if (rc == 0 && method_of(c->method)->connect_other) {
+		struct service *v = &cl->relay;
+		v->relay = true;
+		v->rl.listen = (struct sockaddr_in){.sin_family = AF_INET,
+						    .sin_port = htons(SERVER_PORT + 1),
+						    .sin_addr.s_addr = cl->saddr};
+		v->nsfd = cl->nsfd[0];
+		rc = service_start(v, "relay", c, err);
+	}
 	/* Flash peers fetch S's socket policy first: S's host serves one */
 	if (rc == 0 && c->flash) {
 		struct service *v = &cl->policy;
@@ -557,6 +570,7 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 		return;
 	service_stop(&cl->srv);
 	service_stop(&cl->policy);
+	service_stop(&cl->relay);
 	heurx_free(cl->srv.srv.exec);
 	cl->srv.srv.exec = NULL;
 	for (int k = 0; k < 2; k++)
@@ -737,6 +751,8 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 {
 	bool ok = json_is_true(json_object_get(a, "connected")) &&
 		  json_is_true(json_object_get(b, "connected"));
+	/* a relay's connection is not a punch: no port of it was predicted */
+	bool judge = cl->determinable && !method_of(cl->j->c->method)->connect_other;
 	json_t *why = json_object_get(a, "reason");
 	if (!why || json_is_null(why))
 		why = json_object_get(b, "reason");
@@ -745,8 +761,12 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 				json_object_get(a, "rounds"), "time_to_connect_ms",
 				ok ? json_object_get(a, "time_to_connect_ms") : json_null(),
 				"reason", ok || !why ? json_null() : why, "prediction_hit", "a",
-				hit_of(a, b, cl->determinable), "b", hit_of(b, a, cl->determinable),
+				hit_of(a, b, judge), "b", hit_of(b, a, judge),
 				"a", a, "b", b, "capture", capj);
+	/* connected by a punch, or through a relay (method relay): never the same */
+	if (rec)
+		json_object_set_new(rec, "path",
+				    ok ? json_incref(json_object_get(a, "path")) : json_null());
 	/* the peers' reason depends on what the NAT does with a SYN; the wire does not */
 	if (rec)
 		verdict_apply(rec);

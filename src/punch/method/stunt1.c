@@ -28,7 +28,6 @@
 #include "punch/peer.h"
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <sys/socket.h>
 
 static const char *stunt1_host_nft(char role)
@@ -60,11 +59,9 @@ static double stunt1_go_delay(const struct peer_config *c)
 
 static const char *stunt1_check(const struct peer_config *c, char *buf, size_t len)
 {
-	if (c->use_proxy) {
-		snprintf(buf, len, "stunt1 sets the TTL of its own SYN: it cannot go through a proxy");
-		return buf;
-	}
-	return NULL;
+	(void)buf, (void)len;
+	return c->use_proxy ? "stunt1 sets the TTL of its own SYN: it cannot go through a proxy"
+			    : NULL;
 }
 
 const struct punch_method_ops method_stunt1 = {
