@@ -14,6 +14,7 @@ enum rstate { R_LINE, R_WAIT, R_PAIRED };
 
 struct rconn {
 	int fd; /* -1: a free slot */
+	uint32_t from; /* the client's address */
 	enum rstate st;
 	char role;
 	char key[33];
@@ -143,14 +144,23 @@ static bool pump(struct rconn *cs, int i, short revents, short orevents, double 
 /* A new connection into a free slot; without one it is closed at once. */
 static void relay_accept(int lfd, struct rconn *cs, double now)
 {
-	int one = 1, fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int one = 1, same = 0, fd = accept4(lfd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	for (int k = 0; k < RELAY_MAX_CONNS; k++)
+		same += cs[k].fd >= 0 && cs[k].from == a.sin_addr.s_addr;
+	if (same >= RELAY_MAX_PER_ADDR) { /* one client cannot take every slot */
+		close(fd);
+		return;
+	}
 	/* a relay adds its detour, not Nagle's wait for an ACK */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (int k = 0; k < RELAY_MAX_CONNS; k++)
 		if (cs[k].fd < 0) {
 			cs[k].fd = fd;
+			cs[k].from = a.sin_addr.s_addr;
 			cs[k].st = R_LINE;
 			cs[k].deadline = now + RELAY_LINE_MS;
 			return;

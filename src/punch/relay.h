@@ -21,6 +21,7 @@
 #define RELAY_LINE_LEN 41      /* "RELAY " + 32 hex digits + " a\n" */
 #define RELAY_BUF 16384	       /* bytes in flight per direction */
 #define RELAY_MAX_CONNS 256    /* at once */
+#define RELAY_MAX_PER_ADDR 16  /* at once from one address */
 #define RELAY_LINE_MS 3000     /* for the line */
 #define RELAY_PARTNER_MS 10000 /* for the other role of the key */
 #define RELAY_IDLE_MS 30000    /* a pair silent this long is closed */
