@@ -21,11 +21,11 @@ struct peer_config;
  * peer owns one per run.
  */
 struct method_port {
-	uint16_t port;	   /* 0 until the first socket picks it */
-	int keep_fd;	   /* the last probe connection, kept open on it (or -1) */
-	struct os_host *host;  /* the emulated host's allocator, or NULL: the kernel's */
-	uint32_t local_addr;   /* ours, for the allocator's destination */
-	uint32_t server_addr;  /* S's, idem */
+	uint16_t port;	      /* 0 until the first socket picks it */
+	int keep_fd;	      /* the last probe connection, kept open on it (or -1) */
+	struct os_host *host; /* the emulated host's allocator, or NULL: the kernel's */
+	uint32_t local_addr;  /* ours, for the allocator's destination */
+	uint32_t server_addr; /* S's, idem */
 	uint16_t server_port;
 };
 
@@ -96,8 +96,8 @@ const char *method_names(void);
  * ends a SYN_SENT socket on it (EHOSTUNREACH), which would take the
  * low-TTL SYN's socket before the other's SYN arrives. */
 #define STUNT1_HOST_NFT                                                                            \
-	"table inet punchlab_stunt1\ndelete table inet punchlab_stunt1\n"                           \
-	"table inet punchlab_stunt1 {\n\tchain input {\n\t\ttype filter hook input priority "        \
+	"table inet punchlab_stunt1\ndelete table inet punchlab_stunt1\n"                          \
+	"table inet punchlab_stunt1 {\n\tchain input {\n\t\ttype filter hook input priority "      \
 	"filter; policy accept;\n\t\ticmp type time-exceeded drop\n\t}\n}\n"
 /* stunt1: how long after the go time the accepting side connects, so that
  * the other's low-TTL SYN has opened its NAT's mapping first */

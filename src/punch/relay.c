@@ -13,7 +13,7 @@
 enum rstate { R_LINE, R_WAIT, R_PAIRED };
 
 struct rconn {
-	int fd; /* -1: a free slot */
+	int fd;	       /* -1: a free slot */
 	uint32_t from; /* the client's address */
 	enum rstate st;
 	char role;
@@ -146,7 +146,8 @@ static void relay_accept(int lfd, struct rconn *cs, double now)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof(a);
-	int one = 1, same = 0, fd = accept4(lfd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int one = 1, same = 0,
+	    fd = accept4(lfd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	for (int k = 0; k < RELAY_MAX_CONNS; k++)
@@ -229,9 +230,10 @@ int relay_run(const struct relay_config *cfg, volatile sig_atomic_t *stop, uint1
 			struct rconn *c = &cs[k];
 			if (c->fd < 0)
 				continue;
-			bool ok = c->st == R_LINE && (pf[k + 1].revents & (POLLIN | POLLHUP | POLLERR))
-				      ? read_line(cs, k, now)
-				      : true;
+			bool ok =
+			    c->st == R_LINE && (pf[k + 1].revents & (POLLIN | POLLHUP | POLLERR))
+				? read_line(cs, k, now)
+				: true;
 			if (ok && c->st == R_PAIRED)
 				ok = pump(cs, k, pf[k + 1].revents, pf[c->other + 1].revents, now);
 			if (ok && now > c->deadline)
