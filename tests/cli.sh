@@ -142,6 +142,12 @@ stunt1_proxy() {
 	rc_is sp 2 && grep -q "cannot go through a proxy" "$tmp/sp.err"
 }
 check "peer --method stunt1 with --proxy is refused" stunt1_proxy
+ttl_one() {
+	pl t1 peer --method stunt1 --ttl 1 --server 127.0.0.1:1 \
+	    --session 0123456789abcdef0123456789abcdef --role a
+	rc_is t1 2 && grep -q -- "--ttl 1 reaches no NAT: the SYN expires at hop 1" "$tmp/t1.err"
+}
+check "peer --method stunt1 --ttl 1 is refused: it reaches no NAT" ttl_one
 method_help() {
 	pl mh peer --method help
 	rc_is mh 0 && grep -q "^stunt1 " "$tmp/mh.out" && grep -q "Guha & Francis" "$tmp/mh.out"

@@ -60,8 +60,15 @@ static double stunt1_go_delay(const struct peer_config *c)
 static const char *stunt1_check(const struct peer_config *c, char *buf, size_t len)
 {
 	(void)buf, (void)len;
-	return c->use_proxy ? "stunt1 sets the TTL of its own SYN: it cannot go through a proxy"
-			    : NULL;
+	if (c->use_proxy)
+		return "stunt1 sets the TTL of its own SYN: it cannot go through a proxy";
+	/* the first forwarder drops a packet that reaches it with TTL 1, and a
+	 * NAT forwards: no NAT is nearer than that (a topology knows more:
+	 * `run --dry-run` checks the hops to peer A's NAT) */
+	if (c->role == 'a' && c->stunt_ttl == 1)
+		return "--ttl 1 reaches no NAT: the SYN expires at hop 1, the first router or NAT, "
+		       "before it is mapped; a NAT that is the gateway needs at least 2";
+	return NULL;
 }
 
 const struct punch_method_ops method_stunt1 = {
