@@ -148,6 +148,12 @@ ttl_one() {
 	rc_is t1 2 && grep -q -- "--ttl 1 reaches no NAT: the SYN expires at hop 1" "$tmp/t1.err"
 }
 check "peer --method stunt1 --ttl 1 is refused: it reaches no NAT" ttl_one
+relay_alone() {
+	pl ra peer --relay 127.0.0.1:2 --server 127.0.0.1:1 \
+	    --session 0123456789abcdef0123456789abcdef --role a
+	rc_is ra 2 && grep -q -- "--relay is where --method relay meets" "$tmp/ra.err"
+}
+check "peer --relay without --method relay is refused" relay_alone
 method_help() {
 	pl mh peer --method help
 	rc_is mh 0 && grep -q "^stunt1 " "$tmp/mh.out" && grep -q "Guha & Francis" "$tmp/mh.out"

@@ -19,7 +19,7 @@ const char peer_usage[] =
     "                     [--background-rate R] [--background-tcp SHARE]\n"
     "                     [--background-on S --background-off S] [--seed N]\n"
     "                     [--proxy ADDR:PORT] [--probes N] [--rounds R] [--bytes N]\n"
-    "                     [--attempt-ms MS] [--method NAME] [--ttl N]\n"
+    "                     [--attempt-ms MS] [--method NAME] [--ttl N] [--relay ADDR:PORT]\n"
     "\n"
     "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
     "other's predicted endpoint at the given moment, checks the other side with\n"
@@ -32,8 +32,11 @@ const char peer_usage[] =
     "punch, listened on too; S should answer with the port it saw (`server\n"
     "--method reuse`). --method stunt1 is the low-TTL SYN (Guha & Francis 2005):\n"
     "peer A sends its SYN with IP_TTL --ttl (default 2: one hop past its gateway)\n"
-    "so that it opens A's NAT and dies before B's, then accepts B's SYN on a\n"
-    "listener; S answers as for reuse. `--method help` lists the methods.\n"
+    "so that it opens A's NAT and dies before B's; B's SYN, 10 ms later, meets\n"
+    "A's socket still in SYN_SENT (A's host ignores the ICMP time-exceeded: an\n"
+    "nft rule in its namespace). S answers as for reuse. --method relay meets\n"
+    "the other peer at the relay beside S (--relay, default S's address, port\n"
+    "+ 1: `server --method relay`). `--method help` lists the methods.\n"
     "Other programs on the host take --background-rate ports a second (a Poisson\n"
     "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
     "counter); with --background-on and --background-off (mean seconds, both\n"
@@ -145,6 +148,8 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 		return 0;
 	case 'T':
 		return cmd_int_arg(prog, "--ttl", optarg, 1, 255, &c->stunt_ttl);
+	case 'L':
+		return cmd_endpoint_arg(prog, "--relay", optarg, false, &c->relay);
 	case 'e':
 		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
@@ -179,6 +184,7 @@ int peer_main(int argc, char *argv[])
 	    {"attempt-ms", required_argument, NULL, 'a'},
 	    {"method", required_argument, NULL, 'm'},
 	    {"ttl", required_argument, NULL, 'T'},
+	    {"relay", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct peer_config c;
@@ -214,6 +220,12 @@ int peer_main(int argc, char *argv[])
 	const char *bad = m->check ? m->check(&c, buf, sizeof(buf)) : NULL;
 	if (bad) {
 		fprintf(stderr, "%s: --method %s: %s\n", argv[0], m->name, bad);
+		return EXIT_USAGE;
+	}
+	if (c.relay.sin_port && !m->connect_other) {
+		fprintf(stderr, "%s: --relay is where --method relay meets the other peer: it needs "
+				"--method relay\n",
+			argv[0]);
 		return EXIT_USAGE;
 	}
 	if (c.stunt_ttl && m != &method_stunt1) {
