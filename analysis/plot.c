@@ -234,13 +234,19 @@ static void heat_cell(struct fig_scene *s, const struct heat *h, const struct rc
 		      double y)
 {
 	double bg[3] = {0.75, 0.75, 0.75}, fg[3];
-	char rate[16], counts[32];
+	char rate[16], counts[48];
 	if (c->n)
 		fig_viridis((double)c->k / c->n, bg);
 	fig_text_on(bg, fg);
 	rect(s, FR_CELL, x + 1, y + 1, h->cell_w - 2, h->cell_h - 2, bg);
 	snprintf(rate, sizeof(rate), c->n ? "%.0f%%" : "–", c->n ? 100.0 * c->k / c->n : 0);
-	snprintf(counts, sizeof(counts), "%u/%u", c->k, c->n);
+	/* connected through the relay: said, never coloured as punched */
+	if (c->relayed && !c->k)
+		snprintf(counts, sizeof(counts), "%u relayed", c->relayed);
+	else if (c->relayed)
+		snprintf(counts, sizeof(counts), "%u/%u +%u relayed", c->k, c->n, c->relayed);
+	else
+		snprintf(counts, sizeof(counts), "%u/%u", c->k, c->n);
 	double mid = y + h->cell_h / 2;
 	double top = mid - (LINE(&h->ft.rate) + LINE(&h->ft.small)) / 2;
 	para(s, FR_CELL_TEXT, rate, x + 4, top, h->cell_w - 8, 1, 1, &h->ft.rate, fg);

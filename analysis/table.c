@@ -108,6 +108,12 @@ static char *result_text(const struct rcell *c, enum table_symbols sym)
 			    100 * c->lo, 100 * c->hi, c->k, c->n) < 0) {
 		return NULL;
 	}
+	/* connected through the relay: said beside, never counted as punched */
+	char *r;
+	if (c->relayed && asprintf(&r, "%s, %u relayed", s, c->relayed) >= 0) {
+		free(s);
+		s = r;
+	}
 	return s;
 }
 
@@ -429,9 +435,12 @@ static void summary_layout(const struct results *res, struct model *m)
 		const struct rcell *c = &res->cells[i];
 		char **row = row_new(m);
 		struct strbuf fails = STRBUF_INIT;
+		/* connected through the relay: beside the failures, never a success */
+		if (c->relayed)
+			strbuf_addf(&fails, "relayed x%u", c->relayed);
 		for (size_t f = 0; f < c->nfail; f++)
-			strbuf_addf(&fails, "%s%s x%u", f ? ", " : "", c->fail[f].reason,
-				    c->fail[f].count);
+			strbuf_addf(&fails, "%s%s x%u", f || c->relayed ? ", " : "",
+				    c->fail[f].reason, c->fail[f].count);
 		row[0] = cell_name(c->fields);
 		if (asprintf(&row[1], "%u/%u", c->k, c->n) < 0)
 			row[1] = NULL;

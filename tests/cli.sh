@@ -119,10 +119,46 @@ check "peer --background-tcp 1.5 is refused: a share is 0 to 1" \
 	echoed 1.5 peer --background-tcp 1.5 --server nonsense --session 00 --role a
 check "peer --background-off -2 is refused" \
 	echoed -2 peer --background-off -2 --server nonsense --session 00 --role a
-check "server --method sideways is refused, the value echoed" \
-	echoed sideways server --method sideways --listen 127.0.0.1:0
-check "peer --method sideways is refused, the value echoed" \
-	echoed sideways peer --method sideways --server nonsense --session 00 --role a
+# unknown_method CMD...: exit 2, nothing on stdout, the value and every method named
+unknown_method() {
+	pl um "$@"
+	rc_is um 2 && [ ! -s "$tmp/um.out" ] &&
+		grep -qF 'unknown method "sideways" (known: predict, reuse, stunt1' "$tmp/um.err"
+}
+check "server --method sideways is refused, the known methods listed" \
+	unknown_method server --method sideways --listen 127.0.0.1:0
+check "peer --method sideways is refused, the known methods listed" \
+	unknown_method peer --method sideways --server nonsense --session 00 --role a
+check "peer --ttl 0 is refused, the value echoed" \
+	echoed 0 peer --method stunt1 --ttl 0 --server 127.0.0.1:1 --session 00 --role a
+ttl_alone() {
+	pl ta peer --ttl 3 --server 127.0.0.1:1 --session 0123456789abcdef0123456789abcdef --role a
+	rc_is ta 2 && grep -q "needs --method stunt1" "$tmp/ta.err"
+}
+check "peer --ttl without --method stunt1 is refused" ttl_alone
+stunt1_proxy() {
+	pl sp peer --method stunt1 --proxy 127.0.0.1:1 --server 127.0.0.1:1 \
+	    --session 0123456789abcdef0123456789abcdef --role a
+	rc_is sp 2 && grep -q "cannot go through a proxy" "$tmp/sp.err"
+}
+check "peer --method stunt1 with --proxy is refused" stunt1_proxy
+ttl_one() {
+	pl t1 peer --method stunt1 --ttl 1 --server 127.0.0.1:1 \
+	    --session 0123456789abcdef0123456789abcdef --role a
+	rc_is t1 2 && grep -q -- "--ttl 1 reaches no NAT: the SYN expires at hop 1" "$tmp/t1.err"
+}
+check "peer --method stunt1 --ttl 1 is refused: it reaches no NAT" ttl_one
+relay_alone() {
+	pl ra peer --relay 127.0.0.1:2 --server 127.0.0.1:1 \
+	    --session 0123456789abcdef0123456789abcdef --role a
+	rc_is ra 2 && grep -q -- "--relay is where --method relay meets" "$tmp/ra.err"
+}
+check "peer --relay without --method relay is refused" relay_alone
+method_help() {
+	pl mh peer --method help
+	rc_is mh 0 && grep -q "^stunt1 " "$tmp/mh.out" && grep -q "Guha & Francis" "$tmp/mh.out"
+}
+check "peer --method help lists the methods with their sources" method_help
 reuse_heuristic() {
 	pl rh server --method reuse --heuristic delta --listen 127.0.0.1:0
 	rc_is rh 2 && grep -q "takes no --heuristic" "$tmp/rh.err"

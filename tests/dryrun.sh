@@ -51,7 +51,7 @@ escaped() {
 	LC_ALL=C tr -d '\000-\011\013-\037\177\302' < "$tmp/out" | cmp -s - "$tmp/out"
 }
 
-plan 11
+plan 13
 check "--shard 1/2 lists the cells of shard 1 only" shard_1_of_2
 check "--shard K/3 for K = 1, 2, 3 lists every cell once" shards_partition
 check "--trials 5 and the shard are in the header" \
@@ -66,6 +66,11 @@ check_refused 1 "a topology without peer-a is refused, as the run refuses it" \
 check "a shard whose cells all have a runnable topology passes" \
 	"$PL" run "$data/no-peer-a.json" --dry-run --shard 1/2
 check "--dry-run --pcap DIR creates nothing" pcap_not_made
+check_refused 1 "a stunt1 TTL that reaches no NAT is refused, naming the hop and the least TTL" \
+	"stunt_ttl 1 reaches no NAT: the SYN expires at hop 1 (nat-a), and peer A's NAT nat-a, hop 1, maps only what it forwards: the TTL must be at least 2" \
+	"$PL" run "$data/stunt1-ttl1.json" --dry-run
+check_refused 1 "stunt1 where peer A is behind no NAT is refused" \
+	"stunt1: peer A's way to peer B passes no NAT" "$PL" run "$data/stunt1-no-nat.json" --dry-run
 check_refused 2 "--dry-run does not take --resume" 'does not take --resume' \
 	"$PL" run "$smoke" --dry-run --resume "$tmp/none.json"
 check "run --dry-run prints the suite's description with control characters as \\xNN" \

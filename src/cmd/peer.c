@@ -2,6 +2,7 @@
 #include "cmdutil.h"
 #include "lab/nft.h"
 #include "commands.h"
+#include "punch/method.h"
 #include "punch/peer.h"
 #include "util/endpoint.h"
 #include <signal.h>
@@ -18,7 +19,7 @@ const char peer_usage[] =
     "                     [--background-rate R] [--background-tcp SHARE]\n"
     "                     [--background-on S --background-off S] [--seed N]\n"
     "                     [--proxy ADDR:PORT] [--probes N] [--rounds R] [--bytes N]\n"
-    "                     [--attempt-ms MS] [--method predict|reuse]\n"
+    "                     [--attempt-ms MS] [--method NAME] [--ttl N] [--relay ADDR:PORT]\n"
     "\n"
     "The connect-only peer. It probes S, waits for the punch, connect()s to the\n"
     "other's predicted endpoint at the given moment, checks the other side with\n"
@@ -29,7 +30,13 @@ const char peer_usage[] =
     "--method reuse is P2PNAT's port reuse (Ford et al. 2005, 4) instead of the\n"
     "paper's prediction: one local port for its single probe (kept open) and its\n"
     "punch, listened on too; S should answer with the port it saw (`server\n"
-    "--method reuse`).\n"
+    "--method reuse`). --method stunt1 is the low-TTL SYN (Guha & Francis 2005):\n"
+    "peer A sends its SYN with IP_TTL --ttl (default 2: one hop past its gateway)\n"
+    "so that it opens A's NAT and dies before B's; B's SYN, 10 ms later, meets\n"
+    "A's socket still in SYN_SENT (A's host ignores the ICMP time-exceeded: an\n"
+    "nft rule in its namespace). S answers as for reuse. --method relay meets\n"
+    "the other peer at the relay beside S (--relay, default S's address, port\n"
+    "+ 1: `server --method relay`). `--method help` lists the methods.\n"
     "Other programs on the host take --background-rate ports a second (a Poisson\n"
     "process), --background-tcp of them TCP (default 1; UDP ones move no TCP\n"
     "counter); with --background-on and --background-off (mean seconds, both\n"
@@ -55,6 +62,29 @@ static void os_help(void)
 		if (o->quirk_source)
 			printf("%-*s quirk: %s\n", w + 14, "", o->quirk_source);
 	}
+}
+
+/* Loads the nft script RULES into this namespace; OPT VALUE asked for it. */
+static int host_rule(const char *rules, const char *opt, const char *value)
+{
+	char why[1024];
+	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || nft_apply_in(ns, rules, why, sizeof(why), NULL) < 0) {
+		fprintf(stderr, "punchlab peer: %s %s needs its rule in this namespace: %s\n", opt,
+			value, ns < 0 ? strerror(errno) : why);
+		if (ns >= 0)
+			close(ns);
+		return -1;
+	}
+	close(ns);
+	return 0;
+}
+
+static void method_help(void)
+{
+	for (size_t i = 0; punch_methods[i]; i++)
+		printf("%-8s %s\n%-8s source: %s\n", punch_methods[i]->name, punch_methods[i]->help,
+		       "", punch_methods[i]->citation);
 }
 
 /* A number from 0 to MAX into *OUT: 0, or -1 when it is not (said on stderr). */
@@ -111,11 +141,15 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 				   &c->attempt_timeout_ms);
 	case 'm':
 		if (punch_method_parse(optarg, &c->method) < 0) {
-			fprintf(stderr, "%s: --method wants predict or reuse, not \"%s\"\n", prog,
-				optarg);
+			fprintf(stderr, "%s: unknown method \"%s\" (known: %s)\n", prog, optarg,
+				method_names());
 			return -1;
 		}
 		return 0;
+	case 'T':
+		return cmd_int_arg(prog, "--ttl", optarg, 1, 255, &c->stunt_ttl);
+	case 'L':
+		return cmd_endpoint_arg(prog, "--relay", optarg, false, &c->relay);
 	case 'e':
 		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
@@ -149,6 +183,8 @@ int peer_main(int argc, char *argv[])
 	    {"background-off", required_argument, NULL, 'F'},
 	    {"attempt-ms", required_argument, NULL, 'a'},
 	    {"method", required_argument, NULL, 'm'},
+	    {"ttl", required_argument, NULL, 'T'},
+	    {"relay", required_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct peer_config c;
@@ -168,6 +204,10 @@ int peer_main(int argc, char *argv[])
 			os_help();
 			return EXIT_OK;
 		}
+		if (opt == 'm' && !strcmp(optarg, "help")) {
+			method_help();
+			return EXIT_OK;
+		}
 		if (peer_opt(opt, argv[0], &c) < 0)
 			return EXIT_USAGE;
 		have_server |= opt == 's';
@@ -175,20 +215,32 @@ int peer_main(int argc, char *argv[])
 	}
 	if (!have_server || !have_session || !c.role || optind != argc)
 		return cmd_usage_error(peer_usage);
-	signal(SIGPIPE, SIG_IGN);
-	if (c.os && c.os->syn_sent_rst) {
-		/* the quirk is a rule of this host's (namespace's) firewall */
-		char why[1024];
-		int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (ns < 0 || nft_apply_in(ns, OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
-			fprintf(stderr, "punchlab peer: --os %s needs its rule in this namespace: %s\n",
-				c.os->name, ns < 0 ? strerror(errno) : why);
-			if (ns >= 0)
-				close(ns);
-			return EXIT_FAIL;
-		}
-		close(ns);
+	const struct punch_method_ops *m = method_of((int)c.method);
+	char buf[256];
+	const char *bad = m->check ? m->check(&c, buf, sizeof(buf)) : NULL;
+	if (bad) {
+		fprintf(stderr, "%s: --method %s: %s\n", argv[0], m->name, bad);
+		return EXIT_USAGE;
 	}
+	if (c.relay.sin_port && !m->connect_other) {
+		fprintf(stderr, "%s: --relay is where --method relay meets the other peer: it needs "
+				"--method relay\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
+	if (c.stunt_ttl && m != &method_stunt1) {
+		fprintf(stderr, "%s: --ttl is the TTL of stunt1's SYN: it needs --method stunt1\n",
+			argv[0]);
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* the quirk is a rule of this host's (namespace's) firewall */
+	if (c.os && c.os->syn_sent_rst &&
+	    host_rule(OS_SYN_SENT_RST_NFT, "--os", c.os->name) < 0)
+		return EXIT_FAIL;
+	if (m->host_nft && m->host_nft(c.role) &&
+	    host_rule(m->host_nft(c.role), "--method", m->name) < 0)
+		return EXIT_FAIL;
 	json_t *res = NULL;
 	rc = peer_run(&c, &res);
 	json_t *err = json_object_get(res, "error");

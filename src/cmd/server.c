@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "cmdutil.h"
 #include "commands.h"
+#include "punch/method.h"
+#include "punch/relay.h"
+#include <errno.h>
+#include <pthread.h>
 #include "punch/server.h"
 #include "util/endpoint.h"
 #include <stdbool.h>
@@ -13,7 +17,7 @@ const char server_usage[] =
     "                       [--heuristic-timeout MS] [--guesses K] [--quiet] [--go-ms MS]\n"
     "                       [--max-rounds R] [--idle-ms MS] [--session-ttl-ms MS]\n"
     "                       [--max-per-addr N] [--max-conns N] [--max-sessions N] [--seed N]\n"
-    "                       [--method predict|reuse]\n"
+    "                       [--method NAME]\n"
     "\n"
     "The rendezvous server S (docs/protocol.md). It learns each peer's external\n"
     "ports from its probes, predicts the next one with the heuristic (default\n"
@@ -22,9 +26,12 @@ const char server_usage[] =
     "(one argument, its words split on spaces) runs an external heuristic: one\n"
     "JSON line per prediction on its stdin, one back, within --heuristic-timeout\n"
     "(default 50 ms), else the round fails with heuristic-error (docs/heuristics.md).\n"
-    "--method reuse serves P2PNAT's port-reusing peers (`peer --method reuse`):\n"
-    "their punch goes to the very port S saw, so S names it (the heuristic\n"
-    "`preserve`; another --heuristic is refused with it).\n"
+    "--method reuse serves P2PNAT's port-reusing peers (`peer --method reuse`),\n"
+    "--method stunt1 the low-TTL SYN's: their punch goes to the very port S saw,\n"
+    "so S names it (the heuristic `preserve`; another --heuristic is refused).\n"
+    "--method relay also runs the relay (like TURN over TCP, RFC 6062) on the\n"
+    "same address, port + 1: it joins the two peers' connections and copies\n"
+    "their bytes (docs/protocol.md).\n"
     "One JSON line per event\n"
     "on stderr unless --quiet. Port 0 picks a free port (printed in the listen event).\n"
     "Defaults: go twice the larger peer round trip + 2 ms after the punch (or\n"
@@ -78,18 +85,50 @@ static int server_int_opt(int opt, const char *prog, struct srv_config *c, int *
 }
 
 /* Starts the external heuristic EXEC (if any), then serves. */
+/* --method relay: the relay beside S, in a thread of its own */
+struct relay_thread {
+	pthread_t t;
+	struct relay_config rc;
+	volatile sig_atomic_t *stop;
+	uint16_t port;
+	int rv;
+};
+
+static void *relay_main(void *arg)
+{
+	struct relay_thread *r = arg;
+	r->rv = relay_run(&r->rc, r->stop, &r->port);
+	return NULL;
+}
+
 static int server_serve(struct srv_config *c, const char *listen_s, const char *exec,
-			int timeout_ms)
+			int timeout_ms, bool relay)
 {
 	char err[512];
 	volatile sig_atomic_t *stop = cmd_stop_on_signal();
+	struct relay_thread r = {.rc = {.listen = c->listen, .log = c->log}, .stop = stop};
 
 	if (exec && heurx_start(exec, timeout_ms, &c->exec, err, sizeof(err)) < 0) {
 		fprintf(stderr, "punchlab server: cannot start the heuristic \"%s\": %s\n", exec,
 			err);
 		return EXIT_FAIL;
 	}
+	/* on S's address, S's port + 1: where `peer --method relay` looks */
+	if (ntohs(c->listen.sin_port))
+		r.rc.listen.sin_port = htons((uint16_t)(ntohs(c->listen.sin_port) + 1));
+	if (relay && (errno = pthread_create(&r.t, NULL, relay_main, &r))) {
+		fprintf(stderr, "punchlab server: cannot start the relay: %s\n", strerror(errno));
+		heurx_free(c->exec);
+		return EXIT_FAIL;
+	}
 	int rc = srv_run(c, stop, NULL);
+	if (relay) {
+		*stop = 1;
+		pthread_join(r.t, NULL);
+		if (r.rv < 0)
+			fprintf(stderr, "punchlab server: the relay could not listen: %s\n",
+				strerror(-r.rv));
+	}
 	heurx_free(c->exec);
 	if (rc < 0) {
 		fprintf(stderr, "punchlab server: cannot listen on %s: %s\n", listen_s,
@@ -122,7 +161,8 @@ int server_main(int argc, char *argv[])
 	struct srv_config c;
 	const char *listen_s = NULL, *exec = NULL;
 	int opt, rc, timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
-	bool reuse = false, heuristic_given = false;
+	bool heuristic_given = false;
+	const struct punch_method_ops *method = &method_predict;
 
 	srv_config_defaults(&c);
 	c.log = stderr;
@@ -140,12 +180,11 @@ int server_main(int argc, char *argv[])
 			heuristic_given = true;
 			break;
 		case 'm':
-			if (strcmp(optarg, "predict") && strcmp(optarg, "reuse")) {
-				fprintf(stderr, "%s: --method wants predict or reuse, not \"%s\"\n",
-					argv[0], optarg);
+			if (!(method = method_by_name(optarg))) {
+				fprintf(stderr, "%s: unknown method \"%s\" (known: %s)\n", argv[0],
+					optarg, method_names());
 				return EXIT_USAGE;
 			}
-			reuse = !strcmp(optarg, "reuse");
 			break;
 		case 'q':
 			c.log = NULL;
@@ -165,12 +204,12 @@ int server_main(int argc, char *argv[])
 	}
 	if (!listen_s || optind != argc)
 		return cmd_usage_error(server_usage);
-	if (reuse && heuristic_given) {
-		fprintf(stderr, "%s: --method reuse names the port S saw: it takes no --heuristic\n",
-			argv[0]);
+	if (method->server_heuristic && heuristic_given) {
+		fprintf(stderr, "%s: --method %s takes S's heuristic %s: it takes no --heuristic\n",
+			argv[0], method->name, method->server_heuristic);
 		return EXIT_USAGE;
 	}
-	if (reuse)
-		c.heuristic = heuristic_by_name("preserve");
-	return server_serve(&c, listen_s, exec, timeout_ms);
+	if (method->server_heuristic)
+		c.heuristic = heuristic_by_name(method->server_heuristic);
+	return server_serve(&c, listen_s, exec, timeout_ms, method->connect_other != NULL);
 }

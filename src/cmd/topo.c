@@ -184,12 +184,13 @@ static void show_node(json_t *n)
 	if (nat && np)
 		/* a lab built by an older punchlab may lack a field: "?" */
 		printf(" NAT %s: %s mapping, %s filtering, %s ports, unsolicited SYN %s, "
-		       "hairpin %s",
+		       "hairpin %s, ICMP time-exceeded: %s mapping",
 		       nat, json_string_value(json_object_get(np, "mapping")) ?: "?",
 		       json_string_value(json_object_get(np, "filtering")) ?: "?",
 		       json_string_value(json_object_get(np, "port_assignment")) ?: "?",
 		       json_string_value(json_object_get(np, "unsolicited_syn")) ?: "?",
-		       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off");
+		       json_is_true(json_object_get(np, "hairpin")) ? "on" : "off",
+		       json_string_value(json_object_get(np, "icmp_time_exceeded")) ?: "?");
 	else if (nat)
 		printf(" NAT %s", nat);
 	else if (role && strcmp(role, "none"))

@@ -617,12 +617,13 @@ static json_t *state_new(const struct builder *b, enum lab_owner owner)
 		if (n->is_nat && !n->ruleset)
 			json_object_set_new(
 			    jn, "nat_profile",
-			    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "mapping",
+			    json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "mapping",
 				      nat_mapping_str(n->nat.mapping), "filtering",
 				      nat_filtering_str(n->nat.filtering), "port_assignment",
 				      nat_port_str(n->nat.port), "unsolicited_syn",
 				      nat_unsolicited_str(n->nat.unsolicited), "hairpin",
-				      n->nat.hairpin, "outside", t->segs[n->outside].name));
+				      n->nat.hairpin, "outside", t->segs[n->outside].name,
+				      "icmp_time_exceeded", nat_icmp_te_str(n->nat.icmp_te)));
 		if (n->is_nat && !n->ruleset && n->nat.port == NAT_PORT_SEQUENTIAL)
 			json_object_set_new(json_object_get(jn, "nat_profile"), "delta",
 					    json_integer(n->nat.delta ? n->nat.delta : 1));

@@ -151,6 +151,7 @@ static const char *const port_names[] = {"preserve", "sequential", "random"};
 static const char *const unsol_names[] = {"rst", "drop", "icmp", "rfc5382"};
 static const char *const filt_names[] = {"address-and-port-dependent", "address-dependent",
 					 "endpoint-independent"};
+static const char *const icmp_te_names[] = {"keep", "drop"};
 
 const char *nat_mapping_str(enum nat_mapping m)
 {
@@ -168,6 +169,10 @@ const char *nat_filtering_str(enum nat_filtering f)
 {
 	return filt_names[f];
 }
+const char *nat_icmp_te_str(enum nat_icmp_te v)
+{
+	return icmp_te_names[v];
+}
 
 #define PARSER(fn, type, names)                                                                    \
 	int fn(const char *s, type *out)                                                           \
@@ -183,6 +188,7 @@ PARSER(nat_mapping_parse, enum nat_mapping, mapping_names)
 PARSER(nat_port_parse, enum nat_port, port_names)
 PARSER(nat_unsolicited_parse, enum nat_unsolicited, unsol_names)
 PARSER(nat_filtering_parse, enum nat_filtering, filt_names)
+PARSER(nat_icmp_te_parse, enum nat_icmp_te, icmp_te_names)
 
 static const char *ip4(uint32_t a, char *buf)
 {
@@ -386,16 +392,36 @@ static void add_input(struct strbuf *sb, const struct nat_profile *pr, const str
 	strbuf_addf(sb, "\t}\n");
 }
 
-/* RFC 6888 REQ-4: at most port_quota TCP connections per inside address. */
-static void add_forward(struct strbuf *sb, const struct nat_profile *pr)
+/* RFC 6888 REQ-4: at most port_quota TCP connections per inside address;
+ * icmp_time_exceeded "drop" (see nat_ruleset). */
+static void add_forward(struct strbuf *sb, const struct nat_profile *pr,
+			const struct nat_site *site)
 {
-	if (!pr->port_quota)
+	static const char *const unsolicited[] = {
+	    [NAT_UNSOL_RST] = "reject with tcp reset",
+	    [NAT_UNSOL_DROP] = "drop",
+	    [NAT_UNSOL_ICMP] = "reject with icmp type port-unreachable",
+	    [NAT_UNSOL_RFC5382] = "drop",
+	};
+	if (!pr->port_quota && pr->icmp_te != NAT_ICMP_TE_DROP)
 		return;
-	strbuf_addf(sb,
-		    "\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
-		    "accept;\n\t\tiifname @inside_ifs meta l4proto tcp ct state new add "
-		    "@subscribers { ip saddr ct count over %u } drop\n\t}\n",
-		    pr->port_quota);
+	strbuf_addf(sb, "\tchain forward {\n\t\ttype filter hook forward priority filter; "
+			"policy accept;\n");
+	if (pr->port_quota)
+		strbuf_addf(sb,
+			    "\t\tiifname @inside_ifs meta l4proto tcp ct state new add "
+			    "@subscribers { ip saddr ct count over %u } drop\n",
+			    pr->port_quota);
+	if (pr->icmp_te == NAT_ICMP_TE_DROP)
+		strbuf_addf(sb,
+			    "\t\tiifname \"%s\" icmp type time-exceeded ct state related "
+			    "ct mark set ct mark | 0x%x drop\n"
+			    "\t\tiifname \"%s\" ct mark & 0x%x == 0x%x meta l4proto tcp %s\n"
+			    "\t\tiifname \"%s\" ct mark & 0x%x == 0x%x drop\n",
+			    site->outside_if, NAT_ICMP_TE_MARK, site->outside_if, NAT_ICMP_TE_MARK,
+			    NAT_ICMP_TE_MARK, unsolicited[pr->unsolicited], site->outside_if,
+			    NAT_ICMP_TE_MARK, NAT_ICMP_TE_MARK);
+	strbuf_addf(sb, "\t}\n");
 }
 
 /*
@@ -433,6 +459,14 @@ static void add_forward(struct strbuf *sb, const struct nat_profile *pr)
  *   input hook then drops it if an outbound SYN of its connection left
  *   meanwhile ("answered"), else rejects it with ICMP port unreachable.
  * - Quota: a connlimit per inside address in the forward hook.
+ * - icmp_time_exceeded "drop": conntrack gives an ICMP error the entry of
+ *   the connection it quotes (RELATED), so "ct mark set" in the forward
+ *   hook marks that very mapping; the ICMP is dropped (nothing is mapped
+ *   for it any more), and every later inbound packet of a marked entry is
+ *   treated as unsolicited: a RST from the NAT (reject), a drop, or ICMP
+ *   port unreachable ("rfc5382": a drop, without the 6 s hold). Conntrack
+ *   keeps the entry itself, which nft cannot delete; it only never
+ *   forwards inbound again.
  */
 char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 {
@@ -456,7 +490,7 @@ char *nat_ruleset(const struct nat_profile *pr, const struct nat_site *site)
 	add_postrouting(&sb, pr, site, out);
 	add_mappings(&sb, pr);
 	add_input(&sb, pr, site, out);
-	add_forward(&sb, pr);
+	add_forward(&sb, pr, site);
 	strbuf_addf(&sb, "}\n");
 	if (sb.failed) {
 		strbuf_release(&sb);

@@ -15,6 +15,12 @@ enum nat_port { NAT_PORT_PRESERVE, NAT_PORT_SEQUENTIAL, NAT_PORT_RANDOM };
  * answered with ICMP port unreachable */
 enum nat_unsolicited { NAT_UNSOL_RST, NAT_UNSOL_DROP, NAT_UNSOL_ICMP, NAT_UNSOL_RFC5382 };
 enum nat_filtering { NAT_FILT_APDF, NAT_FILT_ADF, NAT_FILT_EIF };
+/* What the NAT does with a mapping when an ICMP time-exceeded for it comes
+ * in from outside (stunt1's low-TTL SYN): keep it (Linux conntrack: the
+ * ICMP is RELATED, passed to the inside, the entry untouched) or drop it */
+enum nat_icmp_te { NAT_ICMP_TE_KEEP, NAT_ICMP_TE_DROP };
+/* the conntrack mark of a mapping dropped so (NAT_ICMP_TE_DROP) */
+#define NAT_ICMP_TE_MARK 0x7e1u
 
 /* REQ-4's hold: the lab's delay helper keeps the unsolicited SYN this long
  * (an NFQUEUE on the outside interface's INPUT) and gives it back marked */
@@ -47,6 +53,7 @@ struct nat_profile {
 	enum nat_unsolicited unsolicited;
 	enum nat_filtering filtering;
 	bool hairpin;
+	enum nat_icmp_te icmp_te;   /* "icmp_time_exceeded" */
 	unsigned port_quota;	    /* TCP connections per inside address at once; 0: no limit */
 	int timeouts[NAT_TO_COUNT]; /* seconds, -1 = kernel default */
 };
@@ -71,10 +78,12 @@ const char *nat_mapping_str(enum nat_mapping m);
 const char *nat_port_str(enum nat_port p);
 const char *nat_unsolicited_str(enum nat_unsolicited u);
 const char *nat_filtering_str(enum nat_filtering f);
+const char *nat_icmp_te_str(enum nat_icmp_te v);
 int nat_mapping_parse(const char *s, enum nat_mapping *out);
 int nat_port_parse(const char *s, enum nat_port *out);
 int nat_unsolicited_parse(const char *s, enum nat_unsolicited *out);
 int nat_filtering_parse(const char *s, enum nat_filtering *out);
+int nat_icmp_te_parse(const char *s, enum nat_icmp_te *out);
 
 /* What the ruleset generator needs to know about one NAT node. */
 struct nat_site {

@@ -350,6 +350,11 @@ static int parse_nat_axes(struct tp *tp, json_t *nat, struct nat_profile *pr, co
 		      "%s: unknown filtering \"%s\" (known: endpoint-independent, "
 		      "address-dependent, address-and-port-dependent)",
 		      what, s);
+	if (get_string(tp, nat, "icmp_time_exceeded", what, false, &s) < 0)
+		return -EINVAL;
+	if (s && nat_icmp_te_parse(s, &pr->icmp_te) < 0)
+		FAILM(nat, "icmp_time_exceeded",
+		      "%s: unknown icmp_time_exceeded \"%s\" (known: keep, drop)", what, s);
 	return 0;
 }
 
@@ -450,7 +455,8 @@ static int parse_nat(struct tp *tp, json_t *nat, struct topo_node *n, const char
 	static const char *const fields[] = {
 	    "profile", "outside",	  "mapping", "port_assignment", "delta",
 	    "range",   "unsolicited_syn", "hairpin", "filtering",	"timeouts",
-	    "ruleset", "ruleset_format",  "port_quota", "port_fallback", "port_parity", NULL};
+	    "ruleset", "ruleset_format",  "port_quota", "port_fallback", "port_parity",
+	    "icmp_time_exceeded", NULL};
 	const char *s;
 
 	if (!json_is_object(nat))
@@ -996,4 +1002,46 @@ uint32_t topo_primary_addr(const struct topology *t, int node)
 			return a;
 	}
 	return 0;
+}
+
+/* The node owning address A, or -1. */
+static int node_of_addr(const struct topology *t, uint32_t a)
+{
+	for (int s = 0; s < t->nsegs; s++)
+		for (int m = 0; m < t->segs[s].nmembers; m++)
+			if (t->segs[s].members[m].addr == a)
+				return t->segs[s].members[m].node;
+	return -1;
+}
+
+/* NODE's next hop towards DST, as its routing table would pick it: DST
+ * itself on a connected segment, else the longest route, else the gateway. */
+static uint32_t next_hop(const struct topology *t, int node, uint32_t dst)
+{
+	const struct topo_node *n = &t->nodes[node];
+	for (int s = 0; s < t->nsegs; s++)
+		if (topo_addr_on(t, node, s) && in_subnet(dst, t->segs[s].net, t->segs[s].plen))
+			return dst;
+	int best = -1;
+	for (int r = 0; r < n->nroutes; r++)
+		if (in_subnet(dst, n->routes[r].dst, n->routes[r].plen) &&
+		    (best < 0 || n->routes[r].plen > n->routes[best].plen))
+			best = r;
+	return best >= 0 ? n->routes[best].via : n->gateway;
+}
+
+int topo_path(const struct topology *t, int from, uint32_t dst, int *path, int max)
+{
+	int n = 0;
+	for (int at = from;;) {
+		uint32_t hop = next_hop(t, at, dst);
+		int next = hop ? node_of_addr(t, hop) : -1;
+		if (next < 0)
+			return -1;
+		if (hop == dst)
+			return n;
+		if (n == max || n >= t->nnodes)
+			return -1; /* a loop */
+		path[n++] = at = next;
+	}
 }

@@ -109,3 +109,11 @@ uint32_t topo_addr_on(const struct topology *t, int node, int seg);
 /* The address the world outside the NATs reaches NODE by; 0 if none. */
 uint32_t topo_primary_addr(const struct topology *t, int node);
 bool topo_name_ok(const char *s, size_t max);
+
+/*
+ * The nodes a packet from node FROM to address DST is forwarded by, in
+ * order (neither FROM nor DST's owner), following each node's segments,
+ * routes and gateway as its routing table would. Returns how many (at most
+ * MAX) into PATH, or -1 when some node has no route or the path loops.
+ */
+int topo_path(const struct topology *t, int from, uint32_t dst, int *path, int max);

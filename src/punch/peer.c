@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "peer.h"
+#include "method.h"
+#include "relay.h"
 #include "policy.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,23 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 const char *punch_method_str(enum punch_method m)
 {
-	return m == METHOD_REUSE ? "reuse" : "predict";
+	return method_of((int)m)->name;
 }
 
 int punch_method_parse(const char *s, enum punch_method *out)
 {
-	if (!strcmp(s, "predict"))
-		*out = METHOD_PREDICT;
-	else if (!strcmp(s, "reuse"))
-		*out = METHOD_REUSE;
-	else
+	const struct punch_method_ops *m = method_by_name(s);
+	if (!m)
 		return -1;
+	*out = (enum punch_method)m->id;
 	return 0;
 }
 
@@ -63,11 +64,15 @@ struct peer {
 	int rounds;
 	char reason[24]; /* outlives the round's messages */
 	double connect_ms;
+	double echo_ms;		/* A: one byte there and back on the connection; < 0 none */
+	long long relay_bytes;	/* relay: bytes relayed for us (sent and received) */
+	bool relayed;		/* connected through the method's connect_other */
 	char local[32], remote[32];
-	/* METHOD_REUSE: the one local port, and the probe connection kept open on it */
-	uint16_t reuse_port;
-	int reuse_fd;
-	bool reuse_on; /* from the first probe on: the control connection is apart */
+	const struct punch_method_ops *m;
+	/* a one_port method's port, and the probe connection kept open on it */
+	struct method_port mp;
+	bool port_on;  /* from the first probe on: the control connection is apart */
+	bool punching; /* the attempt's sockets: the method's before/after_connect */
 	/* runtime flash: the hosts whose policy it fetched, and what that cost */
 	uint32_t flash_hosts[8];
 	int nflash, policy_fetches;
@@ -88,36 +93,12 @@ struct outconn {
 	uint32_t bnd_addr; /* via the proxy: the address its outside connection has */
 };
 
-static bool port_taken(uint16_t port, void *arg)
+/* A one_port method's socket FD: bound to the peer's one port. */
+static int port_bind(struct peer *p, int fd)
 {
-	int fd = *(int *)arg;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	/* the allocator asks; binding answers, and leaves the port bound when free */
-	return bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0;
-}
-
-/* METHOD_REUSE: FD shares the one local port (SO_REUSEADDR and
- * SO_REUSEPORT, as P2PNAT asks); the first such socket picks it, from the
- * host's allocator or the kernel's. */
-static int reuse_bind(struct peer *p, int fd)
-{
-	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		return -1;
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p->reuse_port)};
-	if (!p->reuse_port && p->host && p->host->ops->next) {
-		struct os_dest d = {p->local_addr, p->c->server.sin_addr.s_addr,
-				    ntohs(p->c->server.sin_port)};
-		p->reuse_port = os_host_port(p->host, &d, now_ms() / 1e3, port_taken, &fd);
-		return p->reuse_port ? 0 : (errno = EADDRNOTAVAIL, -1);
-	}
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return -1;
-	socklen_t l = sizeof(a);
-	if (!p->reuse_port && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-		p->reuse_port = ntohs(a.sin_port);
-	return 0;
+	p->mp.host = p->host;
+	p->mp.local_addr = p->local_addr;
+	return method_port_bind(&p->mp, fd);
 }
 
 /* Starts a non-blocking connection to DADDR:DPORT, via the proxy if any. */
@@ -134,29 +115,34 @@ static void out_start(struct peer *p, struct outconn *o, uint32_t daddr, uint16_
 	}
 	struct sockaddr_in to = {
 	    .sin_family = AF_INET, .sin_port = htons(dport), .sin_addr.s_addr = daddr};
-	if (p->reuse_on && !p->c->use_proxy) {
-		if (reuse_bind(p, o->fd) < 0) {
+	if (p->port_on && !p->c->use_proxy) {
+		if (port_bind(p, o->fd) < 0) {
 			o->state = -1;
 			o->err = errno;
 			return;
 		}
-		o->local_port = p->reuse_port;
+		o->local_port = p->mp.port;
 	} else if (p->c->use_proxy) {
 		to = p->c->proxy; /* loopback: no port of ours matters there */
 	} else if (p->host && p->host->ops->next) {
 		struct os_dest d = {p->local_addr, daddr, dport};
-		o->local_port = os_host_port(p->host, &d, now_ms() / 1e3, port_taken, &o->fd);
+		o->local_port =
+		    os_host_port(p->host, &d, now_ms() / 1e3, method_port_taken, &o->fd);
 		if (!o->local_port) {
 			o->state = -1;
 			o->err = EADDRNOTAVAIL;
 			return;
 		}
 	}
-	if (connect(o->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+	int e = p->punching && p->m->before_connect ? p->m->before_connect(p->c, o->fd) : 0;
+	if (e < 0 ||
+	    (connect(o->fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS)) {
 		o->state = -1;
-		o->err = errno;
+		o->err = e < 0 ? -e : errno;
 		return;
 	}
+	if (p->punching && p->m->after_connect)
+		p->m->after_connect(p->c, o->fd);
 	/* the kernel picked the port at connect(): know it now, not only when the
 	 * connection ends, for a SYN a NAT drops never ends within the attempt */
 	struct sockaddr_in me;
@@ -262,7 +248,7 @@ static int take_accepted(struct peer *p, struct outconn *o, int lfd)
 	out_close(&o[0]);
 	o[0].fd = fd;
 	o[0].state = 3;
-	o[0].local_port = p->reuse_port;
+	o[0].local_port = p->mp.port;
 	return 0;
 }
 
@@ -278,7 +264,7 @@ static void start_queued(struct peer *p, struct outconn *o, int n)
 
 /* Runs N connections to completion (or TIMEOUT_MS); with FIRST, returns as
  * soon as one is up. LFD (or -1): a listener whose first connection counts
- * as up, in O[0]'s place (METHOD_REUSE). Returns the index of one that is
+ * as up, in O[0]'s place (a method that listens). Returns the index of one that is
  * up, or -1. */
 static int out_wait(struct peer *p, struct outconn *o, int n, int timeout_ms, bool first, int lfd)
 {
@@ -366,11 +352,12 @@ static void flash_policy(struct peer *p, uint32_t daddr)
 		p->flash_hosts[p->nflash++] = daddr;
 	int wait = c->flash_wait_ms > 0 ? c->flash_wait_ms : PEER_FLASH_WAIT_MS;
 	double t0 = now_ms(), end = t0 + wait;
-	bool reuse = p->reuse_on;
+	bool port_on = p->port_on, punching = p->punching;
 	struct outconn o;
-	p->reuse_on = false; /* Flash's socket is its own, whatever the method */
+	p->port_on = p->punching = false; /* Flash's socket is its own, whatever the method */
 	out_start(p, &o, daddr, POLICY_PORT);
-	p->reuse_on = reuse;
+	p->port_on = port_on;
+	p->punching = punching;
 	if (o.state == 0)
 		out_wait(p, &o, 1, wait, true, -1);
 	if (o.state == 3 &&
@@ -526,7 +513,10 @@ static bool verify_and_exchange(struct peer *p, int fd, const uint8_t *nonce, in
 			}
 		}
 		if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t r = recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+			/* no further than the data: what follows (echo_rtt's byte) is not ours */
+			size_t want = (size_t)(bytes - got_n) < sizeof(chunk) ? (size_t)(bytes - got_n)
+									   : sizeof(chunk);
+			ssize_t r = recv(fd, chunk, want, MSG_DONTWAIT);
 			if (r == 0 || (r < 0 && errno != EAGAIN)) {
 				snprintf(why, whylen, "connection closed after %d of %d bytes",
 					 got_n, bytes);
@@ -562,23 +552,11 @@ static const char *endpoint(uint32_t addr, uint16_t port, char *buf)
 	return buf;
 }
 
-/* Probes a round: with METHOD_REUSE one, from the one port S then names. */
+/* Probes a round: the method's (one for a one_port method: S names that
+ * port), else the configured ones. */
 static int nprobes(const struct peer *p)
 {
-	return p->c->method == METHOD_REUSE ? 1 : p->c->probes;
-}
-
-/* METHOD_REUSE keeps its probe connection open until the next one (as
- * P2PNAT keeps its connection to S): closing it would leave the tuple in
- * TIME_WAIT on the port the punch needs. An abortive close ends it. */
-static void reuse_keep(struct peer *p, int fd)
-{
-	struct linger lg = {1, 0};
-	if (p->reuse_fd >= 0) {
-		setsockopt(p->reuse_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(p->reuse_fd);
-	}
-	p->reuse_fd = fd;
+	return p->m->probes ? p->m->probes : p->c->probes;
 }
 
 /* The emulated host's port allocator, the control connection, hello, and
@@ -626,8 +604,8 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	uint16_t lp = 0;
 	int err = 0;
 
-	if (c->method == METHOD_REUSE)
-		reuse_keep(p, -1); /* the last round's: its tuple is this one's */
+	if (p->m->one_port)
+		method_port_keep(&p->mp, -1); /* the last round's: its tuple is this one's */
 	int fd = out_connect(p, c->server.sin_addr.s_addr, ntohs(c->server.sin_port), 5000, &lp,
 			     rtt, &err);
 	if (fd < 0) {
@@ -640,8 +618,8 @@ static int peer_probe_one(struct peer *p, const struct pmsg *w, int i, uint16_t 
 	char buf[PROTO_MAX_LINE + 1], e[160] = "cannot send the probe";
 	size_t len = 0;
 	int rc = send_msg(fd, &pr) < 0 ? -1 : recv_msg(fd, buf, &len, &sn, 5000, e, sizeof(e));
-	if (c->method == METHOD_REUSE)
-		reuse_keep(p, fd);
+	if (p->m->one_port)
+		method_port_keep(&p->mp, fd);
 	else
 		close(fd);
 	if (rc < 0 || sn.type != PM_SEEN) {
@@ -694,6 +672,27 @@ static void peer_sleep_until(double go)
 	}
 }
 
+/* One byte there and back on FD, which verify_and_exchange emptied: A
+ * sends and times it, B echoes. A: the round trip of the path the peers
+ * talk over (the relay's detour, or the punched one), in ms; B: 0; < 0
+ * failed. */
+static double echo_rtt(const struct peer *p, int fd)
+{
+	uint8_t b = 'e';
+	int one = 1;
+	/* the byte goes now, not after the ACK of the data before it (Nagle) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	double t0 = now_ms();
+	struct pollfd pf = {fd, POLLIN, 0};
+	if (p->c->role == 'a' && send(fd, &b, 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	if (poll(&pf, 1, 3000) <= 0 || recv(fd, &b, 1, 0) != 1)
+		return -1;
+	if (p->c->role == 'b' && send(fd, &b, 1, MSG_NOSIGNAL) != 1)
+		return -1;
+	return p->c->role == 'a' ? now_ms() - t0 : 0;
+}
+
 /* Connection UP of O came up: its endpoints, then verify and data on it. */
 static void peer_attempt_up(struct peer *p, const struct pmsg *pu, struct outconn *o, int up,
 			    struct pmsg *res)
@@ -713,6 +712,8 @@ static void peer_attempt_up(struct peer *p, const struct pmsg *pu, struct outcon
 	int fl = fcntl(o[up].fd, F_GETFL);
 	fcntl(o[up].fd, F_SETFL, fl & ~O_NONBLOCK);
 	res->ok = verify_and_exchange(p, o[up].fd, pu->nonce, c->bytes, why, sizeof(why));
+	if (res->ok)
+		p->echo_ms = echo_rtt(p, o[up].fd);
 	res->local_port = o[up].local_port;
 	if (!res->ok)
 		snprintf(res->reason, sizeof(res->reason), "verify-failed");
@@ -739,14 +740,44 @@ static void peer_attempt_failed(struct peer *p, const struct pmsg *pu, const str
 		endpoint(c->use_proxy ? o[0].bnd_addr : p->local_addr, o[0].local_port, p->local);
 }
 
-static int reuse_listener(struct peer *p)
+/* The method's own way to the other peer (connect_other: a relay) at PU's
+ * go time instead of the punch; how it went into RES. */
+static void peer_attempt_other(struct peer *p, const struct pmsg *pu, struct pmsg *res)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && (reuse_bind(p, fd) < 0 || listen(fd, 4) < 0)) {
-		close(fd);
-		fd = -1;
+	struct sockaddr_in me, them;
+	socklen_t l1 = sizeof(me), l2 = sizeof(them);
+	char why[160];
+
+	peer_sleep_until(now_ms() + pu->go_ms + p->c->skew_ms);
+	double ta = now_ms();
+	int fd = p->m->connect_other(p->c, pu->nonce, 5000);
+	p->connect_ms = res->connect_ms = now_ms() - ta;
+	if (fd < 0) {
+		snprintf(res->reason, sizeof(res->reason), "%s",
+			 fd == -ECONNREFUSED ? "rst" : "timeout");
+		return;
 	}
-	return fd;
+	getsockname(fd, (struct sockaddr *)&me, &l1);
+	getpeername(fd, (struct sockaddr *)&them, &l2);
+	endpoint(me.sin_addr.s_addr, ntohs(me.sin_port), p->local);
+	endpoint(them.sin_addr.s_addr, ntohs(them.sin_port), p->remote);
+	res->local_port = ntohs(me.sin_port);
+	res->ok = verify_and_exchange(p, fd, pu->nonce, p->c->bytes, why, sizeof(why));
+	if (!res->ok)
+		snprintf(res->reason, sizeof(res->reason), "verify-failed");
+	else
+		p->echo_ms = echo_rtt(p, fd);
+	/* what the relay copied for us, each byte checked on arrival: the two
+	 * verify lines (of one length), the data and the echo byte, both ways.
+	 * (TCP_INFO's byte counts, read at close, were off by a FIN.) */
+	char line[PROTO_MAX_LINE + 1];
+	struct pmsg v = {.type = PM_VERIFY, .role = p->c->role};
+	memcpy(v.nonce, pu->nonce, PROTO_TOKEN_LEN);
+	int vlen = proto_format(&v, line, sizeof(line));
+	if (res->ok && vlen > 0)
+		p->relay_bytes = 2LL * (vlen + p->c->bytes + (p->echo_ms >= 0));
+	p->relayed = res->ok;
+	close(fd);
 }
 
 /* The attempt S's punch PU asks for: at its go time one connect() per
@@ -756,12 +787,17 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 	const struct peer_config *c = p->c;
 	struct outconn o[PROTO_MAX_PORTS];
 
-	/* P2PNAT listens on its port too: the other's SYN may come first */
-	int lfd = c->method == METHOD_REUSE ? reuse_listener(p) : -1;
-	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms);
+	const struct punch_method_ops *m = p->m;
+	if (m->connect_other) {
+		peer_attempt_other(p, pu, res);
+		return;
+	}
+	int lfd = m->listens && m->listens(c) ? method_port_listen(&p->mp) : -1;
+	peer_sleep_until(now_ms() + pu->go_ms + c->skew_ms + (m->go_delay_ms ? m->go_delay_ms(c) : 0));
 	/* Flash asks the other's host for its policy when the punch connect()s */
 	flash_policy(p, pu->addr);
 	double ta = now_ms();
+	p->punching = true;
 	for (int i = 0; i < pu->nports; i++) {
 		if (!half_open_full(p, o, i)) {
 			out_start(p, &o[i], pu->addr, pu->ports[i]);
@@ -780,6 +816,7 @@ static void peer_attempt(struct peer *p, const struct pmsg *pu, double rtt_ms, s
 			attempt = 50;
 	}
 	int up = out_wait(p, o, pu->nports, attempt, true, lfd);
+	p->punching = false;
 	if (lfd >= 0)
 		close(lfd);
 	p->connect_ms = now_ms() - ta;
@@ -845,7 +882,7 @@ static int peer_round(struct peer *p, const struct pmsg *w)
  * counts them (on an error, the round it happened in). */
 static int peer_rounds(struct peer *p, const struct pmsg *w)
 {
-	p->reuse_on = p->c->method == METHOD_REUSE;
+	p->port_on = p->m->one_port;
 	for (p->rounds = 1; p->rounds <= p->c->rounds; p->rounds++) {
 		int rc = peer_round(p, w);
 		if (rc < 0)
@@ -877,8 +914,17 @@ static json_t *peer_result(struct peer *p, double t0)
 			    p->connected ? json_real(round((now_ms() - t0) * 1000) / 1000)
 					 : json_null());
 	json_object_set_new(r, "connect_ms", json_real(round(p->connect_ms * 1000) / 1000));
-	if (c->method != METHOD_PREDICT)
-		json_object_set_new(r, "method", json_string(punch_method_str(c->method)));
+	if (p->connected)
+		json_object_set_new(r, "path", json_string(p->relayed ? "relay" : "direct"));
+	if (p->connected && p->echo_ms >= 0 && c->role == 'a')
+		json_object_set_new(r, "echo_rtt_ms", json_real(round(p->echo_ms * 1000) / 1000));
+	if (p->relayed)
+		json_object_set_new(r, "relay_bytes", json_integer(p->relay_bytes));
+	if (p->m != &method_predict)
+		json_object_set_new(r, "method", json_string(p->m->name));
+	if (p->m == &method_stunt1 && c->role == 'a')
+		json_object_set_new(r, "stunt_ttl", json_integer(c->stunt_ttl > 0 ? c->stunt_ttl
+									    : STUNT1_DEFAULT_TTL));
 	if (c->flash) {
 		json_object_set_new(r, "runtime", json_string("flash"));
 		json_object_set_new(r, "policy_fetches", json_integer(p->policy_fetches));
@@ -899,19 +945,30 @@ static json_t *peer_result(struct peer *p, double t0)
 
 int peer_run(const struct peer_config *c, json_t **result)
 {
-	struct peer p = {.c = c, .ctl = -1, .reason = "server-error", .reuse_fd = -1};
+	struct peer p = {.c = c,
+			 .ctl = -1,
+			 .echo_ms = -1,
+			 .reason = "server-error",
+			 .m = method_of((int)c->method),
+			 .mp = {.keep_fd = -1,
+				.server_addr = c->server.sin_addr.s_addr,
+				.server_port = ntohs(c->server.sin_port)}};
 	double t0 = now_ms();
 	struct pmsg w;
 
 	p.seen = json_array();
 	p.predicted = json_array();
-	if (peer_hello(&p, &w) == 0 && peer_rounds(&p, &w) == 0)
+	char buf[sizeof(p.server_error)];
+	const char *bad = p.m->check ? p.m->check(c, buf, sizeof(buf)) : NULL;
+	if (bad) /* refused before anything is sent */
+		snprintf(p.server_error, sizeof(p.server_error), "--method %s: %s", p.m->name, bad);
+	else if (peer_hello(&p, &w) == 0 && peer_rounds(&p, &w) == 0)
 		p.server_error[0] = 0;
 	*result = peer_result(&p, t0);
 	if (p.ctl >= 0)
 		close(p.ctl);
-	if (p.reuse_fd >= 0)
-		close(p.reuse_fd);
+	if (p.mp.keep_fd >= 0)
+		close(p.mp.keep_fd);
 	if (p.host != c->host)
 		os_host_free(p.host);
 	return p.connected ? 0 : 1;
@@ -921,7 +978,7 @@ int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *er
 {
 	struct peer_config c;
 	peer_config_defaults(&c);
-	struct peer p = {.c = &c, .reuse_fd = -1};
+	struct peer p = {.c = &c, .m = &method_predict, .mp.keep_fd = -1};
 	double ms;
 	int e = 0;
 	int fd =

@@ -18,7 +18,11 @@ enum punch_method {
 	METHOD_PREDICT, /* the paper's: fresh ports, S predicts the punch's from probes */
 	METHOD_REUSE,	/* P2PNAT (Ford et al. 2005, 4): one local port, reused for S and
 			 * the punch, listened on too; S gives the port it saw */
+	METHOD_STUNT1,	/* Guha & Francis 2005: A's low-TTL SYN opens its NAT, A accepts */
+	METHOD_RELAY,	/* like TURN over TCP (RFC 6062): both connect to a relay beside S */
 };
+/* Each is a struct punch_method_ops in src/punch/method/ (method.h); these
+ * two look it up by name in that registry. */
 const char *punch_method_str(enum punch_method m);
 int punch_method_parse(const char *s, enum punch_method *out);
 
@@ -37,6 +41,8 @@ struct peer_config {
 	double skew_ms;		/* go this much later than S says */
 	struct os_host *host;	/* a host kept across sessions (NULL: a fresh one each run) */
 	enum punch_method method;
+	int stunt_ttl; /* stunt1: the TTL of A's SYN; 0: STUNT1_DEFAULT_TTL (method.h) */
+	struct sockaddr_in relay; /* relay: the relay (port 0: S's address, S's port + 1) */
 	/* runtime flash: before its first connection to a host, Flash Player
 	 * fetches that host's socket policy from port 843 (policy.h) and waits
 	 * for it, at most flash_wait_ms */

@@ -76,6 +76,14 @@ static int read_counts(const struct jdoc *d, struct perr *err, json_t *c, struct
 	}
 	rc->n = (unsigned)json_integer_value(n);
 	rc->k = (unsigned)json_integer_value(k);
+	json_t *rl = json_object_get(c, "relayed");
+	if (rl && (!json_is_integer(rl) || json_integer_value(rl) < 0 ||
+		   json_integer_value(rl) > json_integer_value(n) - json_integer_value(k))) {
+		jdoc_err(d, err, rl, "\"relayed\" must be a whole number, at most the trials "
+				     "that are not successes");
+		return -EINVAL;
+	}
+	rc->relayed = rl ? (unsigned)json_integer_value(rl) : 0;
 	rc->rate = rc->n ? (double)rc->k / rc->n : NAN;
 	json_t *w = json_object_get(c, "wilson95");
 	if (w &&
@@ -109,7 +117,7 @@ static int read_failures(const struct jdoc *d, struct perr *err, json_t *c, stru
 	rc->fail = calloc(json_object_size(f) + 1, sizeof(*rc->fail));
 	if (!rc->fail)
 		return -ENOMEM;
-	json_int_t left = (json_int_t)rc->n - rc->k; /* the trials that failed */
+	json_int_t left = (json_int_t)rc->n - rc->k - rc->relayed; /* the trials that failed */
 	json_object_foreach(f, why, v)
 	{
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
@@ -117,7 +125,7 @@ static int read_failures(const struct jdoc *d, struct perr *err, json_t *c, stru
 			jdoc_err(d, err, v,
 				 "a failure count must be a whole number, at most the cell's "
 				 "failed trials (%lld in all)",
-				 (long long)((json_int_t)rc->n - rc->k));
+				 (long long)((json_int_t)rc->n - rc->k - rc->relayed));
 			return -EINVAL;
 		}
 		left -= json_integer_value(v);

@@ -30,7 +30,8 @@ struct rfailure {
 struct rcell {
 	char id[64];
 	json_t *fields; /* the cell's fields as the suite gave them (owned) */
-	unsigned n, k;	/* trials, connected */
+	unsigned n, k;	/* trials, connected by a punch (not through a relay) */
+	unsigned relayed; /* trials connected through a relay (path "relay"): not in k */
 	double rate;	/* k / n; NAN when n == 0 */
 	double lo, hi;	/* Wilson 95 % interval of the rate */
 	double rounds_median, rounds_p90;
@@ -98,7 +99,7 @@ int results_foreach_trial(const struct results *r, unsigned flags,
 
 /* A cell's trials, summed up as they come. */
 struct cell_acc {
-	unsigned n, k, hits, judged;
+	unsigned n, k, hits, judged, relayed;
 	double *rounds, *ttc;
 	size_t nttc, cap;
 	struct rfailure *fail;

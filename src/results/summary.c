@@ -40,7 +40,10 @@ int cell_acc_add(struct cell_acc *a, json_t *t)
 		a->cap = cap;
 	}
 	a->rounds[a->n++] = (double)json_integer_value(json_object_get(t, "rounds"));
-	if (json_is_true(json_object_get(t, "connected"))) {
+	const char *path = json_string_value(json_object_get(t, "path"));
+	if (json_is_true(json_object_get(t, "connected")) && path && !strcmp(path, "relay")) {
+		a->relayed++; /* connected, but no punch: never a success */
+	} else if (json_is_true(json_object_get(t, "connected"))) {
 		a->k++;
 		a->ttc[a->nttc++] = json_number_value(json_object_get(t, "time_to_connect_ms"));
 	} else {
@@ -69,6 +72,7 @@ int cell_acc_summary(struct cell_acc *a, struct rcell *c)
 {
 	c->n = a->n;
 	c->k = a->k;
+	c->relayed = a->relayed;
 	c->rate = a->n ? (double)a->k / a->n : NAN;
 	wilson95(a->k, a->n, &c->lo, &c->hi);
 	c->rounds_median = milli(quantile(a->rounds, a->n, 0.5));
@@ -121,11 +125,14 @@ json_t *rcell_to_json(const struct rcell *c)
 	json_t *fields = c->fields ? json_incref(c->fields) : json_object();
 	for (size_t i = 0; i < c->nfail; i++)
 		json_object_set_new(fail, c->fail[i].reason, json_integer(c->fail[i].count));
-	return json_pack("{s:s, s:o, s:I, s:I, s:o, s:[f, f], s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+	json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:o, s:[f, f], s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 			 c->id, "fields", fields, "trials",
 			 (json_int_t)c->n, "successes", (json_int_t)c->k, "rate", num(c->rate),
 			 "wilson95", c->lo, c->hi, "rounds_median", num(c->rounds_median),
 			 "rounds_p90", num(c->rounds_p90), "time_to_connect_median_ms",
 			 num(c->ttc_median_ms), "time_to_connect_p90_ms", num(c->ttc_p90_ms),
 			 "prediction_hit_rate", num(c->hit_rate), "failures", fail);
+	if (o && c->relayed) /* only where a relay ran: older files stay as they were */
+		json_object_set_new(o, "relayed", json_integer((json_int_t)c->relayed));
+	return o;
 }

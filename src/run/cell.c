@@ -6,9 +6,11 @@
 #include "lab/natstate.h"
 #include "lab/netns.h"
 #include "lab/nft.h"
+#include "punch/method.h"
 #include "punch/peer.h"
 #include "punch/policy.h"
 #include "punch/proxy.h"
+#include "punch/relay.h"
 #include "punch/server.h"
 #include "verdict.h"
 #include <arpa/inet.h>
@@ -29,11 +31,12 @@
 /* The server or a proxy: a thread inside its node's namespace. */
 struct service {
 	pthread_t t;
-	bool started, proxy, policy;
+	bool started, proxy, policy, relay;
 	int nsfd;
 	struct srv_config srv;
 	struct proxy_config px;
 	struct sockaddr_in policy_on; /* a Flash policy server (runtime flash) */
+	struct relay_config rl;	      /* the relay beside S (method relay) */
 	volatile sig_atomic_t stop;
 	volatile uint16_t port; /* 0: starting, 1: failed, else listening */
 	int rc;
@@ -55,10 +58,11 @@ struct cell_lab {
 	int nnat;
 	struct cpoint *cp;
 	int ncp;
-	struct service srv, px[2], policy;
+	struct service srv, px[2], policy, relay;
 	struct os_host *host[2];
 	uint32_t saddr;
 	bool determinable; /* every NAT preserves ports: a punch port can be judged */
+	int stunt_ttl;	   /* stunt1: the TTL of peer A's SYN */
 	char delay_mech[32];
 	json_t *nat_sysctls; /* see struct cell_report */
 };
@@ -72,6 +76,7 @@ static void *service_main(void *arg)
 		/* each reports the port as soon as it listens */
 		v->rc = v->policy  ? policy_run(&v->policy_on, &v->stop, &v->port)
 			: v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
+			: v->relay ? relay_run(&v->rl, &v->stop, (uint16_t *)&v->port)
 				   : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
 	}
 	if (!v->port)
@@ -201,6 +206,54 @@ static double wall_s(void)
 
 /* ---- setup ---- */
 
+/* The address S sees peer B at (NODE: server, peer-a, peer-b): the outside
+ * address of the last NAT on B's way to S, else B's own. */
+static uint32_t public_addr_b(const struct topology *t, const int node[3])
+{
+	int path[TOPO_NODES_MAX], n = topo_path(t, node[2], topo_primary_addr(t, node[0]), path,
+						 TOPO_NODES_MAX);
+	uint32_t a = topo_primary_addr(t, node[2]);
+	for (int i = 0; i < n; i++)
+		if (t->nodes[path[i]].is_nat)
+			a = topo_primary_addr(t, path[i]);
+	return a;
+}
+
+/*
+ * stunt1: the TTL of peer A's SYN, the cell's or, when it gives none, the
+ * least that passes A's own NAT. One that expires before A's NAT (Linux's
+ * ip_forward() drops it before SNAT: no mapping) is refused with the hops.
+ */
+static int cell_stunt_ttl(const struct cell *c, const struct topology *t, const int node[3],
+			  struct perr *err)
+{
+	int path[TOPO_NODES_MAX], nat = -1;
+	int n = topo_path(t, node[1], public_addr_b(t, node), path, TOPO_NODES_MAX);
+	for (int i = 0; nat < 0 && i < n; i++)
+		if (t->nodes[path[i]].is_nat)
+			nat = i;
+	if (c->proxy_a) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt1 sets the TTL of peer A's own SYN: "
+			 "peer A cannot use a proxy", c->id);
+		return -EINVAL;
+	}
+	if (nat < 0) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt1: peer A's way to peer B passes no "
+			 "NAT whose mapping a low-TTL SYN could open", c->id);
+		return -EINVAL;
+	}
+	/* forwarder I passes a packet that reaches it with a TTL of at least 2 */
+	if (c->stunt_ttl && c->stunt_ttl < nat + 2) {
+		perr_set(err, c->topology, 0, 0, "cell %s: stunt_ttl %d reaches no NAT: the SYN "
+			 "expires at hop %d (%s), and peer A's NAT %s, hop %d, maps only what it "
+			 "forwards: the TTL must be at least %d", c->id, c->stunt_ttl,
+			 c->stunt_ttl, t->nodes[path[c->stunt_ttl - 1]].name,
+			 t->nodes[path[nat]].name, nat + 1, nat + 2);
+		return -EINVAL;
+	}
+	return c->stunt_ttl ? c->stunt_ttl : nat + 2;
+}
+
 int cell_topology(const struct cell *c, struct topology **out, int node[3], struct perr *err)
 {
 	const enum topo_role roles[3] = {ROLE_SERVER, ROLE_PEER_A, ROLE_PEER_B};
@@ -217,26 +270,34 @@ int cell_topology(const struct cell *c, struct topology **out, int node[3], stru
 			topo_free(t);
 			return -EINVAL;
 		}
+	if (c->method == METHOD_STUNT1 && cell_stunt_ttl(c, t, node, err) < 0) {
+		topo_free(t);
+		return -EINVAL;
+	}
 	*out = t;
 	return 0;
 }
 
 /* A peer whose OS answers a SYN in SYN_SENT with a RST gets the rule that
- * does it in its namespace (OS_SYN_SENT_RST_NFT), once for the cell. */
+ * does it in its namespace (OS_SYN_SENT_RST_NFT), once for the cell; a
+ * peer whose method needs a rule of its host's (host_nft) gets that. */
 static int apply_quirks(struct cell_lab *cl, struct perr *err)
 {
 	const char *os[2] = {cl->j->c->os_a, cl->j->c->os_b};
+	const struct punch_method_ops *m = method_of(cl->j->c->method);
 	/* a local proxy runs on that host too: its connections get the quirk */
 	for (int k = 0; k < 2; k++) {
 		const struct os_ops *ops = os_by_name(os[k]);
+		const char *rules[2] = {ops->syn_sent_rst ? OS_SYN_SENT_RST_NFT : NULL,
+					m->host_nft ? m->host_nft(k ? 'b' : 'a') : NULL};
 		char why[1024];
-		if (!ops->syn_sent_rst)
-			continue;
-		if (nft_apply_in(cl->nsfd[1 + k], OS_SYN_SENT_RST_NFT, why, sizeof(why), NULL) < 0) {
-			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s's stack quirk: %s",
-				 cl->j->c->id, os[k], why);
-			return -EIO;
-		}
+		for (int r = 0; r < 2; r++)
+			if (rules[r] &&
+			    nft_apply_in(cl->nsfd[1 + k], rules[r], why, sizeof(why), NULL) < 0) {
+				perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s: %s",
+					 cl->j->c->id, r ? m->name : os[k], why);
+				return -EIO;
+			}
 	}
 	return 0;
 }
@@ -248,6 +309,8 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 	if (cell_topology(c, &cl->t, node, err) < 0)
 		return -EINVAL;
 	cl->saddr = topo_primary_addr(cl->t, node[0]);
+	if (c->method == METHOD_STUNT1)
+		cl->stunt_ttl = cell_stunt_ttl(c, cl->t, node, err);
 	cl->determinable = all_nats_preserve(cl->t);
 	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,
 		 cl->j->index % 10000);
@@ -385,9 +448,10 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	srv_config_defaults(&cl->srv.srv);
 	cl->srv.srv.listen.sin_addr.s_addr = cl->saddr;
 	cl->srv.srv.listen.sin_port = htons(SERVER_PORT);
-	/* port reuse needs no prediction: S names the port it saw */
-	bool reuse = c->method == METHOD_REUSE;
-	cl->srv.srv.heuristic = heuristic_by_name(reuse ? "preserve" : c->heuristic);
+	/* a method may need no prediction: S names the port it saw */
+	const char *own = method_of(c->method)->server_heuristic;
+	bool reuse = own != NULL;
+	cl->srv.srv.heuristic = heuristic_by_name(own ? own : c->heuristic);
 	if (!reuse && heurx_is_spec(c->heuristic)) {
 		char why[512];
 		if (heurx_start(c->heuristic, c->heuristic_timeout_ms, &cl->srv.srv.exec, why,
@@ -412,6 +476,16 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 		v->px.listen.sin_port = htons(PROXY_PORT);
 		v->nsfd = cl->nsfd[1 + k];
 		rc = service_start(v, k ? "proxy of peer b" : "proxy of peer a", c, err);
+	}
+	/* a relaying method's peers meet at the relay beside S, on S's port + 1 */
+	if (rc == 0 && method_of(c->method)->connect_other) {
+		struct service *v = &cl->relay;
+		v->relay = true;
+		v->rl.listen = (struct sockaddr_in){.sin_family = AF_INET,
+						    .sin_port = htons(SERVER_PORT + 1),
+						    .sin_addr.s_addr = cl->saddr};
+		v->nsfd = cl->nsfd[0];
+		rc = service_start(v, "relay", c, err);
 	}
 	/* Flash peers fetch S's socket policy first: S's host serves one */
 	if (rc == 0 && c->flash) {
@@ -496,6 +570,7 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 		return;
 	service_stop(&cl->srv);
 	service_stop(&cl->policy);
+	service_stop(&cl->relay);
 	heurx_free(cl->srv.srv.exec);
 	cl->srv.srv.exec = NULL;
 	for (int k = 0; k < 2; k++)
@@ -594,6 +669,7 @@ static void peer_setup(struct cell_lab *cl, struct peer_thread *pt, int k, int t
 	pt->cfg.seed = cell_seed(s, c, k) + (uint64_t)trial;
 	pt->cfg.skew_ms = k ? trial_skew(cl, trial) : 0;
 	pt->cfg.method = (enum punch_method)c->method;
+	pt->cfg.stunt_ttl = cl->stunt_ttl;
 	pt->cfg.flash = c->flash;
 	if (k ? c->proxy_b : c->proxy_a) {
 		pt->cfg.use_proxy = true;
@@ -675,6 +751,8 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 {
 	bool ok = json_is_true(json_object_get(a, "connected")) &&
 		  json_is_true(json_object_get(b, "connected"));
+	/* a relay's connection is not a punch: no port of it was predicted */
+	bool judge = cl->determinable && !method_of(cl->j->c->method)->connect_other;
 	json_t *why = json_object_get(a, "reason");
 	if (!why || json_is_null(why))
 		why = json_object_get(b, "reason");
@@ -683,8 +761,12 @@ static json_t *trial_record(struct cell_lab *cl, int trial, json_t *a, json_t *b
 				json_object_get(a, "rounds"), "time_to_connect_ms",
 				ok ? json_object_get(a, "time_to_connect_ms") : json_null(),
 				"reason", ok || !why ? json_null() : why, "prediction_hit", "a",
-				hit_of(a, b, cl->determinable), "b", hit_of(b, a, cl->determinable),
+				hit_of(a, b, judge), "b", hit_of(b, a, judge),
 				"a", a, "b", b, "capture", capj);
+	/* connected by a punch, or through a relay (method relay): never the same */
+	if (rec)
+		json_object_set_new(rec, "path",
+				    ok ? json_incref(json_object_get(a, "path")) : json_null());
 	/* the peers' reason depends on what the NAT does with a SYN; the wire does not */
 	if (rec)
 		verdict_apply(rec);

@@ -4,6 +4,7 @@
 #include "punch/heuristic.h"
 #include "punch/heurexec.h"
 #include "punch/osprof.h"
+#include "punch/method.h"
 #include "punch/peer.h"
 #include "util/jdoc.h"
 #include "util/registry.h"
@@ -48,6 +49,7 @@ static const struct field {
     {.name = "background_on_s", .type = F_NUM, .lo = 0, .hi = 86400},
     {.name = "background_off_s", .type = F_NUM, .lo = 0, .hi = 86400},
     {.name = "heuristic_timeout_ms", .type = F_INT, .lo = 1, .hi = 60000},
+    {.name = "stunt_ttl", .type = F_INT, .lo = 1, .hi = 255},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -130,8 +132,8 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 	}
 	enum punch_method m;
 	if (!strcmp(f->name, "method") && punch_method_parse(s, &m) < 0) {
-		jdoc_err(sp->doc, sp->err, v, "%s: unknown method \"%s\" (known: predict, reuse)",
-			 where, s);
+		jdoc_err(sp->doc, sp->err, v, "%s: unknown method \"%s\" (known: %s)", where, s,
+			 method_names());
 		return -EINVAL;
 	}
 	if (!strcmp(f->name, "topology")) {
@@ -231,6 +233,7 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 	if ((v = json_object_get(o, "method")))
 		punch_method_parse(json_string_value(v), &m);
 	c->method = (int)m;
+	c->stunt_ttl = (v = json_object_get(o, "stunt_ttl")) ? (int)json_integer_value(v) : 0;
 	c->flash = (v = json_object_get(o, "runtime")) && !strcmp(json_string_value(v), "flash");
 	c->jitter_dist = !(v = json_object_get(o, "jitter_dist"))	  ? -1
 			 : !strcmp(json_string_value(v), "normal") ? 1

@@ -20,7 +20,8 @@ struct cell {
 	char nat[24];	       /* NAT profile of every NAT node ("" = the topology's) */
 	int hairpin;	       /* -1 = the topology's, else 0/1 */
 	const char *heuristic; /* a built-in's name or "exec:..."; in FIELDS */
-	int method;	       /* enum punch_method: predict (0, the default) or reuse */
+	int method;	       /* enum punch_method: predict (0, the default), reuse, stunt1 */
+	int stunt_ttl;	       /* stunt1: A's SYN's TTL; 0: the topology's hops to A's NAT + 1 */
 	bool flash;	       /* runtime: flash (the peers fetch socket policies) */
 	int guesses;
 	double delay_ms; /* on each NAT's outside link (or each peer's link) ; < 0 = topology's */

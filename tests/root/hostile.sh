@@ -5,7 +5,8 @@
 # messages for a bounded time while real peers run sessions. The server
 # stays up and under its memory bound, the real sessions connect, and the
 # attacker never receives an endpoint. Then bad SOCKS clients against
-# `punchlab proxy`.
+# `punchlab proxy`, and bad relay clients against `punchlab server --method
+# relay` while a relayed session connects.
 set -eu
 PL=$1 SRC=$2
 . "$SRC/tests/tap.sh"
@@ -62,7 +63,7 @@ proxy_holds() {
 	kill -0 $px
 }
 
-plan 7
+plan 11
 "$PL" topo exec "$lab" server -- "$PL" server --listen 198.18.0.1:7777 --max-per-addr 32 \
 	--idle-ms 2000 2> "$out/server.log" &
 srv=$!
@@ -96,3 +97,48 @@ sleep 0.3
 check "the proxy answered bad clients with RFC 1928 codes and stayed up" proxy_holds
 note "proxy: $(cat "$out/proxy.json")"
 kill $px $echo_srv 2>/dev/null || true
+
+# the relay (method relay): idle, unended, malformed and duplicate clients and
+# a pair that floods one way, bounded; real peers meet through it meanwhile
+relay_session() {
+	tok=$("$PL" topo exec "$lab" peer-a -- "$PL" session --server 198.18.0.1:7787)
+	"$PL" topo exec "$lab" peer-a -- "$PL" peer --server 198.18.0.1:7787 --session "$tok" \
+		--role a --method relay --rounds 1 > "$out/ra" 2> "$out/ra.err" &
+	pa=$!
+	rb=0
+	"$PL" topo exec "$lab" peer-b -- "$PL" peer --server 198.18.0.1:7787 --session "$tok" \
+		--role b --method relay --rounds 1 > "$out/rb" 2> "$out/rb.err" || rb=$?
+	ra=0
+	wait $pa || ra=$?
+	echo "peer a exit $ra: $(cat "$out/ra" "$out/ra.err")"
+	echo "peer b exit $rb: $(cat "$out/rb" "$out/rb.err")"
+	[ "$ra" = 0 ] && [ "$rb" = 0 ]
+	grep -q '"path":"relay"' "$out/ra"
+	grep -q '"path":"relay"' "$out/rb"
+}
+relay_refused_them() {
+	cat "$out/rattack.json"
+	python3 - "$out/rattack.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["closed_at_once"] == 20 and s["unended"] == 5 and s["malformed"] == 4, s
+assert s["role_twice_closed"] and s["flood_bytes"] > 0, s
+PY
+}
+"$PL" topo exec "$lab" server -- "$PL" server --listen 198.18.0.1:7787 --method relay \
+	2> "$out/relay.log" &
+rsrv=$!
+srv=$rsrv # rss_under reads it
+sleep 0.3
+"$PL" topo exec "$lab" attacker -- python3 "$SRC/tests/root/hostile_relay.py" 198.18.0.1:7788 4 \
+	> "$out/rattack.json" 2> "$out/rattack.err" &
+rattacker=$!
+sleep 1.5
+check "a relayed session connected during the attack on the relay" relay_session
+rc=0
+wait $rattacker || rc=$?
+check_status 0 "the relay's attacker ran to its end" "$rc" "$out/rattack.err"
+check "the relay closed the clients beyond its bounds and the bad lines" relay_refused_them
+check "the server and its relay are still up, under 64 MiB" rss_under 65536
+note "relay attack: $(cat "$out/rattack.json")"
+kill $rsrv 2>/dev/null || true

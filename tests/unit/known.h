@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A bad file's .expected message may list the registered names as
- * @NAT_PRESETS@, @OS_PROFILES@ or @HEURISTICS@: "unknown NAT profile
+ * @NAT_PRESETS@, @OS_PROFILES@, @HEURISTICS@ or @METHODS@: "unknown NAT profile
  * \"fullcone\" (known: @NAT_PRESETS@)". They stand for the registries' own
  * lists, so that adding a plug-in does not mean rewriting the corpus; the
  * lists themselves are tested in test_registry.c.
@@ -11,6 +11,7 @@
 #include <string.h>
 #include "lab/natprofile.h"
 #include "punch/heuristic.h"
+#include "punch/method.h"
 #include "punch/osprof.h"
 
 /* WANT with every placeholder replaced; malloc'd. */
@@ -23,6 +24,7 @@ static inline char *known_expand(const char *want)
 	    {.mark = "@NAT_PRESETS@", .names = nat_preset_names},
 	    {.mark = "@OS_PROFILES@", .names = os_names},
 	    {.mark = "@HEURISTICS@", .names = heuristic_names},
+	    {.mark = "@METHODS@", .names = method_names},
 	};
 	char *s = strdup(want), *p;
 

@@ -197,3 +197,45 @@ Test(natprofile, enum_strings_round_trip)
 	cr_assert_eq(nat_mapping_parse("address-dependent", &m), 0);
 	cr_assert_str_eq(nat_mapping_str(m), "address-dependent");
 }
+
+/* icmp_time_exceeded: "keep" (every preset) adds nothing; "drop" marks the
+ * mapping an inbound time-exceeded quotes, drops the ICMP, and treats the
+ * marked mapping's later inbound packets as the profile's unsolicited SYNs */
+Test(natprofile, icmp_time_exceeded_drop_marks_the_mapping)
+{
+	for (size_t i = 0; i < nat_presets_count; i++)
+		cr_assert_eq(nat_presets[i].profile.icmp_te, NAT_ICMP_TE_KEEP, "%s",
+			     nat_presets[i].profile.name);
+	char *rs = ruleset_for("home-2009", false);
+	cr_assert_null(strstr(rs, "time-exceeded"));
+	free(rs);
+	static const struct {
+		enum nat_unsolicited u;
+		const char *verdict;
+	} cases[] = {
+	    {NAT_UNSOL_RST, "meta l4proto tcp reject with tcp reset\n"},
+	    {NAT_UNSOL_DROP, "meta l4proto tcp drop\n"},
+	    {NAT_UNSOL_ICMP, "meta l4proto tcp reject with icmp type port-unreachable\n"},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct nat_profile pr = nat_preset_by_name("home-2009")->profile;
+		pr.icmp_te = NAT_ICMP_TE_DROP;
+		pr.unsolicited = cases[k].u;
+		const char *ifs[] = {"lan-a"};
+		uint32_t nets[] = {inet_addr("198.19.1.0")};
+		int plens[] = {24};
+		struct nat_site site = {"wan-a", inet_addr("198.18.1.2"), 1, ifs, nets, plens};
+		rs = nat_ruleset(&pr, &site);
+		cr_assert_not_null(rs);
+		cr_assert(strstr(rs, "iifname \"wan-a\" icmp type time-exceeded ct state related "
+				     "ct mark set ct mark | 0x7e1 drop\n"),
+			  "%s", rs);
+		cr_assert(strstr(rs, "iifname \"wan-a\" ct mark & 0x7e1 == 0x7e1 "), "%s", rs);
+		cr_assert(strstr(rs, cases[k].verdict), "%s", rs);
+		free(rs);
+	}
+	enum nat_icmp_te v;
+	cr_assert_eq(nat_icmp_te_parse("drop", &v), 0);
+	cr_assert_str_eq(nat_icmp_te_str(v), "drop");
+	cr_assert_lt(nat_icmp_te_parse("forget", &v), 0);
+}

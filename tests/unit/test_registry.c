@@ -5,6 +5,7 @@
 #include <string.h>
 #include "lab/natprofile.h"
 #include "punch/heuristic.h"
+#include "punch/method.h"
 #include "punch/osprof.h"
 #include "run/suite.h"
 #include "util/registry.h"
@@ -148,6 +149,37 @@ Test(plugins, every_heuristic_is_reachable_by_its_own_name)
 		cr_assert_not_null(heuristics[i]->predict, "%s", heuristics[i]->name);
 		cr_assert(heuristics[i]->help && heuristics[i]->help[0], "%s", heuristics[i]->name);
 	}
+}
+
+/* Methods: every one found by its name and by its enum value, cited, and
+ * each file in src/punch/method/ registered (one file, one method). */
+Test(plugins, every_method_is_reachable_by_its_own_name)
+{
+	check_names(REGISTRY_POINTERS(punch_methods), "method", 12);
+	size_t n = 0;
+	for (; punch_methods[n]; n++) {
+		const struct punch_method_ops *m = punch_methods[n];
+		cr_assert_eq(method_by_name(m->name), m);
+		cr_assert_eq(method_of(m->id), m, "%s", m->name);
+		cr_assert(m->help && m->help[0] && m->citation && m->citation[0], "%s", m->name);
+		cr_assert(!m->listens || m->one_port, "%s listens on no port of its own", m->name);
+	}
+	DIR *d = opendir(SOURCE_ROOT "/src/punch/method");
+	cr_assert_not_null(d);
+	struct dirent *de;
+	size_t files = 0;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 3 || strcmp(de->d_name + l - 2, ".c"))
+			continue;
+		files++;
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)(l - 2), de->d_name);
+		cr_assert_not_null(method_by_name(name), "src/punch/method/%s is not registered",
+				   de->d_name);
+	}
+	closedir(d);
+	cr_assert_eq(files, n);
 }
 
 Test(plugins, every_nat_preset_is_reachable_by_its_own_name)

@@ -425,6 +425,13 @@ Test(results, malformed_envelopes_point_at_the_value)
 	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
 		  " \"failures\": {\"rst\": 1, \"timeout\": 1}}]}",
 	     ":1:174: a failure count must be a whole number, at most the cell's failed trials (1 in all)"},
+	    /* relayed trials are neither successes nor failures */
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 1,"
+		  " \"relayed\": 2}]}",
+	     "\"relayed\" must be a whole number, at most the trials that are not successes"},
+	    {HEAD " \"cells\": [{\"id\": \"x\", \"fields\": {}, \"trials\": 2, \"successes\": 0,"
+		  " \"relayed\": 1, \"failures\": {\"rst\": 2}}]}",
+	     "a failure count must be a whole number, at most the cell's failed trials (1 in all)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char path[128];
@@ -480,4 +487,39 @@ Test(results, light_reading_leaves_out_the_timeline_only)
 	cr_assert_eq(trials_next(tr, &t, &err), 0, "%s", err.msg);
 	trials_close(tr);
 	results_free(r);
+}
+
+/* A trial connected through the relay (path "relay") is counted apart:
+ * not a success, not a failure, in no rate; its JSON says "relayed". */
+Test(results, relayed_trials_are_not_successes)
+{
+	struct cell_acc a = {0};
+	struct rcell c = {0};
+	json_t *relayed = json_pack("{s:i, s:b, s:s, s:n}", "rounds", 1, "connected", 1, "path",
+				    "relay", "time_to_connect_ms");
+	json_t *direct = json_pack("{s:i, s:b, s:s, s:f}", "rounds", 1, "connected", 1, "path",
+				   "direct", "time_to_connect_ms", 12.0);
+	json_t *failed = json_pack("{s:i, s:b, s:s}", "rounds", 3, "connected", 0, "reason", "rst");
+	cr_assert_eq(cell_acc_add(&a, relayed), 0);
+	cr_assert_eq(cell_acc_add(&a, direct), 0);
+	cr_assert_eq(cell_acc_add(&a, failed), 0);
+	cr_assert_eq(cell_acc_summary(&a, &c), 0);
+	cr_assert_eq(c.n, 3);
+	cr_assert_eq(c.k, 1);
+	cr_assert_eq(c.relayed, 1);
+	cr_assert_eq(c.nfail, 1);
+	cr_assert_float_eq(c.rate, 1.0 / 3, 1e-9);
+	json_t *j = rcell_to_json(&c);
+	cr_assert_eq(json_integer_value(json_object_get(j, "relayed")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(j, "successes")), 1);
+	json_decref(j);
+	c.relayed = 0; /* none: no field, as before relays */
+	j = rcell_to_json(&c);
+	cr_assert_null(json_object_get(j, "relayed"));
+	json_decref(j);
+	json_decref(relayed);
+	json_decref(direct);
+	json_decref(failed);
+	cell_acc_free(&a);
+	rcell_free(&c);
 }

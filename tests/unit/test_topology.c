@@ -202,3 +202,25 @@ Test(topology, every_limit_exactly)
 	cr_assert_eq(t->segs[0].nmembers, TOPO_MEMBERS_MAX);
 	topo_free(t);
 }
+
+/* The path a packet takes, hop by hop, as each node's routing table would
+ * send it: stunt1's TTL is checked against it. */
+Test(topology, paths_follow_segments_routes_and_gateways)
+{
+	struct topology *t = load_shipped("two-nats-router.json");
+	int path[TOPO_NODES_MAX];
+	int a = topo_node_by_name(t, "peer-a"), b = topo_node_by_name(t, "peer-b");
+	/* peer A to nat-b's outside address: nat-a, then the router */
+	int n = topo_path(t, a, inet_addr("198.18.0.3"), path, TOPO_NODES_MAX);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(t->nodes[path[0]].name, "nat-a");
+	cr_assert_str_eq(t->nodes[path[1]].name, "router");
+	/* peer B to S: nat-b only (S is on its outside segment) */
+	n = topo_path(t, b, inet_addr("198.18.0.1"), path, TOPO_NODES_MAX);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(t->nodes[path[0]].name, "nat-b");
+	/* a neighbour is reached without a forwarder; an address nobody has is not */
+	cr_assert_eq(topo_path(t, a, inet_addr("198.19.1.1"), path, TOPO_NODES_MAX), 0);
+	cr_assert_eq(topo_path(t, a, inet_addr("198.18.0.99"), path, TOPO_NODES_MAX), -1);
+	topo_free(t);
+}
