@@ -140,6 +140,8 @@ int rw_trial_line(struct results_writer *w, json_t *trial, const char *line, siz
 size_t rw_trial_count(struct results_writer *w);
 /* How many trials of cell ID were written so far. */
 unsigned rw_cell_trials(struct results_writer *w, const char *id);
+/* Whether trial number TRIAL of cell ID was written (or copied by --resume). */
+bool rw_cell_has(struct results_writer *w, const char *id, unsigned trial);
 /* Syncs the trials, writes the summaries with METADATA and SUITE to
  * DIR/BASE-STAMP.json (atomically: a temporary file linked into place), and
  * gives the path and, if OUT is set, the results as a reader would see them. */
@@ -150,7 +152,8 @@ const char *rw_trials_path(const struct results_writer *w);
 void rw_free(struct results_writer *w);
 
 /* Copies the trials of R (or, with R NULL, of trials file PATH) that belong
- * to declared cells into W, up to LIMIT per cell (0: all); for --resume. */
+ * to declared cells into W: those numbered below LIMIT (0: all) that W does
+ * not have yet (a trial number once); for --resume. */
 int rw_copy_trials(struct results_writer *w, const struct results *r, const char *path,
 		   unsigned limit, struct perr *err);
 

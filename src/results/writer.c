@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,10 @@ struct wcell {
 	json_t *fields;
 	json_t *notes; /* what the runner recorded of the cell (rw_cell_note) */
 	struct cell_acc acc;
+	/* which trial numbers it has: a cell's trials may run in slices side by
+	 * side, and a run stopped midway resumes with exactly the missing ones */
+	uint8_t *seen;
+	size_t seen_len; /* bytes */
 };
 
 struct results_writer {
@@ -157,6 +162,7 @@ void rw_free(struct results_writer *w)
 		json_decref(w->cells[i].fields);
 		json_decref(w->cells[i].notes);
 		cell_acc_free(&w->cells[i].acc);
+		free(w->cells[i].seen);
 	}
 	free(w->cells);
 	json_decref(w->index);
@@ -210,6 +216,37 @@ size_t rw_trial_count(struct results_writer *w)
 	return n;
 }
 
+/* Marks trial number N of C as written (-ENOMEM: it could not). */
+static int mark_seen(struct wcell *c, json_t *n)
+{
+	if (!json_is_integer(n) || json_integer_value(n) < 0 ||
+	    json_integer_value(n) >= (json_int_t)1 << 40)
+		return 0; /* counted, not placed: a reader refuses such a file anyway */
+	size_t i = (size_t)json_integer_value(n);
+	if (i / 8 >= c->seen_len) {
+		size_t len = c->seen_len ? c->seen_len : 16;
+		while (i / 8 >= len)
+			len *= 2;
+		uint8_t *p = realloc(c->seen, len);
+		if (!p)
+			return -ENOMEM;
+		memset(p + c->seen_len, 0, len - c->seen_len);
+		c->seen = p;
+		c->seen_len = len;
+	}
+	c->seen[i / 8] |= (uint8_t)(1u << (i % 8));
+	return 0;
+}
+
+bool rw_cell_has(struct results_writer *w, const char *id, unsigned trial)
+{
+	pthread_mutex_lock(&w->mu);
+	struct wcell *c = wcell_of(w, id);
+	bool has = c && trial / 8 < c->seen_len && (c->seen[trial / 8] >> (trial % 8) & 1);
+	pthread_mutex_unlock(&w->mu);
+	return has;
+}
+
 unsigned rw_cell_trials(struct results_writer *w, const char *id)
 {
 	pthread_mutex_lock(&w->mu);
@@ -238,6 +275,8 @@ static int add_trial(struct results_writer *w, json_t *trial, const char *line, 
 	} else if (c) {
 		w->ntrials++;
 		rc = cell_acc_add(&c->acc, trial);
+		if (rc == 0)
+			rc = mark_seen(c, json_object_get(trial, "trial"));
 	}
 	pthread_mutex_unlock(&w->mu);
 	return rc;
@@ -349,11 +388,17 @@ out:
 
 /* ---- copying trials from an earlier run ---- */
 
+/* A trial of a cell of this run, numbered below LIMIT (0: any), not had yet. */
 static bool wanted(struct results_writer *w, json_t *t, unsigned limit)
 {
+	json_t *n = json_object_get(t, "trial");
+	json_int_t k = json_integer_value(n);
+
+	if (!json_is_integer(n) || k < 0 || (limit && k >= (json_int_t)limit))
+		return false;
 	pthread_mutex_lock(&w->mu);
 	struct wcell *c = wcell_of(w, json_string_value(json_object_get(t, "cell")));
-	bool take = c && (!limit || c->acc.n < limit);
+	bool take = c && !((size_t)k / 8 < c->seen_len && (c->seen[k / 8] >> (k % 8) & 1));
 	pthread_mutex_unlock(&w->mu);
 	return take;
 }

@@ -197,6 +197,14 @@ static uint64_t cell_seed(const struct suite *s, const struct cell *c, int side)
 	return h ^ (uint64_t)(side + 1) * 0xbf58476d1ce4e5b9ull;
 }
 
+/* The seed of SIDE's host (2: the server) in the lab of J's slice: the
+ * cell's for its first slice, a different one for each later slice, so that
+ * the hosts of two labs of one cell do not draw the same ports. */
+static uint64_t slice_seed(const struct cell_job *j, int side)
+{
+	return cell_seed(j->s, j->c, side) + (uint64_t)j->first_trial * 0xbf58476d1ce4e5b9ull;
+}
+
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -463,7 +471,7 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 	}
 	cl->srv.srv.guesses = c->guesses;
 	cl->srv.srv.max_rounds = s->rounds;
-	cl->srv.srv.seed = cell_seed(s, c, 2);
+	cl->srv.srv.seed = slice_seed(cl->j, 2);
 	cl->srv.nsfd = cl->nsfd[0];
 	int rc = service_start(&cl->srv, "server", c, err);
 	const bool proxy[2] = {c->proxy_a, c->proxy_b};
@@ -550,7 +558,7 @@ int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err
 				       .tcp_share = j->c->background_tcp,
 				       .on_s = j->c->background_on_s,
 				       .off_s = j->c->background_off_s};
-		if (ops->next && !(cl->host[k] = os_host_new(ops, cell_seed(j->s, j->c, k), &load)))
+		if (ops->next && !(cl->host[k] = os_host_new(ops, slice_seed(j, k), &load)))
 			rc = -ENOMEM;
 	}
 	if (rc == -ENOMEM)

@@ -21,7 +21,9 @@ struct runner {
 	struct results_writer *w;
 	int trials; /* per cell */
 	pthread_mutex_t mu;
-	int next_cell;
+	struct slice *jobs; /* what the workers take, in order */
+	int njobs, next_job;
+	int *slices_left; /* per cell: a cell is done when its last slice is */
 	char **delay_mech; /* per cell, as its lab had it */
 	json_t *md_sysctls; /* a NAT namespace's sysctls, for the metadata */
 	long long trials_done, successes, total_trials; /* 100,000 cells x 1e6 trials */
@@ -84,26 +86,22 @@ static int on_trial(void *ctx, json_t *trial)
 	return 0;
 }
 
-static void run_one(struct runner *r, int ci, int worker)
+static void run_one(struct runner *r, const struct slice *sl, int worker)
 {
+	int ci = sl->cell;
 	const struct cell *c = &r->s->cells[ci];
 	struct cell_job j = {
 	    .s = r->s,
 	    .c = c,
 	    .worker = worker,
 	    .index = ci,
-	    .first_trial = (int)rw_cell_trials(r->w, c->id), /* resumed: go on after them */
-	    .trials = r->trials,
+	    .first_trial = sl->first,
+	    .trials = sl->end,
 	    .pcap_dir = r->o->pcap_dir,
 	    .stop = r->o->stop,
 	    .on_trial = on_trial,
 	    .ctx = r,
 	};
-	pthread_mutex_lock(&r->mu);
-	r->trials_done += j.first_trial < j.trials ? j.first_trial : j.trials;
-	pthread_mutex_unlock(&r->mu);
-	if (j.first_trial >= j.trials)
-		return;
 	struct cell_report rep = {.capture_drops = 0};
 	struct perr err;
 	int rc = cell_run(&j, &rep, &err);
@@ -115,7 +113,8 @@ static void run_one(struct runner *r, int ci, int worker)
 		fail(r, &err);
 	pthread_mutex_lock(&r->mu);
 	r->capture_drops += rep.capture_drops;
-	r->delay_mech[ci] = rep.delay_mechanism[0] ? strdup(rep.delay_mechanism) : NULL;
+	if (!r->delay_mech[ci] && rep.delay_mechanism[0]) /* each slice's lab has the same */
+		r->delay_mech[ci] = strdup(rep.delay_mechanism);
 	/* the run's metadata shows the first NAT namespace's; each cell its own */
 	if (rep.nat_sysctls && !r->md_sysctls)
 		r->md_sysctls = json_deep_copy(json_object_iter_value(json_object_iter(rep.nat_sysctls)));
@@ -130,20 +129,51 @@ static void *worker_main(void *arg)
 	int worker = (int)(intptr_t)((void **)arg)[1];
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
-		int ci = r->failed || r->interrupted_reason[0] || (r->o->stop && *r->o->stop)
-			     ? r->s->ncells
-			     : r->next_cell++;
+		int k = r->failed || r->interrupted_reason[0] || (r->o->stop && *r->o->stop)
+			    ? r->njobs
+			    : r->next_job++;
 		pthread_mutex_unlock(&r->mu);
-		if (ci >= r->s->ncells)
+		if (k >= r->njobs)
 			return NULL;
-		if (!run_in_shard(r->o, ci))
-			continue;
-		run_one(r, ci, worker);
+		run_one(r, &r->jobs[k], worker);
 		pthread_mutex_lock(&r->mu);
-		r->cells_done++;
+		if (--r->slices_left[r->jobs[k].cell] == 0)
+			r->cells_done++;
 		progress(r, true);
 		pthread_mutex_unlock(&r->mu);
 	}
+}
+
+static bool written(void *ctx, int cell, int trial)
+{
+	struct runner *r = ctx;
+	return rw_cell_has(r->w, r->s->cells[cell].id, (unsigned)trial);
+}
+
+/* The slices to run: of each cell of the shard, the trials it lacks (all of
+ * them, unless resumed), cut so that JOBS workers have work while cells last. */
+static int plan(struct runner *r, int jobs)
+{
+	const struct suite *s = r->s;
+	int *cells = calloc((size_t)s->ncells + 1, sizeof(int)), n = 0;
+
+	r->slices_left = calloc((size_t)s->ncells + 1, sizeof(int));
+	if (!cells || !r->slices_left) {
+		free(cells);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < s->ncells; i++)
+		if (run_in_shard(r->o, i)) {
+			cells[n++] = i;
+			r->trials_done += rw_cell_trials(r->w, s->cells[i].id);
+		}
+	int rc = run_plan(cells, n, r->trials, written, r, jobs, &r->jobs, &r->njobs);
+	for (int k = 0; rc == 0 && k < r->njobs; k++)
+		r->slices_left[r->jobs[k].cell]++;
+	for (int k = 0; k < n; k++) /* a cell resumed whole is done already */
+		r->cells_done += r->slices_left[cells[k]] == 0;
+	free(cells);
+	return rc;
 }
 
 /* Runs the workers; 0, or -errno when not one could start. */
@@ -308,6 +338,69 @@ static void keep_trials(struct runner *r, struct perr *err)
 		 tp);
 }
 
+/* Appends slice SL to *V (*N of *CAP); -ENOMEM. */
+static int add_slice(struct slice **v, int *n, int *cap, struct slice sl)
+{
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 16;
+		struct slice *p = realloc(*v, (size_t)c * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = sl;
+	return 0;
+}
+
+static int lacking(int cell, int trials, bool (*has)(void *, int, int), void *ctx)
+{
+	int lack = 0;
+	for (int t = 0; t < trials; t++)
+		lack += !has(ctx, cell, t);
+	return lack;
+}
+
+int run_plan(const int *cells, int ncells, int trials, bool (*has)(void *ctx, int cell, int trial),
+	     void *ctx, int jobs, struct slice **out, int *nout)
+{
+	int missing_cells = 0, cap = 0, n = 0, rc = 0;
+	struct slice *sl = NULL;
+
+	for (int k = 0; k < ncells; k++)
+		missing_cells += lacking(cells[k], trials, has, ctx) > 0;
+	/* one lab per cell while there are as many cells as workers; beyond,
+	 * the workers left over share cells out, a slice no shorter than
+	 * RUN_SLICE_MIN trials (a lab's set-up costs a few trials' time) */
+	int per = missing_cells && jobs > missing_cells
+		      ? (jobs + missing_cells - 1) / missing_cells
+		      : 1;
+	for (int k = 0; rc == 0 && k < ncells; k++) {
+		int size = per > 1 ? (lacking(cells[k], trials, has, ctx) + per - 1) / per : trials;
+		if (size < RUN_SLICE_MIN)
+			size = RUN_SLICE_MIN;
+		/* each run of missing trials, in pieces of at most SIZE */
+		for (int t = 0; rc == 0 && t < trials;) {
+			if (has(ctx, cells[k], t)) {
+				t++;
+				continue;
+			}
+			int end = t;
+			while (end < trials && end - t < size && !has(ctx, cells[k], end))
+				end++;
+			rc = add_slice(&sl, &n, &cap, (struct slice){cells[k], t, end});
+			t = end;
+		}
+	}
+	if (rc < 0) {
+		free(sl);
+		return rc;
+	}
+	*out = sl;
+	*nout = n;
+	return 0;
+}
+
 bool run_in_shard(const struct run_opts *o, int i)
 {
 	/* a shard is a fixed subset of cells, the same on every machine */
@@ -373,6 +466,8 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	if (rc == 0 && o->resume) /* its trials stay; each cell goes on after them */
 		rc = rw_copy_trials(r.w, old, old ? NULL : o->resume, (unsigned)r.trials, err);
 	results_free(old);
+	if (rc == 0 && (rc = plan(&r, jobs)) < 0)
+		perr_set(err, s->path, 0, 0, "out of memory");
 	if (rc == 0 && (rc = run_workers(&r, jobs)) < 0)
 		*err = r.err;
 	if (o->progress)
@@ -389,6 +484,8 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	for (int i = 0; r.delay_mech && i < s->ncells; i++)
 		free(r.delay_mech[i]);
 	free(r.delay_mech);
+	free(r.jobs);
+	free(r.slices_left);
 	json_decref(r.md_sysctls);
 	json_decref(from);
 	pthread_mutex_destroy(&r.mu);

@@ -14,7 +14,7 @@
 
 struct run_opts {
 	const char *outdir;	     /* where the results go */
-	int jobs;		     /* cells side by side */
+	int jobs;		     /* labs side by side (cells, or a cell's slices) */
 	int trials;		     /* > 0: overrides the suite's */
 	const char *command_line;    /* recorded in the metadata */
 	bool progress;		     /* a progress line on stderr */
@@ -26,6 +26,26 @@ struct run_opts {
 	const char *pcap_dir; /* also write each capture point's packets there (NULL: no files) */
 };
 
+/* Trials FIRST .. END - 1 of cell CELL (its index in the suite): what one
+ * lab runs. */
+struct slice {
+	int cell, first, end;
+};
+/* The shortest slice run_plan cuts a cell into. */
+#define RUN_SLICE_MIN 25
+
+/*
+ * What JOBS workers run: of each of the NCELLS cells CELLS (indexes), the
+ * trials 0 .. TRIALS - 1 for which HAS (called with CTX) says no, as slices
+ * in cell order. Up to as many cells as workers, a cell is one slice (one
+ * lab, its hosts' allocators going on from trial to trial as a host's do);
+ * with more workers than cells lacking trials, each such cell is cut into
+ * about JOBS / cells slices of at least RUN_SLICE_MIN trials, each run by a
+ * lab of its own, side by side. *OUT (malloc'ed; NULL when there is nothing
+ * to run) gets them, *NOUT how many. 0 or -ENOMEM.
+ */
+int run_plan(const int *cells, int ncells, int trials, bool (*has)(void *ctx, int cell, int trial),
+	     void *ctx, int jobs, struct slice **out, int *nout);
 /* Whether cell I is in O's shard (every cell without --shard). */
 bool run_in_shard(const struct run_opts *o, int i);
 /* How many cells of S are in O's shard. */

@@ -99,6 +99,42 @@ kill_then_resume() {
 	resumed_from_killed "$killed" "$(only "$out/kill")"
 }
 
+# -j 9 on smoke's 3 cells: each cut into three slices of 25 trials, each in
+# a lab of its own; killed midway, the trials done have gaps in each cell;
+# --resume (again -j 9) runs exactly the missing ones: 225, each once
+split_resume_whole() {
+	mkdir "$out/split"
+	"$PL" run "$suite" --trials 75 -j 9 -o "$out/split" --quiet 2>/dev/null &
+	kpid=$!
+	i=0
+	until [ "$(cat "$out"/split/smoke-*.trials.ndjson 2>/dev/null | wc -l)" -ge 12 ] ||
+		[ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL $kpid
+	wait $kpid || true
+	for l in $(entries /run/punchlab | grep "^r$((kpid % 100000))-" || true); do
+		"$PL" cleanup "$l" >/dev/null
+	done
+	set -- "$out"/split/smoke-*.trials.ndjson
+	killed=$1
+	"$PL" run "$suite" --trials 75 -j 9 -o "$out/split" --resume "$killed" --quiet
+	python3 - "$killed" "$(only "$out/split")" "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import load, read_trials
+_, killed = read_trials(sys.argv[1])
+b = load(sys.argv[2])
+keys = [(t["cell"], t["trial"]) for t in b["trials"]]
+assert len(keys) == 225 and len(set(keys)) == 225, (len(keys), len(set(keys)))
+late = [k for k in ((t["cell"], t["trial"]) for t in killed) if k[1] >= 25]
+assert late, "no slice but the first of a cell ran: %s" % sorted((t["cell"], t["trial"]) for t in killed)
+assert b["trials"][:len(killed)] == killed, "the killed run's trials changed"
+assert all(c["trials"] == 75 for c in b["cells"]), [c["trials"] for c in b["cells"]]
+PY
+}
+
 shards_merge_whole() {
 	"$PL" run "$suite" --shard 1/2 -o "$out/shard" --quiet
 	"$PL" run "$suite" --shard 2/2 -o "$out/shard" --quiet
@@ -254,7 +290,7 @@ for t in load(sys.argv[1])["trials"]:
 PY
 }
 
-plan 19
+plan 20
 check "runtime flash: the policy fetch takes the predicted port, round two connects" flash_round_two
 check "stack quirks: two windows-xp-sp1 never connect; windows-xp-sp2 sends 10 of 16 guesses at once" quirks
 check "method reuse connects behind cgnat, predict behind symmetric-sequential, not the reverse" methods_complement
@@ -287,6 +323,8 @@ check_refused 1 "--resume refuses another suite's trials, before making anything
 	"$PL" run "$SRC/experiments/paper-table1.json" -o "$out/other" --quiet \
 	--resume "$(ls "$out"/kill/*.trials.ndjson | head -n 1)"
 check_absent "the refused --resume made no file" . entries "$out/other"
+check "-j 9 on 3 cells: slices side by side; killed, --resume runs exactly the missing trials" \
+	split_resume_whole
 check "shard 1/2, shard 2/2, merge and the whole run" shards_merge_whole
 check "shard 1/2 + shard 2/2 + merge equal the whole" \
 	merged_equals_whole "$(only "$out/merged")" "$(only "$out/whole")" "$SRC/docs/results.schema.json"

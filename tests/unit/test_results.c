@@ -365,7 +365,7 @@ Test(results, merge_of_expected_shards_names_the_missing_and_interrupted)
 			   "%s", err.msg);
 }
 
-Test(results, copy_trials_keeps_at_most_the_limit)
+Test(results, copy_trials_keeps_each_trial_number_once_below_the_limit)
 {
 	char path[4096];
 	struct results *r;
@@ -380,8 +380,12 @@ Test(results, copy_trials_keeps_at_most_the_limit)
 	/* from the trials file alone, as after a kill */
 	cr_assert_eq(rw_cell(w, "bbbb", NULL), 0);
 	cr_assert_eq(rw_copy_trials(w, NULL, r->trials_path, 0, &err), 0, "%s", err.msg);
-	cr_assert_eq(rw_cell_trials(w, "aaaa"), 6);
+	cr_assert_eq(rw_cell_trials(w, "aaaa"), 4, "trials 0 and 1 are not copied twice");
 	cr_assert_eq(rw_cell_trials(w, "bbbb"), 1);
+	for (unsigned t = 0; t < 4; t++)
+		cr_assert(rw_cell_has(w, "aaaa", t), "trial %u", t);
+	cr_assert(!rw_cell_has(w, "aaaa", 4));
+	cr_assert(rw_cell_has(w, "bbbb", 0) && !rw_cell_has(w, "bbbb", 1));
 	rw_free(w);
 	results_free(r);
 }
