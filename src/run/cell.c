@@ -10,6 +10,7 @@
 #include "punch/policy.h"
 #include "punch/proxy.h"
 #include "punch/server.h"
+#include "peercmd.h"
 #include "verdict.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define SERVER_PORT 7777
 #define PROXY_PORT 1080
@@ -724,6 +727,142 @@ static int open_session(struct cell_lab *cl, const struct sockaddr_in *sa, uint8
 	return rc < 0 ? -EIO : 0;
 }
 
+/* ---- third-party programs as peers ---- */
+
+/* The environment of side K's command in TRIAL (docs/suite.md#commands). */
+static char **command_env(struct cell_lab *cl, int k, int trial, const struct sockaddr_in *sa,
+			  const uint8_t *tok)
+{
+	const struct cell *c = cl->j->c;
+	char v[10][PATH_MAX + 32], a[INET_ADDRSTRLEN], hex[2 * PROTO_TOKEN_LEN + 1];
+	char exe[PATH_MAX] = "punchlab";
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0)
+		exe[n] = 0;
+	inet_ntop(AF_INET, &sa->sin_addr, a, sizeof(a));
+	proto_hex(tok, PROTO_TOKEN_LEN, hex);
+	snprintf(v[0], sizeof(v[0]), "PUNCHLAB_SERVER=%s:%u", a, ntohs(sa->sin_port));
+	snprintf(v[1], sizeof(v[1]), "PUNCHLAB_SESSION=%s", hex);
+	snprintf(v[2], sizeof(v[2]), "PUNCHLAB_ROLE=%c", k ? 'b' : 'a');
+	snprintf(v[3], sizeof(v[3]), "PUNCHLAB_METHOD=%s",
+		 punch_method_str((enum punch_method)c->method));
+	snprintf(v[4], sizeof(v[4]), "PUNCHLAB_TRIAL=%d", trial);
+	snprintf(v[5], sizeof(v[5]), "PUNCHLAB_CELL=%s", c->id);
+	snprintf(v[6], sizeof(v[6]), "PUNCHLAB_EXE=%s", exe);
+	snprintf(v[7], sizeof(v[7]), "PUNCHLAB_OS=%s", k ? c->os_b : c->os_a);
+	snprintf(v[8], sizeof(v[8]), "PUNCHLAB_PROBES=%d", cl->j->s->probes);
+	snprintf(v[9], sizeof(v[9]), "PUNCHLAB_TIMEOUT_MS=%d", c->command_timeout_ms);
+	const char *set[10];
+	for (int i = 0; i < 10; i++)
+		set[i] = v[i];
+	return peercmd_env(environ, set, 10);
+}
+
+/* Side K's record when a command played it: the peer fields a command
+ * cannot fill stay empty, its own go beside them. */
+static json_t *command_side(const struct cell *c, int k, const struct peercmd *r, bool seen,
+			    const char *server)
+{
+	bool ok = peercmd_ok(r) && seen;
+	const char *why = ok		    ? NULL
+			  : r->killed	    ? "command-timeout"
+			  : !peercmd_ok(r) ? "command-failed"
+					    : "no-crossing";
+	json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:i, s:[], s:[], s:s?, s:n, s:n, s:O}", "role",
+			      k ? "b" : "a", "os", k ? c->os_b : c->os_a, "proxy", 0,
+			      "connected", ok, "rounds", 1, "ports_seen", "ports_predicted",
+			      "reason", why, "local", "remote", "command", c->command[k]);
+	if (!o)
+		return NULL;
+	peercmd_json(r, o);
+	json_object_set_new(o, "time_to_connect_ms",
+			    ok ? json_real((double)(long)(r->ms * 1000) / 1000) : json_null());
+	if (!ok && !r->killed && peercmd_ok(r))
+		json_object_set_new(o, "error",
+				    json_sprintf("exited 0, but the capture shows no SYNs crossing "
+						 "and no handshake between the peers (S is %s)",
+						 server));
+	return o;
+}
+
+/* Both sides, commands where the cell gives them, punchlab's peer where not;
+ * the capture then decides whether a command that exited 0 connected. */
+static int run_commands(struct cell_lab *cl, int trial, const struct sockaddr_in *sa,
+			const uint8_t *tok, double t0, json_t **a, json_t **b, json_t **capj,
+			struct perr *err)
+{
+	const struct cell *c = cl->j->c;
+	struct peercmd r[2] = {0};
+	struct peer_thread pt[2];
+	bool thread[2] = {false, false};
+	double deadline = -1;
+	int rc = 0;
+	json_t *side[2] = {NULL, NULL};
+
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		if (!c->command[k]) {
+			peer_setup(cl, &pt[k], k, trial, sa, tok);
+			if ((rc = -pthread_create(&pt[k].t, NULL, peer_main, &pt[k])) == 0)
+				thread[k] = true;
+			continue;
+		}
+		char **env = command_env(cl, k, trial, sa, tok);
+		if (!env)
+			rc = -ENOMEM;
+		else if (peercmd_start(&r[k], cl->nsfd[1 + k], c->command_exe[k], c->command[k],
+				       env) < 0)
+			rc = -EIO;
+		peercmd_env_free(env);
+		if (deadline < 0)
+			deadline = r[k].t0 + c->command_timeout_ms;
+	}
+	/* a command that could not start: the other one is not waited for */
+	peercmd_wait(r, 2, rc < 0 ? 0 : deadline);
+	for (int k = 0; k < 2; k++)
+		if (thread[k]) {
+			pthread_join(pt[k].t, NULL);
+			side[k] = pt[k].result;
+		}
+	if (rc < 0) {
+		int bad = r[0].error[0] ? 0 : 1;
+		perr_set(err, c->topology, 0, 0, "cell %s: cannot start peer %c's command %s: %s",
+			 c->id, 'a' + bad, c->command_exe[bad] ? c->command_exe[bad] : "",
+			 r[bad].error[0] ? r[bad].error : strerror(-rc));
+		json_decref(side[0]);
+		json_decref(side[1]);
+		return rc;
+	}
+	*capj = capture_record(cl, t0);
+	char saddr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa->sin_addr, saddr, sizeof(saddr));
+	bool seen = peercmd_capture_connected(*capj, saddr);
+	for (int k = 0; k < 2; k++)
+		if (c->command[k])
+			side[k] = command_side(c, k, &r[k], seen, saddr);
+	*a = side[0];
+	*b = side[1];
+	return 0;
+}
+
+/* A trial whose peers are (partly) commands: connected when both sides are,
+ * the first side's failure its reason. No verdict from the prediction: a
+ * command's ports are its own. */
+static json_t *command_record(struct cell_lab *cl, int trial, json_t *a, json_t *b, json_t *capj)
+{
+	bool ok = json_is_true(json_object_get(a, "connected")) &&
+		  json_is_true(json_object_get(b, "connected"));
+	json_t *why = json_object_get(a, "reason");
+	if (!why || json_is_null(why))
+		why = json_object_get(b, "reason");
+	double ta = json_number_value(json_object_get(a, "time_to_connect_ms"));
+	double tb = json_number_value(json_object_get(b, "time_to_connect_ms"));
+	return json_pack("{s:s, s:i, s:b, s:i, s:o, s:O, s:{s:n, s:n}, s:o, s:o, s:o}", "cell",
+			 cl->j->c->id, "trial", trial, "connected", ok, "rounds", 1,
+			 "time_to_connect_ms", ok ? json_real(ta > tb ? ta : tb) : json_null(),
+			 "reason", ok || !why ? json_null() : why, "prediction_hit", "a", "b", "a",
+			 a, "b", b, "capture", capj);
+}
+
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 {
 	double t0 = wall_s();
@@ -735,11 +874,16 @@ int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 	int rc = reset_nats(cl, err);
 	if (rc == 0)
 		rc = open_session(cl, &sa, tok, err);
-	if (rc == 0)
+	bool cmds = cl->j->c->command[0] || cl->j->c->command[1];
+	json_t *capj = NULL;
+	if (rc == 0 && cmds)
+		rc = run_commands(cl, trial, &sa, tok, t0, &a, &b, &capj, err);
+	else if (rc == 0)
 		rc = run_peers(cl, trial, &sa, tok, &a, &b, err);
 	if (rc < 0)
 		return rc;
-	*out = trial_record(cl, trial, a, b, capture_record(cl, t0));
+	*out = cmds ? command_record(cl, trial, a, b, capj)
+		    : trial_record(cl, trial, a, b, capture_record(cl, t0));
 	if (!*out) {
 		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: out of memory", cl->j->c->id);
 		return -ENOMEM;
