@@ -401,6 +401,10 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 		}
 	}
 	cl->srv.srv.guesses = c->guesses;
+	/* a program starts only once rendezvous has exited: S's automatic go
+	 * (twice the round trip) would be over before it connect()s */
+	if (c->command[0] || c->command[1])
+		cl->srv.srv.go_ms = c->command_go_ms;
 	cl->srv.srv.max_rounds = s->rounds;
 	cl->srv.srv.seed = cell_seed(s, c, 2);
 	cl->srv.nsfd = cl->nsfd[0];

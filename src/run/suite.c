@@ -54,6 +54,7 @@ static const struct field {
     {.name = "peer_a_command", .type = F_ARGV},
     {.name = "peer_b_command", .type = F_ARGV},
     {.name = "command_timeout_ms", .type = F_INT, .lo = 100, .hi = 600000},
+    {.name = "command_go_ms", .type = F_INT, .lo = 0, .hi = 60000},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -333,6 +334,9 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 	if ((v = json_object_get(o, "background_off_s")))
 		c->background_off_s = json_number_value(v);
 	c->command_timeout_ms = 10000;
+	c->command_go_ms = 500;
+	if ((v = json_object_get(o, "command_go_ms")))
+		c->command_go_ms = (int)json_integer_value(v);
 	if ((v = json_object_get(o, "command_timeout_ms")))
 		c->command_timeout_ms = (int)json_integer_value(v);
 	for (int k = 0; k < 2; k++)

@@ -39,6 +39,7 @@ struct cell {
 	json_t *command[2];
 	char *command_exe[2];
 	int command_timeout_ms; /* a command's deadline from the trial's start */
+	int command_go_ms;	/* S's go delay in a cell with a command */
 	json_t *fields;				  /* the cell as it appears in results */
 };
 

@@ -232,6 +232,7 @@ Test(suite, peer_commands_resolve_and_cross)
 	cr_assert_null(s->cells[0].command[0]);
 	cr_assert_null(s->cells[0].command_exe[1]);
 	cr_assert_eq(s->cells[0].command_timeout_ms, 10000);
+	cr_assert_eq(s->cells[0].command_go_ms, 500);
 	suite_free(s);
 }
 
