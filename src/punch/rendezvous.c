@@ -37,43 +37,48 @@ int rdv_shell_quote(const char *s, char *out, size_t outlen)
 	return (int)n;
 }
 
-static void add_var(struct strbuf *sb, const char *name, const char *value)
+void rdv_vars(const struct rdv_outcome *o, struct rdv_var v[RDV_NVARS])
 {
-	char q[512];
-	if (rdv_shell_quote(value, q, sizeof(q)) < 0) {
-		sb->failed = true; /* no value here is that long */
-		return;
-	}
-	strbuf_addf(sb, "PUNCHLAB_%s=%s\n", name, q);
+	static const char *const names[RDV_NVARS] = {
+	    "ROLE",	   "METHOD",	  "LOCAL_ADDR",	  "LOCAL_PORT", "REMOTE",
+	    "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_PORTS", "GO_AT"};
+	char a[INET_ADDRSTRLEN];
+	unsigned first = o->nports > 0 ? o->remote_ports[0] : 0;
+	int n = 0;
+
+	for (int i = 0; i < RDV_NVARS; i++)
+		v[i].name = names[i];
+	snprintf(v[0].value, sizeof(v[0].value), "%s", o->role == 'b' ? "b" : "a");
+	snprintf(v[1].value, sizeof(v[1].value), "%s", punch_method_str(o->method));
+	inet_ntop(AF_INET, &o->local_addr, v[2].value, sizeof(v[2].value));
+	snprintf(v[3].value, sizeof(v[3].value), "%u", o->local_port);
+	inet_ntop(AF_INET, &o->remote_addr, a, sizeof(a));
+	snprintf(v[4].value, sizeof(v[4].value), "%s:%u", a, first);
+	snprintf(v[5].value, sizeof(v[5].value), "%s", a);
+	snprintf(v[6].value, sizeof(v[6].value), "%u", first);
+	v[7].value[0] = 0;
+	for (int i = 0; i < o->nports && i < PROTO_MAX_PORTS; i++)
+		n += snprintf(v[7].value + n, sizeof(v[7].value) - (size_t)n, "%s%u", i ? " " : "",
+			      o->remote_ports[i]);
+	snprintf(v[8].value, sizeof(v[8].value), "%.6f", o->go_at);
 }
 
 char *rdv_format(const struct rdv_outcome *o)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char a[INET_ADDRSTRLEN], v[PROTO_MAX_PORTS * 6 + 32];
-	int n = 0;
+	struct rdv_var v[RDV_NVARS];
+	char q[4 * sizeof(v[0].value) + 3];
 
-	add_var(&sb, "ROLE", o->role == 'b' ? "b" : "a");
-	add_var(&sb, "METHOD", punch_method_str(o->method));
-	inet_ntop(AF_INET, &o->local_addr, a, sizeof(a));
-	add_var(&sb, "LOCAL_ADDR", a);
-	snprintf(v, sizeof(v), "%u", o->local_port);
-	add_var(&sb, "LOCAL_PORT", v);
-	inet_ntop(AF_INET, &o->remote_addr, a, sizeof(a));
-	snprintf(v, sizeof(v), "%s:%u", a, o->nports > 0 ? o->remote_ports[0] : 0);
-	add_var(&sb, "REMOTE", v);
-	add_var(&sb, "REMOTE_ADDR", a);
-	snprintf(v, sizeof(v), "%u", o->nports > 0 ? o->remote_ports[0] : 0);
-	add_var(&sb, "REMOTE_PORT", v);
-	v[0] = 0;
-	for (int i = 0; i < o->nports && i < PROTO_MAX_PORTS; i++)
-		n += snprintf(v + n, sizeof(v) - (size_t)n, "%s%u", i ? " " : "", o->remote_ports[i]);
-	add_var(&sb, "REMOTE_PORTS", v);
-	snprintf(v, sizeof(v), "%.6f", o->go_at);
-	add_var(&sb, "GO_AT", v);
-	strbuf_addf(&sb, "export PUNCHLAB_ROLE PUNCHLAB_METHOD PUNCHLAB_LOCAL_ADDR "
-			 "PUNCHLAB_LOCAL_PORT PUNCHLAB_REMOTE PUNCHLAB_REMOTE_ADDR "
-			 "PUNCHLAB_REMOTE_PORT PUNCHLAB_REMOTE_PORTS PUNCHLAB_GO_AT\n");
+	rdv_vars(o, v);
+	for (int i = 0; i < RDV_NVARS; i++) {
+		if (rdv_shell_quote(v[i].value, q, sizeof(q)) < 0)
+			sb.failed = true; /* cannot be: each byte takes at most 4 */
+		strbuf_addf(&sb, "PUNCHLAB_%s=%s\n", v[i].name, q);
+	}
+	strbuf_addf(&sb, "export");
+	for (int i = 0; i < RDV_NVARS; i++)
+		strbuf_addf(&sb, " PUNCHLAB_%s", v[i].name);
+	strbuf_addf(&sb, "\n");
 	if (sb.failed) {
 		strbuf_release(&sb);
 		return NULL;

@@ -25,6 +25,14 @@ struct rdv_outcome {
  * length written (without the NUL), or -1 when OUTLEN is too small. */
 int rdv_shell_quote(const char *s, char *out, size_t outlen);
 
+/* O's variables, names without the PUNCHLAB_ prefix, in the order printed. */
+#define RDV_NVARS 9
+struct rdv_var {
+	const char *name; /* "LOCAL_PORT" */
+	char value[PROTO_MAX_PORTS * 6 + 32];
+};
+void rdv_vars(const struct rdv_outcome *o, struct rdv_var v[RDV_NVARS]);
+
 /* The NAME='value' lines of O (PUNCHLAB_ROLE, _METHOD, _LOCAL_ADDR,
  * _LOCAL_PORT, _REMOTE, _REMOTE_ADDR, _REMOTE_PORT, _REMOTE_PORTS, _GO_AT),
  * then one export line naming them: a new string, or NULL (no memory). */

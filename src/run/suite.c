@@ -55,6 +55,7 @@ static const struct field {
     {.name = "peer_b_command", .type = F_ARGV},
     {.name = "command_timeout_ms", .type = F_INT, .lo = 100, .hi = 600000},
     {.name = "command_go_ms", .type = F_INT, .lo = 0, .hi = 60000},
+    {.name = "command_rendezvous", .type = F_STR},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -199,6 +200,11 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 			 where, s);
 		return -EINVAL;
 	}
+	if (!strcmp(f->name, "command_rendezvous") && strcmp(s, "command") && strcmp(s, "runner")) {
+		jdoc_err(sp->doc, sp->err, v,
+			 "%s: unknown command_rendezvous \"%s\" (known: command, runner)", where, s);
+		return -EINVAL;
+	}
 	enum punch_method m;
 	if (!strcmp(f->name, "method") && punch_method_parse(s, &m) < 0) {
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown method \"%s\" (known: predict, reuse)",
@@ -335,6 +341,8 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->background_off_s = json_number_value(v);
 	c->command_timeout_ms = 10000;
 	c->command_go_ms = 500;
+	c->command_rendezvous = (v = json_object_get(o, "command_rendezvous")) &&
+				!strcmp(json_string_value(v), "runner");
 	if ((v = json_object_get(o, "command_go_ms")))
 		c->command_go_ms = (int)json_integer_value(v);
 	if ((v = json_object_get(o, "command_timeout_ms")))

@@ -40,6 +40,7 @@ struct cell {
 	char *command_exe[2];
 	int command_timeout_ms; /* a command's deadline from the trial's start */
 	int command_go_ms;	/* S's go delay in a cell with a command */
+	bool command_rendezvous; /* "runner": the runner's rendezvous, its outcome in the env */
 	json_t *fields;				  /* the cell as it appears in results */
 };
 

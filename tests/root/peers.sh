@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Third-party programs as peers (as root): socat through a simultaneous open
-# (experiments/socat-peers.json, two trials a cell), then commands that go
+# (experiments/socat-peers.json, two trials a cell; one cell with the
+# runner's rendezvous), then commands that go
 # wrong: `true` (exits 0, connects nothing: not connected), a command that
 # hangs (its whole group killed at the deadline, no process of it left), and
 # one that writes more than the 4 KiB kept. Checked from the results files.
@@ -38,11 +39,27 @@ socat_connects() {
 	results "$out/socat" '
 for key in ("reuse/rfc5382", "predict/rfc5382"):
     c, ts = cells[key]
-    assert c["successes"] == 2, (key, c)
     for t in ts:
         assert t["connected"] and t["capture"]["syns_crossed"], (key, t)
+    assert c["successes"] == 2, (key, c)
+    for t in ts:
         for side, other in (("a", "b"), ("b", "a")):
             assert t[side]["exit"] == 0 and "got: hello from " + other in t[side]["stdout"], t[side]
+'
+}
+# the runner's rendezvous: its outcome in the record, and the command used it
+runner_rendezvous() {
+	results "$out/socat" '
+c, ts = cells["reuse/full-cone"]
+assert c["successes"] == 2, c
+for t in ts:
+    for side in "ab":
+        r = t[side]["rendezvous"]
+        want = "local :%s remote %s got: " % (r["LOCAL_PORT"], r["REMOTE"])
+        assert t[side]["stdout"].startswith(want), (want, t[side]["stdout"])
+        assert int(r["LOCAL_PORT"]) > 0 and float(r["GO_AT"]) > 1.7e9, r
+for key in ("reuse/rfc5382", "predict/rfc5382"):
+    assert all("rendezvous" not in t[s] for t in cells[key][1] for s in "ab")
 '
 }
 socat_fails_symmetric() {
@@ -153,13 +170,14 @@ assert not t["connected"] and t["reason"] == "no-crossing", t
 '
 }
 
-plan 10
+plan 11
 "$PL" run "$SRC/experiments/socat-peers.json" --trials 2 -o "$out/socat" > "$out/socat.table" 2> "$out/socat.err" &
 pid=$!
 rc=0
 wait $pid || rc=$?
 check_status 0 "punchlab run socat-peers.json --trials 2" "$rc" "$out/socat.table" "$out/socat.err"
 check "socat connects by reuse and by prediction behind rfc5382, the SYNs crossing, a line each way" socat_connects
+check "with the runner's rendezvous, socat connects from the port and to the endpoint in its environment" runner_rendezvous
 check "socat never connects by reuse behind symmetric-random: the other NAT refuses the SYN" socat_fails_symmetric
 check_absent "no namespace of the run is left" "^pl-r$((pid % 100000))-" ls /run/netns
 

@@ -210,7 +210,8 @@ Test(suite, peer_commands_resolve_and_cross)
 {
 	struct suite *s = parse(
 	    "{\"topology\": \"../topologies/two-nats.json\", \"defaults\": {"
-	    "\"peer_a_command\": [\"./socat-peer.sh\", \"it's\"], \"command_timeout_ms\": 2500},"
+	    "\"peer_a_command\": [\"./socat-peer.sh\", \"it's\"], \"command_timeout_ms\": 2500,"
+	    "\"command_rendezvous\": \"runner\", \"command_go_ms\": 0},"
 	    "\"matrix\": {\"peer_b_command\": [[\"sh\", \"-c\", \"exit 0\"], [\"true\"]]}}");
 	cr_assert_eq(s->ncells, 2);
 	for (int i = 0; i < 2; i++) {
@@ -220,6 +221,8 @@ Test(suite, peer_commands_resolve_and_cross)
 			  c->command_exe[0]);
 		cr_assert_eq(c->command_exe[0][0], '/');
 		cr_assert_eq(c->command_timeout_ms, 2500);
+		cr_assert(c->command_rendezvous);
+		cr_assert_eq(c->command_go_ms, 0);
 		cr_assert_eq(access(c->command_exe[1], X_OK), 0, "%s", c->command_exe[1]);
 	}
 	cr_assert(strstr(s->cells[0].command_exe[1], "/sh"));
@@ -233,6 +236,7 @@ Test(suite, peer_commands_resolve_and_cross)
 	cr_assert_null(s->cells[0].command_exe[1]);
 	cr_assert_eq(s->cells[0].command_timeout_ms, 10000);
 	cr_assert_eq(s->cells[0].command_go_ms, 500);
+	cr_assert_not(s->cells[0].command_rendezvous);
 	suite_free(s);
 }
 
