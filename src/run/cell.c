@@ -857,6 +857,8 @@ static int start_sides(struct cmd_trial *ct, struct rdv_arg ra[2])
 		peer_setup(ct->cl, &ct->pt[k], k, ct->trial, ct->sa, ct->tok);
 		ra[k] = (struct rdv_arg){ct, k};
 		if (!c->command[k]) {
+			/* a command that never reaches S must not hold it 30 s */
+			ct->pt[k].cfg.wait_timeout_ms = c->command_timeout_ms;
 			if (!(e = pthread_create(&ct->pt[k].t, NULL, peer_main, &ct->pt[k])))
 				ct->thread[k] = true;
 		} else if (c->command_rendezvous) {
