@@ -27,6 +27,8 @@ static void child(int nsfd, int out, int err, const char *exe, char *const argv[
 	if (setpgid(0, 0) < 0 || setns(nsfd, CLONE_NEWNET) < 0 || devnull < 0 ||
 	    dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
+	/* the runner's sockets and pcap handles are not all close-on-exec */
+	close_range(3, ~0U, 0);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
