@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Third-party programs as peers (as root): socat through a simultaneous open
-# (experiments/socat-peers.json, two trials a cell; one cell with the
+# (experiments/socat-peers.json, two trials a cell; two cells with the
 # runner's rendezvous), then commands that go
 # wrong: `true` (exits 0, connects nothing: not connected), a command that
 # hangs (its whole group killed at the deadline, no process of it left), and
@@ -50,16 +50,15 @@ for key in ("reuse/rfc5382", "predict/rfc5382"):
 # the runner's rendezvous: its outcome in the record, and the command used it
 runner_rendezvous() {
 	results "$out/socat" '
-c, ts = cells["reuse/full-cone"]
-assert c["successes"] == 2, c
-for t in ts:
+for key in ("reuse/full-cone", "predict/rfc5382"):
+  for t in cells[key][1]:
     for side in "ab":
         r = t[side]["rendezvous"]
         want = "local :%s remote %s got: " % (r["LOCAL_PORT"], r["REMOTE"])
         assert t[side]["stdout"].startswith(want), (want, t[side]["stdout"])
         assert int(r["LOCAL_PORT"]) > 0 and float(r["GO_AT"]) > 1.7e9, r
-for key in ("reuse/rfc5382", "predict/rfc5382"):
-    assert all("rendezvous" not in t[s] for t in cells[key][1] for s in "ab")
+assert cells["reuse/full-cone"][0]["successes"] == 2, cells["reuse/full-cone"][0]
+assert all("rendezvous" not in t[s] for t in cells["reuse/rfc5382"][1] for s in "ab")
 '
 }
 socat_fails_symmetric() {
@@ -177,7 +176,7 @@ rc=0
 wait $pid || rc=$?
 check_status 0 "punchlab run socat-peers.json --trials 2" "$rc" "$out/socat.table" "$out/socat.err"
 check "socat connects by reuse and by prediction behind rfc5382, the SYNs crossing, a line each way" socat_connects
-check "with the runner's rendezvous, socat connects from the port and to the endpoint in its environment" runner_rendezvous
+check "with the runner's rendezvous, socat connects from the port and to the endpoint in its environment (full-cone; and prediction)" runner_rendezvous
 check "socat never connects by reuse behind symmetric-random: the other NAT refuses the SYN" socat_fails_symmetric
 check_absent "no namespace of the run is left" "^pl-r$((pid % 100000))-" ls /run/netns
 
