@@ -39,9 +39,9 @@ int rdv_shell_quote(const char *s, char *out, size_t outlen)
 
 void rdv_vars(const struct rdv_outcome *o, struct rdv_var v[RDV_NVARS])
 {
-	static const char *const names[RDV_NVARS] = {
-	    "ROLE",	   "METHOD",	  "LOCAL_ADDR",	  "LOCAL_PORT", "REMOTE",
-	    "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_PORTS", "GO_AT"};
+	static const char *const names[RDV_NVARS] = {"ROLE",	    "METHOD",	    "LOCAL_ADDR",
+						     "LOCAL_PORT",  "REMOTE",	    "REMOTE_ADDR",
+						     "REMOTE_PORT", "REMOTE_PORTS", "GO_AT"};
 	char a[INET_ADDRSTRLEN];
 	unsigned first = o->nports > 0 ? o->remote_ports[0] : 0;
 	int n = 0;

@@ -11,11 +11,11 @@
 
 /* The punch, as a program carries it out. */
 struct rdv_outcome {
-	char role;			   /* 'a' or 'b' */
+	char role; /* 'a' or 'b' */
 	enum punch_method method;
-	uint32_t local_addr;		   /* network order */
-	uint16_t local_port;		   /* 0: let the kernel pick */
-	uint32_t remote_addr;		   /* network order */
+	uint32_t local_addr;			/* network order */
+	uint16_t local_port;			/* 0: let the kernel pick */
+	uint32_t remote_addr;			/* network order */
 	uint16_t remote_ports[PROTO_MAX_PORTS]; /* best first */
 	int nports;
 	double go_at; /* wall clock (CLOCK_REALTIME), seconds since the epoch */

@@ -111,7 +111,8 @@ static void reap(struct peercmd *r)
 {
 	siginfo_t si = {0};
 	if (!r->pid || r->exited ||
-	    waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != r->pid)
+	    waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	    si.si_pid != r->pid)
 		return;
 	r->ms = mono_ms() - r->t0;
 	kill(-r->pid, SIGKILL);
@@ -199,14 +200,16 @@ void peercmd_json(const struct peercmd *r, json_t *obj)
 			    sig ? json_string(sigabbrev_np(WTERMSIG(r->status)) ?: "?")
 				: json_null());
 	json_object_set_new(obj, "killed", json_boolean(r->killed));
-	json_object_set_new(obj, "ms", json_real(r->ms > 0 ? (double)(long)(r->ms * 1000) / 1000 : 0));
+	json_object_set_new(obj, "ms",
+			    json_real(r->ms > 0 ? (double)(long)(r->ms * 1000) / 1000 : 0));
 	for (int k = 0; k < 2; k++) {
 		char key[24];
 		/* a program's bytes, kept as valid UTF-8: other bytes become '?' */
 		char txt[PEERCMD_OUT_MAX + 1];
 		for (size_t i = 0; i < r->len[k]; i++) {
 			unsigned char ch = (unsigned char)r->out[k][i];
-			txt[i] = ch >= 0x80 || (ch < 0x20 && ch != '\n' && ch != '\t') ? '?' : (char)ch;
+			txt[i] =
+			    ch >= 0x80 || (ch < 0x20 && ch != '\n' && ch != '\t') ? '?' : (char)ch;
 		}
 		json_object_set_new(obj, names[k], json_stringn(txt, r->len[k]));
 		snprintf(key, sizeof(key), "%s_truncated", names[k]);

@@ -16,9 +16,10 @@ static json_t *capture(const char *text)
 Test(peercmd, capture_connected)
 {
 	/* only S's probes: no crossing, no handshake between the peers */
-	json_t *c = capture("{\"syns_crossed\": false, \"timeline\": ["
-			    "{\"src\": \"198.18.0.2:4000\", \"dst\": \"198.18.0.1:7777\", \"flags\": \"S\"},"
-			    "{\"src\": \"198.18.0.1:7777\", \"dst\": \"198.18.0.2:4000\", \"flags\": \"SA\"}]}");
+	json_t *c = capture(
+	    "{\"syns_crossed\": false, \"timeline\": ["
+	    "{\"src\": \"198.18.0.2:4000\", \"dst\": \"198.18.0.1:7777\", \"flags\": \"S\"},"
+	    "{\"src\": \"198.18.0.1:7777\", \"dst\": \"198.18.0.2:4000\", \"flags\": \"SA\"}]}");
 	cr_assert_not(peercmd_capture_connected(c, "198.18.0.1"));
 	/* the same with S elsewhere: that SYN-ACK was between peers */
 	cr_assert(peercmd_capture_connected(c, "198.18.0.9"));
@@ -30,9 +31,10 @@ Test(peercmd, capture_connected)
 	cr_assert(peercmd_capture_connected(c, "198.18.0.1"));
 	json_decref(c);
 	/* a SYN to the other peer answered by a RST: no connection */
-	c = capture("{\"syns_crossed\": false, \"timeline\": ["
-		    "{\"src\": \"198.18.0.2:4000\", \"dst\": \"198.18.0.3:5000\", \"flags\": \"S\"},"
-		    "{\"src\": \"198.18.0.3:5000\", \"dst\": \"198.18.0.2:4000\", \"flags\": \"AR\"}]}");
+	c = capture(
+	    "{\"syns_crossed\": false, \"timeline\": ["
+	    "{\"src\": \"198.18.0.2:4000\", \"dst\": \"198.18.0.3:5000\", \"flags\": \"S\"},"
+	    "{\"src\": \"198.18.0.3:5000\", \"dst\": \"198.18.0.2:4000\", \"flags\": \"AR\"}]}");
 	cr_assert_not(peercmd_capture_connected(c, "198.18.0.1"));
 	json_decref(c);
 	cr_assert_not(peercmd_capture_connected(NULL, "198.18.0.1"));

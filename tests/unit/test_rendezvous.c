@@ -49,8 +49,12 @@ static void sh_eval(const char *text, const char *echo, char *out, size_t len)
 
 Test(rendezvous, format_evals_in_sh)
 {
-	struct rdv_outcome o = {.role = 'b', .method = METHOD_REUSE, .local_port = 40001,
-				.nports = 3, .remote_ports = {3361, 3362, 3363}, .go_at = 1764118400.25};
+	struct rdv_outcome o = {.role = 'b',
+				.method = METHOD_REUSE,
+				.local_port = 40001,
+				.nports = 3,
+				.remote_ports = {3361, 3362, 3363},
+				.go_at = 1764118400.25};
 	inet_pton(AF_INET, "198.19.2.2", &o.local_addr);
 	inet_pton(AF_INET, "198.18.0.2", &o.remote_addr);
 	char *text = rdv_format(&o), got[512];
@@ -69,8 +73,8 @@ Test(rendezvous, format_evals_in_sh)
 	free(text);
 
 	/* predict without an allocator: port 0, the kernel's choice */
-	o = (struct rdv_outcome){.role = 'a', .method = METHOD_PREDICT, .nports = 1,
-				 .remote_ports = {5000}};
+	o = (struct rdv_outcome){
+	    .role = 'a', .method = METHOD_PREDICT, .nports = 1, .remote_ports = {5000}};
 	text = rdv_format(&o);
 	sh_eval(text, "echo \"$PUNCHLAB_ROLE $PUNCHLAB_METHOD $PUNCHLAB_LOCAL_PORT\"", got,
 		sizeof(got));
