@@ -130,7 +130,9 @@ for t in ts:
     assert not t["connected"] and t["reason"] == "command-timeout", t
     for side in "ab":
         assert t[side]["killed"] and t[side]["exit"] is None, t[side]
-        assert 1400 <= t[side]["ms"] < 1500 + 500 + 1000, t[side]["ms"]
+        # b may start a little after a (a fork of the runner each), and the
+        # deadline counts from the first start
+        assert 1000 <= t[side]["ms"] < 1500 + 500 + 1000, (side, t[side]["ms"])
     # b died of the SIGTERM; a ignored it, SIGKILL ended it
     assert t["b"]["signal"] == "TERM" and t["a"]["signal"] == "KILL", (t["a"]["signal"], t["b"]["signal"])
 '
