@@ -12,14 +12,16 @@ PL=$1 SRC=$2
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 out=$(mktemp -d)
 # shellcheck disable=SC2016 # expanded at exit
-# (a command the runner failed to kill dies with its lab's namespaces)
-at_exit 'rm -rf "$out"'
+# (a command the runner failed to kill dies with its lab's namespaces); the
+# results stay for a look when a check of them failed
+at_exit 'if [ -e "$out/failed" ]; then echo "peers.sh: results kept in $out" >&2; else rm -rf "$out"; fi'
 
 # validated RESULTS of DIR, then PYTHON with res (the run) and cells (by
-# their "nat" field, or "case" for the bad ones)
+# "METHOD/NAT": (cell, its trials)); a failure keeps $out
 results() { # DIR PYTHON
 	set -- "$1"/*.json "$2"
-	python3 - "$1" "$SRC/docs/results.schema.json" "$SRC/tests" "$2" <<'PY'
+	rc=0
+	python3 - "$1" "$SRC/docs/results.schema.json" "$SRC/tests" "$2" <<'PY' || rc=$?
 import sys
 sys.path.insert(0, sys.argv[3])
 from plresults import validate
@@ -33,6 +35,7 @@ for c in res["cells"]:
     cells[f.get("method", "predict") + "/" + f.get("nat", "")] = (c, trials[c["id"]])
 exec(sys.argv[4])
 PY
+	[ "$rc" = 0 ] || { : > "$out/failed"; return 1; }
 }
 
 socat_connects() {
