@@ -43,6 +43,7 @@ const struct command commands[] = {
     COMMAND(slurm, "run a suite's shards as a Slurm array job, and merge them after it"),
     COMMAND(server, "the rendezvous server S"),
     COMMAND(peer, "a connect-only peer (with an OS profile, through a proxy)"),
+    COMMAND(rendezvous, "the peer's probes and signalling for another program: shell variables"),
     COMMAND(proxy, "the local SOCKS5 proxy with predictable ports"),
     COMMAND(session, "ask a server for a new session token"),
     COMMAND(trace, "record this host's external ports, as a server sees them"),

@@ -51,7 +51,13 @@ escaped() {
 	LC_ALL=C tr -d '\000-\011\013-\037\177\302' < "$tmp/out" | cmp -s - "$tmp/out"
 }
 
-plan 13
+# no_output_dir DIR: the refused run made nothing
+no_output_dir() {
+	"$PL" run "$data/missing-command.json" -o "$1" 2> "$tmp/run.err" && return 1
+	[ ! -e "$1" ]
+}
+
+plan 16
 check "--shard 1/2 lists the cells of shard 1 only" shard_1_of_2
 check "--shard K/3 for K = 1, 2, 3 lists every cell once" shards_partition
 check "--trials 5 and the shard are in the header" \
@@ -79,3 +85,10 @@ check "run --dry-run prints the suite's description with control characters as \
 check "topo check prints the description with control characters as \\xNN" \
 	escaped 'A \x1b[31mred\x1b[0m description with a bell\x07 and a C1 CSI \xc2\x9b2J' \
 	"$PL" topo check "$data/escapes-topology.json"
+check_refused 1 "a peer command that does not exist is refused by the dry run, naming it at file:line:col" \
+	'missing-command.json:4:35: defaults: "peer_a_command": command "./no-such-peer.sh" not found' \
+	"$PL" run "$data/missing-command.json" --dry-run
+check_refused 1 "... and by the run itself, before anything starts" \
+	'"peer_a_command": command "./no-such-peer.sh" not found' \
+	"$PL" run "$data/missing-command.json" -o "$tmp/runs"
+check "... which creates no output directory" no_output_dir "$tmp/runs2"

@@ -68,6 +68,9 @@ extern const char server_usage[];
 /* cmd/peer.c */
 int peer_main(int argc, char *argv[]);
 extern const char peer_usage[];
+/* cmd/rendezvous.c */
+int rendezvous_main(int argc, char *argv[]);
+extern const char rendezvous_usage[];
 /* cmd/proxy.c */
 int proxy_main(int argc, char *argv[]);
 extern const char proxy_usage[];

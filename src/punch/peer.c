@@ -974,6 +974,66 @@ int peer_run(const struct peer_config *c, json_t **result)
 	return p.connected ? 0 : 1;
 }
 
+/* The port the punch to PU's first candidate would bind: a one-port
+ * method's port (reuse), else the emulated host's next (bound for a moment
+ * to ask), else 0 (the kernel's choice at connect()). */
+static uint16_t signal_local_port(struct peer *p, const struct pmsg *pu)
+{
+	if (p->m->one_port)
+		return p->mp.port;
+	if (!p->host || !p->host->ops->next)
+		return 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct os_dest d = {p->local_addr, pu->addr, pu->ports[0]};
+	uint16_t port =
+	    fd < 0 ? 0 : os_host_port(p->host, &d, now_ms() / 1e3, method_port_taken, &fd);
+	if (fd >= 0)
+		close(fd); /* bound, never connected: nothing lingers */
+	return port;
+}
+
+int peer_signal(const struct peer_config *c, struct peer_signal *out)
+{
+	struct peer p = {.c = c,
+			 .ctl = -1,
+			 .m = method_of((int)c->method),
+			 .mp = {.keep_fd = -1,
+				.server_addr = c->server.sin_addr.s_addr,
+				.server_port = ntohs(c->server.sin_port)}};
+	struct pmsg w, rd = {.type = PM_READY}, pu = {.type = PM_ERROR};
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	p.seen = json_array();
+	p.predicted = json_array();
+	if (peer_hello(&p, &w) == 0) {
+		p.port_on = p.m->one_port;
+		if (peer_probe(&p, &w, &rd.rtt_ms) == 0 && send_msg(p.ctl, &rd) == 0 &&
+		    ctl_recv(&p, &pu, c->wait_timeout_ms) == 0 && pu.type != PM_PUNCH)
+			snprintf(p.server_error, sizeof(p.server_error), "expected punch, got %s %s",
+				 proto_type_name(pu.type), pu.type == PM_ERROR ? pu.code : pu.reason);
+	}
+	if (pu.type == PM_PUNCH && pu.nports > 0) {
+		out->local_addr = p.local_addr;
+		out->local_port = signal_local_port(&p, &pu);
+		out->remote_addr = pu.addr;
+		out->nports = pu.nports;
+		memcpy(out->remote_ports, pu.ports, sizeof(pu.ports));
+		out->go_ms = pu.go_ms + (int)c->skew_ms;
+		rc = 0;
+	}
+	snprintf(out->error, sizeof(out->error), "%s",
+		 p.server_error[0] ? p.server_error : rc ? "S sent no punch" : "");
+	method_port_keep(&p.mp, -1); /* abortively: no TIME_WAIT on the port */
+	if (p.ctl >= 0)
+		close(p.ctl);
+	if (p.host != c->host)
+		os_host_free(p.host);
+	json_decref(p.seen);
+	json_decref(p.predicted);
+	return rc;
+}
+
 int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *err, size_t errlen)
 {
 	struct peer_config c;

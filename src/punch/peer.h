@@ -60,5 +60,23 @@ void peer_config_defaults(struct peer_config *c);
  * docs/protocol.md). Returns 0 when connected, 1 when not. */
 int peer_run(const struct peer_config *c, json_t **result);
 
+/* What peer_signal() learnt: the punch S asked for, for a program to carry out. */
+struct peer_signal {
+	uint32_t local_addr;	/* this host's address towards S (network order) */
+	uint16_t local_port;	/* to bind for the punch; 0: any (the kernel picks) */
+	uint32_t remote_addr;	/* the other side's external address (network order) */
+	uint16_t remote_ports[PROTO_MAX_PORTS]; /* S's candidates, best first */
+	int nports;
+	int go_ms; /* connect this many ms after the punch arrived (skew_ms added) */
+	char error[400];
+};
+
+/* The peer's procedure up to the punch, for a program that is not punchlab
+ * (punch/rendezvous.c): hello, one round's probes, ready, S's punch. Then it
+ * lets go of S and of every socket, so that OUT->local_port can be bound at
+ * once (METHOD_REUSE's kept probe connection ends with a RST, leaving no
+ * TIME_WAIT on it). 0, or -1 with OUT->error. */
+int peer_signal(const struct peer_config *c, struct peer_signal *out);
+
 /* Asks S for a new session; 0 and the token, or -1 with ERR. */
 int peer_open_session(const struct sockaddr_in *server, uint8_t *token, char *err, size_t errlen);

@@ -11,7 +11,9 @@
 #include "punch/policy.h"
 #include "punch/proxy.h"
 #include "punch/relay.h"
+#include "punch/rendezvous.h"
 #include "punch/server.h"
+#include "peercmd.h"
 #include "verdict.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define SERVER_PORT 7777
 #define PROXY_PORT 1080
@@ -470,6 +474,10 @@ static int start_services(struct cell_lab *cl, struct perr *err)
 		}
 	}
 	cl->srv.srv.guesses = c->guesses;
+	/* a program starts only once rendezvous has exited: S's automatic go
+	 * (twice the round trip) would be over before it connect()s */
+	if (c->command[0] || c->command[1])
+		cl->srv.srv.go_ms = c->command_go_ms;
 	cl->srv.srv.max_rounds = s->rounds;
 	cl->srv.srv.seed = slice_seed(cl->j, 2);
 	cl->srv.nsfd = cl->nsfd[0];
@@ -814,6 +822,218 @@ static int open_session(struct cell_lab *cl, const struct sockaddr_in *sa, uint8
 	return rc < 0 ? -EIO : 0;
 }
 
+/* ---- third-party programs as peers ---- */
+
+/* One trial's sides when commands play them: each a command, or
+ * punchlab's peer in a thread; with command_rendezvous "runner", the
+ * runner's rendezvous for each command first (RDV), in a thread. */
+struct cmd_trial {
+	struct cell_lab *cl;
+	int trial;
+	const struct sockaddr_in *sa;
+	const uint8_t *tok;
+	struct peercmd r[2];
+	struct peer_thread pt[2]; /* a side without a command, or its rendezvous */
+	bool thread[2], rdv_started[2];
+	struct rdv_outcome rdv[2];
+	int rdv_rc[2];
+	char rdv_err[2][512];
+};
+
+/* The environment of side K's command (docs/suite.md#commands); with
+ * RDV, the rendezvous' variables too. */
+static char **command_env(struct cmd_trial *ct, int k, const struct rdv_outcome *rdv)
+{
+	const struct cell *c = ct->cl->j->c;
+	char v[10 + RDV_NVARS][PATH_MAX + 32], a[INET_ADDRSTRLEN], hex[2 * PROTO_TOKEN_LEN + 1];
+	char exe[PATH_MAX] = "punchlab";
+	const char *set[10 + RDV_NVARS];
+	int n = 10;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0)
+		exe[len] = 0;
+	inet_ntop(AF_INET, &ct->sa->sin_addr, a, sizeof(a));
+	proto_hex(ct->tok, PROTO_TOKEN_LEN, hex);
+	snprintf(v[0], sizeof(v[0]), "PUNCHLAB_SERVER=%s:%u", a, ntohs(ct->sa->sin_port));
+	snprintf(v[1], sizeof(v[1]), "PUNCHLAB_SESSION=%s", hex);
+	snprintf(v[2], sizeof(v[2]), "PUNCHLAB_ROLE=%c", k ? 'b' : 'a');
+	snprintf(v[3], sizeof(v[3]), "PUNCHLAB_METHOD=%s",
+		 punch_method_str((enum punch_method)c->method));
+	snprintf(v[4], sizeof(v[4]), "PUNCHLAB_TRIAL=%d", ct->trial);
+	snprintf(v[5], sizeof(v[5]), "PUNCHLAB_CELL=%s", c->id);
+	snprintf(v[6], sizeof(v[6]), "PUNCHLAB_EXE=%s", exe);
+	snprintf(v[7], sizeof(v[7]), "PUNCHLAB_OS=%s", k ? c->os_b : c->os_a);
+	snprintf(v[8], sizeof(v[8]), "PUNCHLAB_PROBES=%d", ct->cl->j->s->probes);
+	snprintf(v[9], sizeof(v[9]), "PUNCHLAB_TIMEOUT_MS=%d", c->command_timeout_ms);
+	if (rdv) {
+		struct rdv_var rv[RDV_NVARS];
+		rdv_vars(rdv, rv);
+		for (int i = 0; i < RDV_NVARS; i++)
+			snprintf(v[n++], sizeof(v[0]), "PUNCHLAB_%s=%s", rv[i].name, rv[i].value);
+	}
+	for (int i = 0; i < n; i++)
+		set[i] = v[i];
+	return peercmd_env(environ, set, n);
+}
+
+/* Side K's record when a command played it: the peer fields a command
+ * cannot fill stay empty, its own go beside them. */
+static json_t *command_side(struct cmd_trial *ct, int k, bool seen, const char *server)
+{
+	const struct cell *c = ct->cl->j->c;
+	const struct peercmd *r = &ct->r[k];
+	bool ok = peercmd_ok(r) && seen, rdv_failed = ct->rdv_started[k] && ct->rdv_rc[k] < 0;
+	const char *why = ok		    ? NULL
+			  : rdv_failed	    ? "server-error"
+			  : r->killed	    ? "command-timeout"
+			  : !peercmd_ok(r) ? "command-failed"
+					    : "no-crossing";
+	json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:i, s:[], s:[], s:s?, s:n, s:n, s:O}", "role",
+			      k ? "b" : "a", "os", k ? c->os_b : c->os_a, "proxy", 0,
+			      "connected", ok, "rounds", 1, "ports_seen", "ports_predicted",
+			      "reason", why, "local", "remote", "command", c->command[k]);
+	if (!o)
+		return NULL;
+	peercmd_json(r, o);
+	json_object_set_new(o, "time_to_connect_ms",
+			    ok ? json_real((double)(long)(r->ms * 1000) / 1000) : json_null());
+	if (ct->rdv_started[k] && !rdv_failed) {
+		struct rdv_var rv[RDV_NVARS];
+		json_t *env = json_object();
+		rdv_vars(&ct->rdv[k], rv);
+		for (int i = 2; i < RDV_NVARS; i++) /* role and method are the cell's */
+			json_object_set_new(env, rv[i].name, json_string(rv[i].value));
+		json_object_set_new(o, "rendezvous", env);
+	}
+	if (rdv_failed)
+		json_object_set_new(o, "error", json_sprintf("rendezvous: %s", ct->rdv_err[k]));
+	else if (!ok && !r->killed && peercmd_ok(r))
+		json_object_set_new(o, "error",
+				    json_sprintf("exited 0, but the capture shows no SYNs crossing "
+						 "and no handshake between the peers (S is %s)",
+						 server));
+	return o;
+}
+
+struct rdv_arg {
+	struct cmd_trial *ct;
+	int k;
+};
+
+static void *rdv_side_main(void *arg)
+{
+	struct rdv_arg *ra = arg;
+	struct cmd_trial *ct = ra->ct;
+	int k = ra->k;
+	if (setns(ct->pt[k].nsfd, CLONE_NEWNET) < 0) {
+		snprintf(ct->rdv_err[k], sizeof(ct->rdv_err[k]),
+			 "cannot enter the peer's namespace: %s", strerror(errno));
+		ct->rdv_rc[k] = -1;
+		return NULL;
+	}
+	ct->rdv_rc[k] = rdv_run(&ct->pt[k].cfg, &ct->rdv[k], ct->rdv_err[k],
+				sizeof(ct->rdv_err[k]));
+	return NULL;
+}
+
+/* The first phase: punchlab's peer for a side without a command, and the
+ * runner's rendezvous for each command side when the cell says so (S
+ * waits for both sides' probes: they run at once). 0 or -errno. */
+static int start_sides(struct cmd_trial *ct, struct rdv_arg ra[2])
+{
+	const struct cell *c = ct->cl->j->c;
+	int e = 0;
+	for (int k = 0; k < 2 && !e; k++) {
+		peer_setup(ct->cl, &ct->pt[k], k, ct->trial, ct->sa, ct->tok);
+		ra[k] = (struct rdv_arg){ct, k};
+		if (!c->command[k]) {
+			/* a command that never reaches S must not hold it 30 s */
+			ct->pt[k].cfg.wait_timeout_ms = c->command_timeout_ms;
+			if (!(e = pthread_create(&ct->pt[k].t, NULL, peer_main, &ct->pt[k])))
+				ct->thread[k] = true;
+		} else if (c->command_rendezvous) {
+			ct->pt[k].cfg.rounds = 1;
+			if (!(e = pthread_create(&ct->pt[k].t, NULL, rdv_side_main, &ra[k])))
+				ct->rdv_started[k] = true;
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (ct->rdv_started[k])
+			pthread_join(ct->pt[k].t, NULL);
+	return -e;
+}
+
+/* Both sides, commands where the cell gives them, punchlab's peer where not;
+ * the capture then decides whether a command that exited 0 connected. */
+static int run_commands(struct cmd_trial *ct, double t0, json_t **a, json_t **b, json_t **capj,
+			struct perr *err)
+{
+	const struct cell *c = ct->cl->j->c;
+	struct rdv_arg ra[2];
+	double deadline = -1;
+	json_t *side[2] = {NULL, NULL};
+	int rc = start_sides(ct, ra);
+
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		if (!c->command[k] || (ct->rdv_started[k] && ct->rdv_rc[k] < 0))
+			continue;
+		char **env = command_env(ct, k, ct->rdv_started[k] ? &ct->rdv[k] : NULL);
+		if (!env)
+			rc = -ENOMEM;
+		else if (peercmd_start(&ct->r[k], ct->cl->nsfd[1 + k], c->command_exe[k],
+				       c->command[k], env) < 0)
+			rc = -EIO;
+		peercmd_env_free(env);
+		if (deadline < 0)
+			deadline = ct->r[k].t0 + c->command_timeout_ms;
+	}
+	/* a command that could not start: the other one is not waited for */
+	peercmd_wait(ct->r, 2, rc < 0 || deadline < 0 ? 0 : deadline);
+	for (int k = 0; k < 2; k++)
+		if (ct->thread[k]) {
+			pthread_join(ct->pt[k].t, NULL);
+			side[k] = ct->pt[k].result;
+		}
+	if (rc < 0) {
+		int bad = ct->r[0].error[0] ? 0 : 1;
+		perr_set(err, c->topology, 0, 0, "cell %s: cannot start peer %c's command %s: %s",
+			 c->id, 'a' + bad, c->command_exe[bad] ? c->command_exe[bad] : "",
+			 ct->r[bad].error[0] ? ct->r[bad].error : strerror(-rc));
+		json_decref(side[0]);
+		json_decref(side[1]);
+		return rc;
+	}
+	*capj = capture_record(ct->cl, t0);
+	char saddr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ct->sa->sin_addr, saddr, sizeof(saddr));
+	bool seen = peercmd_capture_connected(*capj, saddr);
+	for (int k = 0; k < 2; k++)
+		if (c->command[k])
+			side[k] = command_side(ct, k, seen, saddr);
+	*a = side[0];
+	*b = side[1];
+	return 0;
+}
+
+/* A trial whose peers are (partly) commands: connected when both sides are,
+ * the first side's failure its reason. No verdict from the prediction: a
+ * command's ports are its own. */
+static json_t *command_record(struct cell_lab *cl, int trial, json_t *a, json_t *b, json_t *capj)
+{
+	bool ok = json_is_true(json_object_get(a, "connected")) &&
+		  json_is_true(json_object_get(b, "connected"));
+	json_t *why = json_object_get(a, "reason");
+	if (!why || json_is_null(why))
+		why = json_object_get(b, "reason");
+	double ta = json_number_value(json_object_get(a, "time_to_connect_ms"));
+	double tb = json_number_value(json_object_get(b, "time_to_connect_ms"));
+	return json_pack("{s:s, s:i, s:b, s:i, s:o, s:O, s:{s:n, s:n}, s:o, s:o, s:o}", "cell",
+			 cl->j->c->id, "trial", trial, "connected", ok, "rounds", 1,
+			 "time_to_connect_ms", ok ? json_real(ta > tb ? ta : tb) : json_null(),
+			 "reason", ok || !why ? json_null() : why, "prediction_hit", "a", "b", "a",
+			 a, "b", b, "capture", capj);
+}
+
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 {
 	double t0 = wall_s();
@@ -825,11 +1045,24 @@ int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 	int rc = reset_nats(cl, err);
 	if (rc == 0)
 		rc = open_session(cl, &sa, tok, err);
-	if (rc == 0)
+	bool cmds = cl->j->c->command[0] || cl->j->c->command[1];
+	json_t *capj = NULL;
+	struct cmd_trial *ct = cmds ? calloc(1, sizeof(*ct)) : NULL;
+	if (rc == 0 && cmds && !ct) {
+		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: out of memory", cl->j->c->id);
+		rc = -ENOMEM;
+	}
+	if (rc == 0 && ct) {
+		*ct = (struct cmd_trial){.cl = cl, .trial = trial, .sa = &sa, .tok = tok};
+		rc = run_commands(ct, t0, &a, &b, &capj, err);
+	}
+	free(ct);
+	if (rc == 0 && !cmds)
 		rc = run_peers(cl, trial, &sa, tok, &a, &b, err);
 	if (rc < 0)
 		return rc;
-	*out = trial_record(cl, trial, a, b, capture_record(cl, t0));
+	*out = cmds ? command_record(cl, trial, a, b, capj)
+		    : trial_record(cl, trial, a, b, capture_record(cl, t0));
 	if (!*out) {
 		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: out of memory", cl->j->c->id);
 		return -ENOMEM;

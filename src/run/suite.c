@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SUITE_MAX_CELLS 100000
+#define SUITE_MAX_ARGS 64
 
-enum ftype { F_STR, F_BOOL, F_INT, F_NUM };
+enum ftype { F_STR, F_BOOL, F_INT, F_NUM, F_ARGV };
 
 /* The fields a cell has, in the order cells are crossed: a registry. */
 static const struct field {
@@ -50,6 +53,11 @@ static const struct field {
     {.name = "background_off_s", .type = F_NUM, .lo = 0, .hi = 86400},
     {.name = "heuristic_timeout_ms", .type = F_INT, .lo = 1, .hi = 60000},
     {.name = "stunt_ttl", .type = F_INT, .lo = 1, .hi = 255},
+    {.name = "peer_a_command", .type = F_ARGV},
+    {.name = "peer_b_command", .type = F_ARGV},
+    {.name = "command_timeout_ms", .type = F_INT, .lo = 100, .hi = 600000},
+    {.name = "command_go_ms", .type = F_INT, .lo = 0, .hi = 60000},
+    {.name = "command_rendezvous", .type = F_STR},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -58,6 +66,68 @@ struct sp {
 	struct perr *err;
 	const char *dir;
 };
+
+/* argv[0] of a command: with a slash, a path (relative ones from the suite's
+ * directory DIR, as topologies are); without, looked up in PATH. A new
+ * string, or NULL when no executable file is there. */
+char *suite_command_path(const char *dir, const char *word)
+{
+	char path[PATH_MAX];
+	if (strchr(word, '/')) {
+		snprintf(path, sizeof(path), "%s%s%s", word[0] == '/' ? "" : dir,
+			 word[0] == '/' ? "" : "/", word);
+		return access(path, X_OK) == 0 ? realpath(path, NULL) : NULL;
+	}
+	const char *env = getenv("PATH");
+	const char *p = env && *env ? env : "/usr/local/bin:/usr/bin:/bin";
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		snprintf(path, sizeof(path), "%.*s/%s", (int)n, n ? p : ".", word);
+		struct stat st;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+			return strdup(path);
+		p += n + (p[n] == ':');
+	}
+	return NULL;
+}
+
+/* A command: a non-empty array of at most SUITE_MAX_ARGS strings without
+ * NUL, whose first word names an executable file (checked here, so that a
+ * missing program is one error before the run, not a failure per trial). */
+static int check_argv(struct sp *sp, const struct field *f, json_t *v, const char *where)
+{
+	size_t i;
+	json_t *w;
+	if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > SUITE_MAX_ARGS) {
+		jdoc_err(sp->doc, sp->err, v,
+			 "%s: \"%s\" must be a command: an array of 1 to %d strings, the program "
+			 "and its arguments (in a matrix, a list of such arrays)",
+			 where, f->name, SUITE_MAX_ARGS);
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, w)
+	{
+		if (!json_is_string(w) || strlen(json_string_value(w)) != json_string_length(w) ||
+		    (i == 0 && !json_string_length(w))) {
+			jdoc_err(sp->doc, sp->err, w,
+				 "%s: \"%s\": word %zu must be a string without NUL%s", where,
+				 f->name, i, i ? "" : ", not empty");
+			return -EINVAL;
+		}
+	}
+	const char *prog = json_string_value(json_array_get(v, 0));
+	char *exe = suite_command_path(sp->dir, prog);
+	if (!exe) {
+		jdoc_err(sp->doc, sp->err, json_array_get(v, 0),
+			 "%s: \"%s\": command \"%s\" not found%s", where, f->name, prog,
+			 strchr(prog, '/') ? " or not executable (a relative path is from the "
+					     "suite's directory)"
+					   : " in PATH");
+		return -EINVAL;
+	}
+	free(exe);
+	return 0;
+}
 
 /* Checks one value of field F; OBJ/KEY locate it for errors. */
 static int check_value(struct sp *sp, const struct field *f, json_t *v, const char *where)
@@ -95,6 +165,8 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 			return -EINVAL;
 		}
 		return 0;
+	case F_ARGV:
+		return check_argv(sp, f, v, where);
 	}
 	const char *s = json_string_value(v);
 	if ((!strcmp(f->name, "os_a") || !strcmp(f->name, "os_b")) && !os_by_name(s)) {
@@ -128,6 +200,11 @@ static int check_value(struct sp *sp, const struct field *f, json_t *v, const ch
 	if (!strcmp(f->name, "runtime") && strcmp(s, "plain") && strcmp(s, "flash")) {
 		jdoc_err(sp->doc, sp->err, v, "%s: unknown runtime \"%s\" (known: plain, flash)",
 			 where, s);
+		return -EINVAL;
+	}
+	if (!strcmp(f->name, "command_rendezvous") && strcmp(s, "command") && strcmp(s, "runner")) {
+		jdoc_err(sp->doc, sp->err, v,
+			 "%s: unknown command_rendezvous \"%s\" (known: command, runner)", where, s);
 		return -EINVAL;
 	}
 	enum punch_method m;
@@ -265,6 +342,22 @@ static int cell_from_fields(struct cell *c, json_t *o, const char *dir)
 		c->background_on_s = json_number_value(v);
 	if ((v = json_object_get(o, "background_off_s")))
 		c->background_off_s = json_number_value(v);
+	c->command_timeout_ms = 10000;
+	c->command_go_ms = 500;
+	c->command_rendezvous = (v = json_object_get(o, "command_rendezvous")) &&
+				!strcmp(json_string_value(v), "runner");
+	if ((v = json_object_get(o, "command_go_ms")))
+		c->command_go_ms = (int)json_integer_value(v);
+	if ((v = json_object_get(o, "command_timeout_ms")))
+		c->command_timeout_ms = (int)json_integer_value(v);
+	for (int k = 0; k < 2; k++)
+		if ((v = json_object_get(o, k ? "peer_b_command" : "peer_a_command"))) {
+			c->command[k] = v;
+			c->command_exe[k] =
+			    suite_command_path(dir, json_string_value(json_array_get(v, 0)));
+			if (!c->command_exe[k])
+				return -ENOENT;
+		}
 	c->heuristic_timeout_ms = HEURX_DEFAULT_TIMEOUT_MS;
 	if ((v = json_object_get(o, "heuristic_timeout_ms")))
 		c->heuristic_timeout_ms = (int)json_integer_value(v);
@@ -540,8 +633,11 @@ static int fill_cells(struct sp *sp, json_t *root, json_t *cells, struct suite *
 			rc = -EINVAL;
 			break;
 		}
-		if ((rc = cell_from_fields(&s->cells[i], e, sp->dir)) < 0)
+		if ((rc = cell_from_fields(&s->cells[i], e, sp->dir)) < 0) {
+			if (rc == -ENOENT) /* it was there when checked a moment ago */
+				jdoc_err(sp->doc, sp->err, e, "suite: a command is gone");
 			break;
+		}
 		if (json_object_get(seen, s->cells[i].id)) {
 			rc = duplicate_cell(sp, root, cells, i, s->cells[i].id);
 			break;
@@ -664,6 +760,8 @@ void suite_free(struct suite *s)
 	for (int i = 0; s->cells && i < s->ncells; i++) {
 		json_decref(s->cells[i].fields);
 		free(s->cells[i].topology);
+		free(s->cells[i].command_exe[0]);
+		free(s->cells[i].command_exe[1]);
 	}
 	free(s->cells);
 	free(s->description);

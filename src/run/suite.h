@@ -34,6 +34,14 @@ struct cell {
 	double background_tcp;			  /* of them TCP, 0-1 (struct os_load) */
 	double background_on_s, background_off_s; /* bursts; 0 in either: steady */
 	int heuristic_timeout_ms;		  /* an external heuristic's deadline per answer */
+	/* peer_a_command, peer_b_command: a program run in that peer's namespace
+	 * instead of punchlab's peer (NULL: punchlab's); argv in FIELDS, argv[0]
+	 * resolved (a path with a slash from the suite's directory, else PATH) */
+	json_t *command[2];
+	char *command_exe[2];
+	int command_timeout_ms; /* a command's deadline from the trial's start */
+	int command_go_ms;	/* S's go delay in a cell with a command */
+	bool command_rendezvous; /* "runner": the runner's rendezvous, its outcome in the env */
 	json_t *fields;				  /* the cell as it appears in results */
 };
 
@@ -52,3 +60,8 @@ int suite_load(const char *path, struct suite **out, struct perr *err);
 int suite_parse_buffer(const char *name, const char *buf, size_t len, struct suite **out,
 		       struct perr *err);
 void suite_free(struct suite *s);
+
+/* argv[0] WORD of a command as a path: with a slash, from DIR unless
+ * absolute; without, from PATH. A new string, or NULL when WORD names no
+ * executable file. */
+char *suite_command_path(const char *dir, const char *word);

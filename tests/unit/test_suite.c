@@ -203,3 +203,54 @@ Test(suite, the_largest_suite_parses_in_linear_time)
 	suite_free(s);
 	free(text);
 }
+
+/* Commands: argv kept as given, argv[0] resolved (a path from the suite's
+ * directory, a bare name from PATH), a matrix of commands crossed. */
+Test(suite, peer_commands_resolve_and_cross)
+{
+	struct suite *s = parse(
+	    "{\"topology\": \"../topologies/two-nats.json\", \"defaults\": {"
+	    "\"peer_a_command\": [\"./socat-peer.sh\", \"it's\"], \"command_timeout_ms\": 2500,"
+	    "\"command_rendezvous\": \"runner\", \"command_go_ms\": 0},"
+	    "\"matrix\": {\"peer_b_command\": [[\"sh\", \"-c\", \"exit 0\"], [\"true\"]]}}");
+	cr_assert_eq(s->ncells, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct cell *c = &s->cells[i];
+		cr_assert_str_eq(json_string_value(json_array_get(c->command[0], 1)), "it's");
+		cr_assert(strstr(c->command_exe[0], "/experiments/socat-peer.sh"), "%s",
+			  c->command_exe[0]);
+		cr_assert_eq(c->command_exe[0][0], '/');
+		cr_assert_eq(c->command_timeout_ms, 2500);
+		cr_assert(c->command_rendezvous);
+		cr_assert_eq(c->command_go_ms, 0);
+		cr_assert_eq(access(c->command_exe[1], X_OK), 0, "%s", c->command_exe[1]);
+	}
+	cr_assert(strstr(s->cells[0].command_exe[1], "/sh"));
+	cr_assert(strstr(s->cells[1].command_exe[1], "/true"));
+	cr_assert_str_neq(s->cells[0].id, s->cells[1].id);
+	suite_free(s);
+
+	/* no command: punchlab's peers, the default deadline */
+	s = parse("{\"topology\": \"../topologies/two-nats.json\", \"matrix\": {\"nat\": \"rfc5382\"}}");
+	cr_assert_null(s->cells[0].command[0]);
+	cr_assert_null(s->cells[0].command_exe[1]);
+	cr_assert_eq(s->cells[0].command_timeout_ms, 10000);
+	cr_assert_eq(s->cells[0].command_go_ms, 500);
+	cr_assert_not(s->cells[0].command_rendezvous);
+	suite_free(s);
+}
+
+Test(suite, command_path_lookup)
+{
+	char *p = suite_command_path("/nonexistent", "sh");
+	cr_assert_not_null(p);
+	cr_assert_eq(access(p, X_OK), 0);
+	free(p);
+	cr_assert_null(suite_command_path("/nonexistent", "./sh"));
+	cr_assert_null(suite_command_path(SOURCE_ROOT, "no-such-punchlab-program"));
+	/* a file that exists but is not executable */
+	cr_assert_null(suite_command_path(SOURCE_ROOT, "./README.md"));
+	p = suite_command_path(SOURCE_ROOT "/experiments", "./socat-peer.sh");
+	cr_assert_not_null(p);
+	free(p);
+}
