@@ -100,5 +100,10 @@ const char *method_names(void);
 	"table inet punchlab_stunt1 {\n\tchain input {\n\t\ttype filter hook input priority "      \
 	"filter; policy accept;\n\t\ticmp type time-exceeded drop\n\t}\n}\n"
 /* stunt1: how long after the go time the accepting side connects, so that
- * the other's low-TTL SYN has opened its NAT's mapping first */
-#define STUNT1_DELAY_MS 10
+ * the other's low-TTL SYN has opened its NAT's mapping first. 10 ms was
+ * overrun under load (the test suite's labs side by side on two cores: A's
+ * SYN left after B's had arrived, 1 run in about 10); 50 ms leaves room for
+ * that, and lets a RST from the other NAT (a TTL that reached it, 20 ms
+ * behind in two-nats-router) come back first, as it would over any real
+ * path longer than the margin. */
+#define STUNT1_DELAY_MS 50
