@@ -65,7 +65,10 @@ extern const char slurm_usage[];
 /* cmd/server.c */
 int server_main(int argc, char *argv[]);
 extern const char server_usage[];
-/* cmd/peer.c */
+/* cmd/peer.c; also the options `peer` and `rendezvous` share (--server,
+ * --session, --role, --os, --probes, --seed): 0, or -1 said on stderr */
+struct peer_config;
+int peer_common_opt(int opt, const char *prog, struct peer_config *c);
 int peer_main(int argc, char *argv[]);
 extern const char peer_usage[];
 /* cmd/rendezvous.c */

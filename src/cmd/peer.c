@@ -100,8 +100,7 @@ static int num_arg(const char *prog, const char *name, const char *arg, double m
 	return 0;
 }
 
-/* The value of option OPT into C: 0, or -1 when it is wrong (said on stderr). */
-static int peer_opt(int opt, const char *prog, struct peer_config *c)
+int peer_common_opt(int opt, const char *prog, struct peer_config *c)
 {
 	switch (opt) {
 	case 's':
@@ -127,11 +126,21 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 			return -1;
 		}
 		return 0;
+	case 'n':
+		return cmd_int_arg(prog, "--probes", optarg, 1, PROTO_MAX_PROBES, &c->probes);
+	case 'e':
+		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
+	}
+	return -1;
+}
+
+/* The value of option OPT into C: 0, or -1 when it is wrong (said on stderr). */
+static int peer_opt(int opt, const char *prog, struct peer_config *c)
+{
+	switch (opt) {
 	case 'p':
 		c->use_proxy = true;
 		return cmd_endpoint_arg(prog, "--proxy", optarg, false, &c->proxy);
-	case 'n':
-		return cmd_int_arg(prog, "--probes", optarg, 1, PROTO_MAX_PROBES, &c->probes);
 	case 'R':
 		return cmd_int_arg(prog, "--rounds", optarg, 1, 1000, &c->rounds);
 	case 'b':
@@ -150,8 +159,6 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 		return cmd_int_arg(prog, "--ttl", optarg, 1, 255, &c->stunt_ttl);
 	case 'L':
 		return cmd_endpoint_arg(prog, "--relay", optarg, false, &c->relay);
-	case 'e':
-		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'g':
 		return num_arg(prog, "--background-rate", optarg, 1e5, &c->load.rate);
 	case 't':
@@ -161,7 +168,7 @@ static int peer_opt(int opt, const char *prog, struct peer_config *c)
 	case 'F':
 		return num_arg(prog, "--background-off", optarg, 86400, &c->load.off_s);
 	}
-	return -1;
+	return peer_common_opt(opt, prog, c);
 }
 
 int peer_main(int argc, char *argv[])

@@ -33,22 +33,6 @@ const char rendezvous_usage[] =
 static int rdv_opt(int opt, const char *prog, struct peer_config *c)
 {
 	switch (opt) {
-	case 's':
-		return cmd_endpoint_arg(prog, "--server", optarg, false, &c->server);
-	case 'S':
-		if (proto_unhex(optarg, c->session, PROTO_TOKEN_LEN) < 0) {
-			fprintf(stderr, "%s: --session wants 32 hex digits, not \"%s\"\n", prog,
-				optarg);
-			return -1;
-		}
-		return 0;
-	case 'r':
-		if (strcmp(optarg, "a") && strcmp(optarg, "b")) {
-			fprintf(stderr, "%s: --role is a or b, not \"%s\"\n", prog, optarg);
-			return -1;
-		}
-		c->role = optarg[0];
-		return 0;
 	case 'm':
 		/* stunt1's TTL trick and relay's line need punchlab's own peer */
 		if (punch_method_parse(optarg, &c->method) < 0 ||
@@ -60,21 +44,10 @@ static int rdv_opt(int opt, const char *prog, struct peer_config *c)
 			return -1;
 		}
 		return 0;
-	case 'o':
-		if (!(c->os = os_by_name(optarg))) {
-			fprintf(stderr, "%s: unknown OS profile \"%s\" (known: %s)\n", prog, optarg,
-				os_names());
-			return -1;
-		}
-		return 0;
-	case 'n':
-		return cmd_int_arg(prog, "--probes", optarg, 1, PROTO_MAX_PROBES, &c->probes);
-	case 'e':
-		return cmd_u64_arg(prog, "--seed", optarg, &c->seed);
 	case 'w':
 		return cmd_int_arg(prog, "--wait-ms", optarg, 100, 600000, &c->wait_timeout_ms);
 	}
-	return -1;
+	return peer_common_opt(opt, prog, c); /* --server, --session, --role, --os, --probes, --seed */
 }
 
 int rendezvous_main(int argc, char *argv[])
