@@ -27,13 +27,22 @@ static void stream(const char *path, unsigned flags)
 	trials_close(tr);
 }
 
+static char path[64];
+
+/* the input's file goes with the fuzzer: nothing left in /tmp */
+static void remove_input(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
 	if (!size)
 		return 0;
-	if (!path[0])
+	if (!path[0]) {
 		snprintf(path, sizeof(path), "/tmp/punchlab-fuzz-results-%d.json", (int)getpid());
+		atexit(remove_input);
+	}
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return 0;
