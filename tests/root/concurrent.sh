@@ -9,11 +9,13 @@
 # (when installed) to widen the window the race needs.
 set -eu
 PL=$1 SRC=$2
-. "$SRC/tests/tap.sh"
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-if [ -z "${PL_PRIVATE_RUN:-}" ]; then
+# into a private mount namespace first: tap.sh's files and exit trap belong
+# to the process that stays (an exec after sourcing it left its directory)
+if [ "$(id -u)" = 0 ] && [ -z "${PL_PRIVATE_RUN:-}" ]; then
 	exec unshare --mount --propagation private -- env PL_PRIVATE_RUN=1 sh "$0" "$@"
 fi
+. "$SRC/tests/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
 mount -t tmpfs punchlab-test /run
 mount --make-shared /run # as systemd leaves it
 out=$(mktemp -d)

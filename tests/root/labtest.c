@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <sched.h>
 #include <poll.h>
 #include <stdio.h>
@@ -28,6 +29,22 @@ void lt_init(void)
 	setenv("PUNCHLAB_EXE", exe ? exe : PUNCHLAB_EXE_DEFAULT, 0);
 }
 
+/* The stderr files of lt_spawn()'s processes in lab NAME, unless
+ * PUNCHLAB_KEEP_TEST_LOGS is set (to read them after a failure). */
+static void remove_logs(const char *name)
+{
+	char pat[256];
+	glob_t g;
+
+	if (getenv("PUNCHLAB_KEEP_TEST_LOGS"))
+		return;
+	snprintf(pat, sizeof(pat), "/tmp/punchlab-test-%.*s-*.err", LAB_NAME_MAX, name);
+	if (glob(pat, 0, NULL, &g) == 0)
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			unlink(g.gl_pathv[k]);
+	globfree(&g);
+}
+
 void lt_fini(void)
 {
 	for (int i = 0; i < LT_MAX; i++) {
@@ -35,6 +52,8 @@ void lt_fini(void)
 		struct perr err;
 		if (l->up)
 			lab_down(l->name, false, &err);
+		if (l->name[0])
+			remove_logs(l->name);
 		if (l->file[0])
 			unlink(l->file);
 		topo_free(l->t);
