@@ -53,18 +53,6 @@ struct slurm_args {
 	char dir[PATH_MAX], suite_abs[PATH_MAX], exe[PATH_MAX], cwd[PATH_MAX], name[64];
 };
 
-/* S as one shell word: '...' with each ' as '\'' */
-static void sh_word(struct strbuf *sb, const char *s)
-{
-	strbuf_add(sb, "'", 1);
-	for (; *s; s++)
-		if (*s == '\'')
-			strbuf_add(sb, "'\\''", 4);
-		else
-			strbuf_add(sb, s, 1);
-	strbuf_add(sb, "'", 1);
-}
-
 /* DIR/logs/LOG as the value of an #SBATCH --output line, which sbatch reads
  * with its own rules: "..." with \ and " escaped, and DIR's % as %%, since
  * the value is a filename pattern (sbatch(1)); LOG's own %a stays one. */
@@ -242,9 +230,9 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 		strbuf_addf(sb, "#SBATCH --cpus-per-task=%d\n", a->jobs);
 	strbuf_addf(sb, "set -u\nk=${SLURM_ARRAY_TASK_ID:?run me with sbatch: I am an array job}\n"
 			"dir=");
-	sh_word(sb, a->dir);
+	strbuf_add_sh_word(sb, a->dir);
 	strbuf_addf(sb, "\ncd ");
-	sh_word(sb, a->cwd);
+	strbuf_add_sh_word(sb, a->cwd);
 	strbuf_addf(sb,
 		    " || exit 1\n"
 		    "# SIGTERM (--signal above, before the time limit, or scancel -b -s TERM)\n"
@@ -253,9 +241,9 @@ static void shards_script(struct strbuf *sb, const struct slurm_args *a)
 		    "# takes them down\n"
 		    "pid=\n"
 		    "trap '[ -z \"$pid\" ] || kill -TERM \"$pid\" 2>/dev/null' TERM\n");
-	sh_word(sb, a->exe);
+	strbuf_add_sh_word(sb, a->exe);
 	strbuf_addf(sb, " run ");
-	sh_word(sb, a->suite_abs);
+	strbuf_add_sh_word(sb, a->suite_abs);
 	strbuf_addf(sb, " --shard \"$k/%d\" -o \"$dir/shard-$k\" --quiet", a->shards);
 	if (a->trials)
 		strbuf_addf(sb, " --trials %d", a->trials);
@@ -274,11 +262,11 @@ static void merge_script(struct strbuf *sb, const struct slurm_args *a)
 {
 	sbatch_head(sb, a, "The merge of the shards, after the array job", "merge.out", "-merge");
 	strbuf_addf(sb, "set -u\ndir=");
-	sh_word(sb, a->dir);
+	strbuf_add_sh_word(sb, a->dir);
 	strbuf_addf(sb, "\npl=");
-	sh_word(sb, a->exe);
+	strbuf_add_sh_word(sb, a->exe);
 	strbuf_addf(sb, "\nn=%d\ncd ", a->shards);
-	sh_word(sb, a->cwd);
+	strbuf_add_sh_word(sb, a->cwd);
 	strbuf_addf(
 	    sb,
 	    " || exit 1\n"
@@ -394,9 +382,9 @@ static void script_words(const struct slurm_args *a, char **shards, char **merge
 	struct strbuf s = STRBUF_INIT, m = STRBUF_INIT;
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof(path), "%s/shards.sbatch", a->dir);
-	sh_word(&s, path);
+	strbuf_add_sh_word(&s, path);
 	snprintf(path, sizeof(path), "%s/merge.sbatch", a->dir);
-	sh_word(&m, path);
+	strbuf_add_sh_word(&m, path);
 	*shards = strbuf_detach(&s);
 	*merge = strbuf_detach(&m);
 }

@@ -12,29 +12,14 @@
 
 int rdv_shell_quote(const char *s, char *out, size_t outlen)
 {
-	size_t n = 0;
-#define PUT(c)                                                                                     \
-	do {                                                                                       \
-		if (n + 1 >= outlen)                                                               \
-			return -1;                                                                 \
-		out[n++] = (c);                                                                    \
-	} while (0)
-	PUT('\'');
-	for (const char *p = s; *p; p++) {
-		if (*p != '\'') {
-			PUT(*p);
-			continue;
-		}
-		/* close the quotes, an escaped quote, open them again */
-		PUT('\'');
-		PUT('\\');
-		PUT('\'');
-		PUT('\'');
-	}
-	PUT('\'');
-#undef PUT
-	out[n] = 0;
-	return (int)n;
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_sh_word(&sb, s);
+	int n = sb.failed || sb.len + 1 > outlen ? -1 : (int)sb.len;
+	if (n >= 0)
+		memcpy(out, sb.buf, sb.len + 1);
+	strbuf_release(&sb);
+	return n;
 }
 
 void rdv_vars(const struct rdv_outcome *o, struct rdv_var v[RDV_NVARS])
@@ -67,13 +52,12 @@ char *rdv_format(const struct rdv_outcome *o)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct rdv_var v[RDV_NVARS];
-	char q[4 * sizeof(v[0].value) + 3];
 
 	rdv_vars(o, v);
 	for (int i = 0; i < RDV_NVARS; i++) {
-		if (rdv_shell_quote(v[i].value, q, sizeof(q)) < 0)
-			sb.failed = true; /* cannot be: each byte takes at most 4 */
-		strbuf_addf(&sb, "PUNCHLAB_%s=%s\n", v[i].name, q);
+		strbuf_addf(&sb, "PUNCHLAB_%s=", v[i].name);
+		strbuf_add_sh_word(&sb, v[i].value);
+		strbuf_add(&sb, "\n", 1);
 	}
 	strbuf_addf(&sb, "export");
 	for (int i = 0; i < RDV_NVARS; i++)

@@ -69,3 +69,14 @@ void strbuf_release(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 	sb->failed = false;
 }
+
+void strbuf_add_sh_word(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, "'", 1);
+	for (const char *q; (q = strchr(s, '\'')); s = q + 1) {
+		strbuf_add(sb, s, (size_t)(q - s));
+		strbuf_add(sb, "'\\''", 4); /* close the quotes, an escaped ', open again */
+	}
+	strbuf_add(sb, s, strlen(s));
+	strbuf_add(sb, "'", 1);
+}

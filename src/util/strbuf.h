@@ -16,5 +16,7 @@ struct strbuf {
 
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_add(struct strbuf *sb, const char *s, size_t n);
+/* S as one word for a POSIX shell: between single quotes, each ' as '\''. */
+void strbuf_add_sh_word(struct strbuf *sb, const char *s);
 char *strbuf_detach(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);
