@@ -83,6 +83,13 @@ static int own_dir(const char *path, struct perr *err)
 	return 0;
 }
 
+/* The labs' handles and state under BASE_DIR. */
+static void under_base(void)
+{
+	snprintf(netns_dir, sizeof(netns_dir), "%s/netns", base_dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/labs", base_dir);
+}
+
 /* $PUNCHLAB_RUNTIME_DIR, $XDG_RUNTIME_DIR/punchlab or /tmp/punchlab-UID. */
 static int pick_base(struct perr *err)
 {
@@ -105,8 +112,7 @@ static int pick_base(struct perr *err)
 		perr_set(err, "PUNCHLAB_RUNTIME_DIR", 0, 0, "path too long");
 		return -ENAMETOOLONG;
 	}
-	snprintf(netns_dir, sizeof(netns_dir), "%s/netns", base_dir);
-	snprintf(state_dir, sizeof(state_dir), "%s/labs", base_dir);
+	under_base();
 	int rc = own_dir(base_dir, err);
 	if (rc < 0)
 		return rc;
@@ -538,8 +544,7 @@ int rootless_join_user(pid_t pid, uid_t uid, gid_t gid, const char *base, struct
 	}
 	if ((size_t)snprintf(base_dir, sizeof(base_dir), "%s", base) >= sizeof(base_dir))
 		return -ENAMETOOLONG;
-	snprintf(netns_dir, sizeof(netns_dir), "%s/netns", base_dir);
-	snprintf(state_dir, sizeof(state_dir), "%s/labs", base_dir);
+	under_base();
 	int rc = join(pid, err);
 	if (rc == 0 && (rc = hold_users_lock(err)) == 0) {
 		joined = true;
