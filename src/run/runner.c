@@ -366,9 +366,12 @@ int run_plan(const int *cells, int ncells, int trials, bool (*has)(void *ctx, in
 {
 	int missing_cells = 0, cap = 0, n = 0, rc = 0;
 	struct slice *sl = NULL;
+	int *lack = calloc((size_t)ncells + 1, sizeof(int)); /* each cell's, counted once */
 
+	if (!lack)
+		return -ENOMEM;
 	for (int k = 0; k < ncells; k++)
-		missing_cells += lacking(cells[k], trials, has, ctx) > 0;
+		missing_cells += (lack[k] = lacking(cells[k], trials, has, ctx)) > 0;
 	/* one lab per cell while there are as many cells as workers; beyond,
 	 * the workers left over share cells out, a slice no shorter than
 	 * RUN_SLICE_MIN trials (a lab's set-up costs a few trials' time) */
@@ -376,11 +379,11 @@ int run_plan(const int *cells, int ncells, int trials, bool (*has)(void *ctx, in
 		      ? (jobs + missing_cells - 1) / missing_cells
 		      : 1;
 	for (int k = 0; rc == 0 && k < ncells; k++) {
-		int size = per > 1 ? (lacking(cells[k], trials, has, ctx) + per - 1) / per : trials;
+		int size = per > 1 ? (lack[k] + per - 1) / per : trials;
 		if (size < RUN_SLICE_MIN)
 			size = RUN_SLICE_MIN;
 		/* each run of missing trials, in pieces of at most SIZE */
-		for (int t = 0; rc == 0 && t < trials;) {
+		for (int t = 0; rc == 0 && lack[k] && t < trials;) {
 			if (has(ctx, cells[k], t)) {
 				t++;
 				continue;
@@ -392,6 +395,7 @@ int run_plan(const int *cells, int ncells, int trials, bool (*has)(void *ctx, in
 			t = end;
 		}
 	}
+	free(lack);
 	if (rc < 0) {
 		free(sl);
 		return rc;
