@@ -13,12 +13,16 @@
 
 const char run_usage[] =
     "usage: punchlab run SUITE [-o DIR] [-j N] [--trials N] [--pcap DIR] [--shard K/N]\n"
-    "                    [--resume FILE] [--dry-run] [--quiet]\n"
+    "                    [--resume FILE] [--fresh-labs] [--dry-run] [--quiet]\n"
     "\n"
     "Runs an experiment suite (docs/suite.md): for each cell, its topology is\n"
     "brought up once, the trials run inside it (server, proxies and peers as\n"
     "threads in their namespaces, conntrack emptied between trials), and it is\n"
-    "taken down. -j N runs N labs side by side: N cells at once, and with more\n"
+    "taken down, unless the lab's next cell needs the same lab (the same topology,\n"
+    "NAT, hairpin and delays: the OS profiles, method or heuristic may differ):\n"
+    "that cell gets it, its NATs emptied and the last cell's host rules, server\n"
+    "and hosts gone; --fresh-labs builds a lab for every cell instead.\n"
+    "-j N runs N labs side by side: N cells at once, and with more\n"
     "labs than cells left, a cell's trials in slices of at least 25, each in a\n"
     "lab of its own (its hosts' allocators start afresh). The results go\n"
     "to DIR (default results/runs), never over another run (docs/results.md):\n"
@@ -125,6 +129,9 @@ static int run_opt(int opt, const char *prog, struct run_args *a)
 	case 'p':
 		a->o.pcap_dir = optarg; /* created when the run starts: a dry run makes nothing */
 		return 0;
+	case 'F':
+		a->o.fresh_labs = true;
+		return 0;
 	}
 	return EXIT_USAGE;
 }
@@ -149,6 +156,7 @@ int run_main(int argc, char *argv[])
 	    {"shard", required_argument, NULL, 's'},
 	    {"resume", required_argument, NULL, 'r'},
 	    {"pcap", required_argument, NULL, 'p'},
+	    {"fresh-labs", no_argument, NULL, 'F'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct run_args a = {.o = {.outdir = "results/runs", .jobs = 1}};

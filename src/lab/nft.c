@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "nft.h"
 #include "netns.h"
+#include "util/strbuf.h"
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -87,5 +88,42 @@ struct nft_ctx *nft_open_in(int nsfd)
 
 int nft_run(struct nft_ctx *ctx, const char *cmd)
 {
-	return nft_run_cmd_from_buffer(ctx, cmd) == 0 ? 0 : -EINVAL;
+	return nft_run_err(ctx, cmd, NULL, 0);
+}
+
+int nft_run_err(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = 0;
+	if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
+		return 0;
+	const char *e = nft_ctx_get_error_buffer(ctx);
+	if (err && errlen)
+		snprintf(err, errlen, "%s", e && *e ? e : "unknown nft error");
+	return -EINVAL;
+}
+
+char *nft_undo_script(const char *script)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add(&sb, "", 0);
+	for (const char *l = script; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		size_t len = strcspn(l, "\n");
+		const char *brace = memchr(l, '{', len);
+		if (strncmp(l, "table ", 6) || !brace)
+			continue;
+		/* "table FAMILY NAME {": the words between "table " and the brace */
+		const char *w = l + 6, *end = brace;
+		while (end > w && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == w)
+			continue;
+		strbuf_addf(&sb, "table %.*s\ndelete table %.*s\n", (int)(end - w), w,
+			    (int)(end - w), w);
+	}
+	if (sb.failed) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return sb.buf;
 }

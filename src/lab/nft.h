@@ -22,3 +22,13 @@ char *nft_list_in(int nsfd);
  * it is where the grace-period wait happens, so keep it for the whole cell. */
 struct nft_ctx *nft_open_in(int nsfd);
 int nft_run(struct nft_ctx *ctx, const char *cmd);
+/* nft_run, with nft's words in ERR (if not NULL) on failure. */
+int nft_run_err(struct nft_ctx *ctx, const char *cmd, char *err, size_t errlen);
+
+/*
+ * The script that removes the tables SCRIPT makes: for each table it opens
+ * at the start of a line ("table inet NAME {"), "table inet NAME" and
+ * "delete table inet NAME", so that it succeeds whether or not the table is
+ * there. malloc'd; "" for a script without tables; NULL when out of memory.
+ */
+char *nft_undo_script(const char *script);

@@ -52,12 +52,22 @@ struct cpoint {
 	uint32_t addr; /* the interface's address */
 };
 
+/*
+ * A lab and what runs in it. The lab part (namespaces, NAT handles,
+ * captures) outlives a cell when the next cell of its worker needs the same
+ * lab (cell_lab_key); the cell part (J, quirk rules, threads, hosts) is the
+ * cell's: cell_enter() and cell_leave().
+ */
 struct cell_lab {
 	const struct cell_job *j;
+	char *key; /* cell_lab_key() of the cell it was built for */
 	struct topology *t;
 	char lab[LAB_NAME_MAX + 1];
 	bool lab_built;
+	int node[3]; /* the server's, peer a's and peer b's node */
 	int nsfd[3]; /* server, peer a, peer b */
+	struct nft_ctx *host_nft[2]; /* the peers' hosts' quirk rules, kept for the lab */
+	char *undo[2][2];	     /* what removes the rules applied for this cell */
 	struct lab_nat **nat;
 	int nnat;
 	struct cpoint *cp;
@@ -302,27 +312,54 @@ static int apply_quirks(struct cell_lab *cl, struct perr *err)
 		const struct os_ops *ops = os_by_name(os[k]);
 		const char *rules[2] = {ops->syn_sent_rst ? OS_SYN_SENT_RST_NFT : NULL,
 					m->host_nft ? m->host_nft(k ? 'b' : 'a') : NULL};
-		char why[1024];
-		for (int r = 0; r < 2; r++)
-			if (rules[r] &&
-			    nft_apply_in(cl->nsfd[1 + k], rules[r], why, sizeof(why), NULL) < 0) {
-				perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s: %s",
-					 cl->j->c->id, r ? m->name : os[k], why);
-				return -EIO;
-			}
+		char why[1024] = "out of memory";
+		for (int r = 0; r < 2; r++) {
+			if (!rules[r])
+				continue;
+			/* one context per host for the lab's life: freeing one waits
+			 * for a grace period (lab/nft.h), once per cell otherwise */
+			if (!cl->host_nft[k] && !(cl->host_nft[k] = nft_open_in(cl->nsfd[1 + k])))
+				snprintf(why, sizeof(why), "cannot open nftables in its namespace");
+			else if (!(cl->undo[k][r] = nft_undo_script(rules[r])))
+				snprintf(why, sizeof(why), "out of memory");
+			else if (nft_run_err(cl->host_nft[k], rules[r], why, sizeof(why)) == 0)
+				continue;
+			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: %s: %s", cl->j->c->id,
+				 r ? m->name : os[k], why);
+			return -EIO;
+		}
 	}
 	return 0;
+}
+
+/* Takes the cell's quirk rules out of the peers' hosts again (UNDO), or
+ * forgets them (the lab goes); false if nft refused (the lab then goes: the
+ * next cell must not inherit them). */
+static bool remove_quirks(struct cell_lab *cl, bool undo)
+{
+	bool ok = true;
+	for (int k = 0; k < 2; k++)
+		for (int r = 0; r < 2; r++) {
+			if (undo && cl->undo[k][r] && cl->host_nft[k] &&
+			    nft_run(cl->host_nft[k], cl->undo[k][r]) < 0)
+				ok = false;
+			free(cl->undo[k][r]);
+			cl->undo[k][r] = NULL;
+		}
+	return ok;
 }
 
 static int load_topology(struct cell_lab *cl, struct perr *err)
 {
 	const struct cell *c = cl->j->c;
-	int node[3];
+	int *node = cl->node;
 	if (cell_topology(c, &cl->t, node, err) < 0)
 		return -EINVAL;
+	if (!(cl->key = cell_lab_key(c))) {
+		perr_set(err, c->topology, 0, 0, "cell %s: out of memory", c->id);
+		return -ENOMEM;
+	}
 	cl->saddr = topo_primary_addr(cl->t, node[0]);
-	if (c->method == METHOD_STUNT1)
-		cl->stunt_ttl = cell_stunt_ttl(c, cl->t, node, err);
 	cl->determinable = all_nats_preserve(cl->t);
 	snprintf(cl->lab, sizeof(cl->lab), "r%d-%d-%d", (int)getpid() % 100000, cl->j->worker,
 		 cl->j->index % 10000);
@@ -341,7 +378,7 @@ static int load_topology(struct cell_lab *cl, struct perr *err)
 				 cl->t->nodes[node[k]].name, strerror(-cl->nsfd[k]));
 			return cl->nsfd[k];
 		}
-	return apply_quirks(cl, err);
+	return 0;
 }
 
 /* The conntrack settings that decide what a NAT does with a crossing SYN,
@@ -541,56 +578,11 @@ static int cell_lab_taken(struct cell_lab *cl, int rc, struct perr *err)
 	return -ESTALE;
 }
 
-int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err)
-{
-	struct cell_lab *cl = calloc(1, sizeof(*cl));
-	*out = NULL;
-	if (!cl) {
-		perr_set(err, j->c->topology, 0, 0, "out of memory");
-		return -ENOMEM;
-	}
-	cl->j = j;
-	cl->nsfd[0] = cl->nsfd[1] = cl->nsfd[2] = -1;
-	int rc = load_topology(cl, err);
-	if (rc == 0)
-		rc = open_nats(cl, err);
-	if (rc == 0)
-		rc = start_captures(cl, err);
-	if (rc == 0)
-		rc = start_services(cl, err);
-	const char *os[2] = {j->c->os_a, j->c->os_b};
-	const double bg[2] = {j->c->background_a, j->c->background_b};
-	for (int k = 0; rc == 0 && k < 2; k++) {
-		const struct os_ops *ops = os_by_name(os[k]);
-		struct os_load load = {.rate = bg[k],
-				       .tcp_share = j->c->background_tcp,
-				       .on_s = j->c->background_on_s,
-				       .off_s = j->c->background_off_s};
-		if (ops->next && !(cl->host[k] = os_host_new(ops, slice_seed(j, k), &load)))
-			rc = -ENOMEM;
-	}
-	if (rc == -ENOMEM)
-		perr_set(err, j->c->topology, 0, 0, "cell %s: out of memory", j->c->id);
-	if (rc < 0) {
-		rc = cell_lab_taken(cl, rc, err);
-		cell_teardown(cl, NULL);
-		return rc;
-	}
-	*out = cl;
-	return 0;
-}
+static bool cell_leave(struct cell_lab *cl, struct cell_report *rep, bool undo);
 
-void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
+/* Stops the captures; their drops go to REP (if given). */
+static void stop_captures(struct cell_lab *cl, struct cell_report *rep)
 {
-	if (!cl)
-		return;
-	service_stop(&cl->srv);
-	service_stop(&cl->policy);
-	service_stop(&cl->relay);
-	heurx_free(cl->srv.srv.exec);
-	cl->srv.srv.exec = NULL;
-	for (int k = 0; k < 2; k++)
-		service_stop(&cl->px[k]);
 	for (int k = 0; k < cl->ncp; k++) {
 		struct cap_event *ev;
 		size_t n;
@@ -603,8 +595,19 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 			rep->capture_drops += drops;
 	}
 	free(cl->cp);
+	cl->cp = NULL;
+	cl->ncp = 0;
+}
+
+/* Everything, the lab included; takes NULL. */
+static void lab_free(struct cell_lab *cl, struct cell_report *rep)
+{
+	if (!cl)
+		return;
+	cell_leave(cl, rep, false);
+	stop_captures(cl, rep);
 	for (int k = 0; k < 2; k++)
-		os_host_free(cl->host[k]);
+		nft_release(cl->host_nft[k]);
 	for (int k = 0; k < 3; k++)
 		if (cl->nsfd[k] >= 0)
 			close(cl->nsfd[k]);
@@ -615,13 +618,114 @@ void cell_teardown(struct cell_lab *cl, struct cell_report *rep)
 	if (cl->lab_built && lab_down(cl->lab, false, &err) < 0)
 		fprintf(stderr, "punchlab: lab %s: %s (punchlab cleanup removes it)\n", cl->lab,
 			err.msg);
-	if (rep) {
-		snprintf(rep->delay_mechanism, sizeof(rep->delay_mechanism), "%s", cl->delay_mech);
-		rep->nat_sysctls = json_incref(cl->nat_sysctls);
-	}
 	json_decref(cl->nat_sysctls);
 	topo_free(cl->t);
+	free(cl->key);
 	free(cl);
+}
+
+/* The lab part for J's cell: the lab, its NATs' handles and, unless each
+ * cell writes packets of its own, the captures. */
+static int lab_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err)
+{
+	struct cell_lab *cl = calloc(1, sizeof(*cl));
+	*out = NULL;
+	if (!cl) {
+		perr_set(err, j->c->topology, 0, 0, "out of memory");
+		return -ENOMEM;
+	}
+	cl->j = j;
+	cl->nsfd[0] = cl->nsfd[1] = cl->nsfd[2] = -1;
+	int rc = load_topology(cl, err);
+	if (rc == 0)
+		rc = open_nats(cl, err);
+	if (rc == 0 && !j->pcap_dir)
+		rc = start_captures(cl, err);
+	if (rc == -ENOMEM)
+		perr_set(err, j->c->topology, 0, 0, "cell %s: out of memory", j->c->id);
+	if (rc < 0) {
+		rc = cell_lab_taken(cl, rc, err);
+		lab_free(cl, NULL);
+		return rc;
+	}
+	*out = cl;
+	return 0;
+}
+
+/* The cell part: J's quirk rules on the peers' hosts, its captures (with a
+ * pcap file of its own), its server and proxies, its emulated hosts. */
+static int cell_enter(struct cell_lab *cl, const struct cell_job *j, struct perr *err)
+{
+	const struct cell *c = j->c;
+	int rc = 0;
+	cl->j = j;
+	/* checked for the cell the lab was built for; this one may differ */
+	if (c->method == METHOD_STUNT1 &&
+	    (cl->stunt_ttl = cell_stunt_ttl(c, cl->t, cl->node, err)) < 0)
+		return -EINVAL;
+	rc = apply_quirks(cl, err);
+	if (rc == 0 && !cl->cp)
+		rc = start_captures(cl, err);
+	if (rc == 0)
+		rc = start_services(cl, err);
+	const char *os[2] = {c->os_a, c->os_b};
+	const double bg[2] = {c->background_a, c->background_b};
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		const struct os_ops *ops = os_by_name(os[k]);
+		struct os_load load = {.rate = bg[k],
+				       .tcp_share = c->background_tcp,
+				       .on_s = c->background_on_s,
+				       .off_s = c->background_off_s};
+		if (ops->next && !(cl->host[k] = os_host_new(ops, slice_seed(j, k), &load)))
+			rc = -ENOMEM;
+	}
+	if (rc == -ENOMEM)
+		perr_set(err, c->topology, 0, 0, "cell %s: out of memory", c->id);
+	return rc;
+}
+
+/* Ends the cell part (again: it may have ended); with UNDO, its rules are
+ * taken out for the next cell. False when they could not be. */
+static bool cell_leave(struct cell_lab *cl, struct cell_report *rep, bool undo)
+{
+	service_stop(&cl->srv);
+	service_stop(&cl->policy);
+	service_stop(&cl->relay);
+	heurx_free(cl->srv.srv.exec);
+	for (int k = 0; k < 2; k++)
+		service_stop(&cl->px[k]);
+	/* the next cell configures its own */
+	memset(&cl->srv, 0, sizeof(cl->srv));
+	memset(&cl->policy, 0, sizeof(cl->policy));
+	memset(&cl->relay, 0, sizeof(cl->relay));
+	memset(cl->px, 0, sizeof(cl->px));
+	for (int k = 0; k < 2; k++) {
+		os_host_free(cl->host[k]);
+		cl->host[k] = NULL;
+	}
+	if (cl->j && cl->j->pcap_dir) /* its packets go to files of its own */
+		stop_captures(cl, rep);
+	cl->stunt_ttl = 0;
+	return remove_quirks(cl, undo);
+}
+
+/* What the cell's report gets of the lab. */
+static void report_lab(const struct cell_lab *cl, struct cell_report *rep)
+{
+	if (!cl || !rep)
+		return;
+	snprintf(rep->delay_mechanism, sizeof(rep->delay_mechanism), "%s", cl->delay_mech);
+	rep->nat_sysctls = json_incref(cl->nat_sysctls);
+}
+
+char *cell_lab_key(const struct cell *c)
+{
+	/* what patch_topology() takes of the cell: the lab is the same when these are */
+	char *key;
+	if (asprintf(&key, "%s\n%s\n%d\n%a\n%a\n%d", c->topology, c->nat, c->hairpin,
+		     c->delay_ms, c->jitter_ms, c->jitter_dist) < 0)
+		return NULL;
+	return key;
 }
 
 /* ---- one trial ---- */
@@ -1070,12 +1174,48 @@ int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 	return 0;
 }
 
-int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err)
+/* Lab CL (taken from the worker) for J: as it is when J's cell needs the
+ * same lab, with its NATs reset (a kept conntrack table is the cell's own);
+ * else a new one. */
+static int lab_for(const struct cell_job *j, struct cell_lab *cl, struct cell_lab **out,
+		   struct cell_report *rep, struct perr *err)
 {
-	struct cell_lab *cl;
-	int rc = cell_setup(j, &cl, err);
+	char *key = cl ? cell_lab_key(j->c) : NULL;
+	bool same = key && !strcmp(key, cl->key);
+	free(key);
+	if (!same) {
+		lab_free(cl, rep);
+		int rc = lab_setup(j, out, err);
+		if (rc == 0 && rep)
+			rep->labs_built++;
+		return rc;
+	}
+	*out = cl;
+	cl->j = j;
+	int rc = 0;
+	for (int k = 0; k < cl->nnat && rc == 0; k++)
+		if ((rc = lab_nat_reset(cl->nat[k])) < 0)
+			perr_set(err, j->c->topology, 0, 0, "cell %s: cannot reset a NAT: %s",
+				 j->c->id, strerror(-rc));
+	if (rc < 0) {
+		rc = cell_lab_taken(cl, rc, err);
+		lab_free(cl, rep);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int cell_run(const struct cell_job *j, struct cell_lab **keep, struct cell_report *rep,
+	     struct perr *err)
+{
+	struct cell_lab *cl = NULL;
+	int rc = lab_for(j, keep ? *keep : NULL, &cl, rep, err);
+	if (keep)
+		*keep = NULL;
 	if (rc == -EINTR && j->stop && *j->stop)
 		return 0; /* stopped while its lab was built: nothing was made, the run says why */
+	if (rc == 0)
+		rc = cell_enter(cl, j, err);
 	for (int trial = j->first_trial; rc == 0 && trial < j->trials; trial++) {
 		if (j->stop && *j->stop)
 			break;
@@ -1085,11 +1225,25 @@ int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err
 			rc = j->on_trial(j->ctx, tr);
 		json_decref(tr);
 	}
-	if (cl)
-		rc = cell_lab_taken(cl, rc, err);
+	if (!cl)
+		return rc;
+	rc = cell_lab_taken(cl, rc, err);
 	/* a lab taken from under the cell interrupts the run; it is no error of it */
 	if (rc == -ESTALE && rep)
 		rep->lab_gone = true;
-	cell_teardown(cl, rep);
+	report_lab(cl, rep);
+	/* kept for the worker's next cell only when all is well with it */
+	bool again = rc == 0 && keep && !(j->stop && *j->stop);
+	if (cell_leave(cl, rep, again) && again) {
+		cl->j = NULL;
+		*keep = cl;
+	} else {
+		lab_free(cl, rep);
+	}
 	return rc;
+}
+
+void cell_lab_free(struct cell_lab *cl, struct cell_report *rep)
+{
+	lab_free(cl, rep);
 }

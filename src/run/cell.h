@@ -31,6 +31,7 @@ struct cell_report {
 	 * lab was up (conntrack's settings are per namespace); the caller owns it */
 	json_t *nat_sysctls;
 	unsigned capture_drops;
+	int labs_built; /* labs this cell built (0: it ran in its worker's last one) */
 	bool lab_gone; /* the lab was removed from under the cell (ERR says so) */
 };
 
@@ -39,17 +40,26 @@ struct topology;
 
 /* C's topology as its trials get it: loaded, patched by the cell's fields,
  * with nodes of the roles server, peer-a and peer-b (their indexes in NODE).
- * 0, or -EINVAL with ERR. What run_check and cell_setup both use. */
+ * 0, or -EINVAL with ERR. What run_check and the cell's lab both use. */
 int cell_topology(const struct cell *c, struct topology **out, int node[3], struct perr *err);
 
-/* Brings cell J up (J must outlive the cell); on failure nothing of it is left. */
-int cell_setup(const struct cell_job *j, struct cell_lab **out, struct perr *err);
 /* Runs trial number TRIAL: *OUT gets its record (docs/results.md). */
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err);
-/* Stops the threads and captures and takes the lab down; REP (if given)
- * gets the capture drops and the delay mechanism. Takes NULL. */
-void cell_teardown(struct cell_lab *cl, struct cell_report *rep);
 
-/* The three in a row, every trial handed to J's callback: 0, -errno with
- * ERR, or the callback's non-zero return. */
-int cell_run(const struct cell_job *j, struct cell_report *rep, struct perr *err);
+/*
+ * Cell J's trials, each handed to J's callback: 0, -errno with ERR, or the
+ * callback's non-zero return. KEEP (NULL: a lab of the cell's own, taken
+ * down after it) is a worker's lab between its cells: one whose
+ * cell_lab_key is J's is used again, with its NATs reset and the last
+ * cell's quirk rules, threads and hosts gone; another is taken down and J
+ * gets a new one. After a cell that ended well *KEEP holds its lab for the
+ * next; after one that did not, the lab is gone and *KEEP is NULL.
+ */
+int cell_run(const struct cell_job *j, struct cell_lab **keep, struct cell_report *rep,
+	     struct perr *err);
+/* Takes a kept lab down (NULL: nothing); REP (if given) gets its capture drops. */
+void cell_lab_free(struct cell_lab *cl, struct cell_report *rep);
+
+/* What C's lab is built from (its topology file and the cell fields that
+ * patch it): cells with the same key can run in one lab. malloc'd, or NULL. */
+char *cell_lab_key(const struct cell *c);

@@ -23,12 +23,18 @@ struct runner {
 	pthread_mutex_t mu;
 	struct slice *jobs; /* what the workers take, in order */
 	int njobs, next_job;
+	/* the jobs by lab (cell_lab_key): a worker whose lab fits a job left
+	 * takes that one first (lab_jobs[lab_first[k] .. lab_first[k + 1]) are
+	 * lab K's, in order, lab_next[k] the first perhaps not taken yet) */
+	int *job_lab, *lab_jobs, *lab_first, *lab_next, nlabs;
+	bool *taken;
 	int *slices_left; /* per cell: a cell is done when its last slice is */
 	char **delay_mech; /* per cell, as its lab had it */
 	json_t *md_sysctls; /* a NAT namespace's sysctls, for the metadata */
 	long long trials_done, successes, total_trials; /* 100,000 cells x 1e6 trials */
 	int cells_done;
 	unsigned capture_drops;
+	int labs_built;
 	double t0, last_progress;
 	bool failed;
 	struct perr err;
@@ -86,7 +92,7 @@ static int on_trial(void *ctx, json_t *trial)
 	return 0;
 }
 
-static void run_one(struct runner *r, const struct slice *sl, int worker)
+static void run_one(struct runner *r, const struct slice *sl, int worker, struct cell_lab **keep)
 {
 	int ci = sl->cell;
 	const struct cell *c = &r->s->cells[ci];
@@ -104,7 +110,7 @@ static void run_one(struct runner *r, const struct slice *sl, int worker)
 	};
 	struct cell_report rep = {.capture_drops = 0};
 	struct perr err;
-	int rc = cell_run(&j, &rep, &err);
+	int rc = cell_run(&j, r->o->fresh_labs ? NULL : keep, &rep, &err);
 	pthread_mutex_lock(&r->mu);
 	if (rc < 0 && rep.lab_gone && !r->interrupted_reason[0])
 		snprintf(r->interrupted_reason, sizeof(r->interrupted_reason), "%s", err.msg);
@@ -113,6 +119,7 @@ static void run_one(struct runner *r, const struct slice *sl, int worker)
 		fail(r, &err);
 	pthread_mutex_lock(&r->mu);
 	r->capture_drops += rep.capture_drops;
+	r->labs_built += rep.labs_built;
 	if (!r->delay_mech[ci] && rep.delay_mechanism[0]) /* each slice's lab has the same */
 		r->delay_mech[ci] = strdup(rep.delay_mechanism);
 	/* the run's metadata shows the first NAT namespace's; each cell its own */
@@ -123,25 +130,97 @@ static void run_one(struct runner *r, const struct slice *sl, int worker)
 		rw_cell_note(r->w, c->id, "nat_sysctls", rep.nat_sysctls);
 }
 
+/* The next job for a worker whose lab is LAB (-1: none): the first one
+ * left of that lab, else the first one left. Called with r->mu held. */
+static int next_job(struct runner *r, int lab)
+{
+	int k = r->njobs;
+	if (lab >= 0) {
+		int *i = &r->lab_next[lab];
+		while (*i < r->lab_first[lab + 1] && r->taken[r->lab_jobs[*i]])
+			(*i)++;
+		if (*i < r->lab_first[lab + 1])
+			k = r->lab_jobs[*i];
+	}
+	if (k == r->njobs) {
+		while (r->next_job < r->njobs && r->taken[r->next_job])
+			r->next_job++;
+		k = r->next_job;
+	}
+	if (k < r->njobs)
+		r->taken[k] = true;
+	return k;
+}
+
 static void *worker_main(void *arg)
 {
 	struct runner *r = ((void **)arg)[0];
-	int worker = (int)(intptr_t)((void **)arg)[1];
+	int worker = (int)(intptr_t)((void **)arg)[1], lab = -1;
+	struct cell_lab *keep = NULL; /* the lab of this worker's last cell */
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
 		int k = r->failed || r->interrupted_reason[0] || (r->o->stop && *r->o->stop)
 			    ? r->njobs
-			    : r->next_job++;
+			    : next_job(r, keep ? lab : -1);
 		pthread_mutex_unlock(&r->mu);
 		if (k >= r->njobs)
-			return NULL;
-		run_one(r, &r->jobs[k], worker);
+			break;
+		run_one(r, &r->jobs[k], worker, &keep);
+		lab = r->job_lab[k];
 		pthread_mutex_lock(&r->mu);
 		if (--r->slices_left[r->jobs[k].cell] == 0)
 			r->cells_done++;
 		progress(r, true);
 		pthread_mutex_unlock(&r->mu);
 	}
+	struct cell_report rep = {.capture_drops = 0};
+	cell_lab_free(keep, &rep);
+	pthread_mutex_lock(&r->mu);
+	r->capture_drops += rep.capture_drops;
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Groups the jobs by the lab their cell needs (cell_lab_key): the jobs of
+ * lab K in the order planned. 0 or -ENOMEM. */
+static int group_by_lab(struct runner *r)
+{
+	size_t n = (size_t)r->njobs + 1;
+	json_t *ids = json_object();
+	r->job_lab = calloc(n, sizeof(int));
+	r->lab_jobs = calloc(n, sizeof(int));
+	r->lab_first = calloc(n + 1, sizeof(int));
+	r->lab_next = calloc(n, sizeof(int));
+	r->taken = calloc(n, sizeof(bool));
+	if (!ids || !r->job_lab || !r->lab_jobs || !r->lab_first || !r->lab_next || !r->taken) {
+		json_decref(ids);
+		return -ENOMEM;
+	}
+	for (int k = 0; k < r->njobs; k++) {
+		char *key = cell_lab_key(&r->s->cells[r->jobs[k].cell]);
+		json_t *id = key ? json_object_get(ids, key) : NULL;
+		if (key && !id && json_object_set_new(ids, key, id = json_integer(r->nlabs++)) < 0)
+			id = NULL;
+		free(key);
+		if (!id) {
+			json_decref(ids);
+			return -ENOMEM;
+		}
+		r->job_lab[k] = (int)json_integer_value(id);
+	}
+	json_decref(ids);
+	/* counting sort: lab_first[k] counts, then starts */
+	for (int k = 0; k < r->njobs; k++)
+		r->lab_first[r->job_lab[k] + 1]++;
+	for (int l = 0; l < r->nlabs; l++)
+		r->lab_first[l + 1] += r->lab_first[l];
+	for (int l = 0; l < r->nlabs; l++)
+		r->lab_next[l] = r->lab_first[l];
+	for (int k = 0; k < r->njobs; k++)
+		r->lab_jobs[r->lab_next[r->job_lab[k]]++] = k;
+	for (int l = 0; l < r->nlabs; l++)
+		r->lab_next[l] = r->lab_first[l];
+	return 0;
 }
 
 static bool written(void *ctx, int cell, int trial)
@@ -173,7 +252,7 @@ static int plan(struct runner *r, int jobs)
 	for (int k = 0; k < n; k++) /* a cell resumed whole is done already */
 		r->cells_done += r->slices_left[cells[k]] == 0;
 	free(cells);
-	return rc;
+	return rc == 0 ? group_by_lab(r) : rc;
 }
 
 /* Runs the workers; 0, or -errno when not one could start. */
@@ -237,6 +316,8 @@ static json_t *metadata(struct runner *r, const char *start, json_t *resumed_fro
 	    now_s() - r->t0, "capture_drops", (int)r->capture_drops);
 	if (md && r->interrupted_reason[0])
 		json_object_set_new(md, "interrupted_reason", json_string(r->interrupted_reason));
+	if (md) /* fewer than the slices run when cells shared labs */
+		json_object_set_new(md, "labs", json_integer(r->labs_built));
 	if (md && o->pcap_dir)
 		json_object_set_new(md, "pcap_dir", json_string(o->pcap_dir));
 	if (md && rootless_on()) /* lab/rootless.h; absent as root */
@@ -490,6 +571,11 @@ int run_suite(const struct suite *s, const struct run_opts *o, char *out_path, s
 	free(r.delay_mech);
 	free(r.jobs);
 	free(r.slices_left);
+	free(r.job_lab);
+	free(r.lab_jobs);
+	free(r.lab_first);
+	free(r.lab_next);
+	free(r.taken);
 	json_decref(r.md_sysctls);
 	json_decref(from);
 	pthread_mutex_destroy(&r.mu);

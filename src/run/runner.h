@@ -24,6 +24,9 @@ struct run_opts {
 	 * killed run left): its trials stay, each cell goes on after them */
 	const char *resume;
 	const char *pcap_dir; /* also write each capture point's packets there (NULL: no files) */
+	/* a lab of its own for every cell; else a worker keeps its lab for its
+	 * next cell when they need the same one (cell_lab_key) */
+	bool fresh_labs;
 };
 
 /* Trials FIRST .. END - 1 of cell CELL (its index in the suite): what one

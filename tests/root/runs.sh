@@ -186,6 +186,37 @@ for t in ok:
 PY
 }
 
+# Cells that need the same lab share it, and the next cell inherits none
+# of the last one's host rules: two windows-xp-sp1 (the SYN_SENT RST rule on
+# both hosts) never connect, two windows-xp behind the same NATs after them
+# do. One lab for the two cells of each NAT; a lab each with --fresh-labs.
+labs_shared() {
+	cat > "$out/ls.json" <<EOF
+{"topology": "$SRC/topologies/two-nats.json", "trials": 4, "rounds": 1, "seed": 5,
+ "defaults": {"nat": "home-2009"},
+ "include": [{"os_a": "windows-xp-sp1", "os_b": "windows-xp-sp1"},
+             {"os_a": "windows-xp", "os_b": "windows-xp"},
+             {"os_a": "windows-xp-sp1", "os_b": "windows-xp-sp1", "nat": "rfc5382"},
+             {"os_a": "windows-xp", "os_b": "windows-xp", "nat": "rfc5382"}]}
+EOF
+	mkdir -p "$out/ls1" "$out/ls2"
+	"$PL" run "$out/ls.json" -o "$out/ls1" --quiet > /dev/null
+	"$PL" run "$out/ls.json" -o "$out/ls2" --quiet --fresh-labs > /dev/null
+	python3 - "$out"/ls1/ls-*.json "$out"/ls2/ls-*.json "$SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from plresults import load
+shared, fresh = load(sys.argv[1]), load(sys.argv[2])
+assert shared["metadata"]["labs"] == 2, shared["metadata"]["labs"]
+assert fresh["metadata"]["labs"] == 4, fresh["metadata"]["labs"]
+for r in (shared, fresh):
+    got = [c["successes"] for c in r["cells"]]
+    assert got[0] == got[2] == 0, got
+    assert min(got[1], got[3]) >= 3, got
+    assert all(c["nat_sysctls"] for c in r["cells"]), "a cell without its NATs' sysctls"
+PY
+}
+
 # skew_jitter_ms: each trial draws its own skew, recorded with it, the same
 # draws on a second run of the same suite
 skews_drawn() {
@@ -290,13 +321,14 @@ for t in load(sys.argv[1])["trials"]:
 PY
 }
 
-plan 20
+plan 21
 check "runtime flash: the policy fetch takes the predicted port, round two connects" flash_round_two
 check "stack quirks: two windows-xp-sp1 never connect; windows-xp-sp2 sends 10 of 16 guesses at once" quirks
 check "method reuse connects behind cgnat, predict behind symmetric-sequential, not the reverse" methods_complement
 check "skew_jitter_ms: a skew drawn per trial in skew_ms +- jitter, recorded, the same on a rerun" skews_drawn
 check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed
 check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
+check "cells that need the same lab share it, without the last cell's host rules" labs_shared
 mkdir "$out/int"
 "$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
 pid=$!

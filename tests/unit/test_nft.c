@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/* What takes a cell's host rules out of a lab that the next cell gets
+ * (nft_undo_script), and the lab key that decides which cells share one. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include "lab/nft.h"
+#include "punch/method.h"
+#include "punch/osprof.h"
+#include "run/cell.h"
+
+Test(nft_undo, removes_each_table_the_script_makes)
+{
+	char *u = nft_undo_script(OS_SYN_SENT_RST_NFT);
+	cr_assert_str_eq(u, "table inet punchlab_quirks\ndelete table inet punchlab_quirks\n");
+	free(u);
+	u = nft_undo_script(STUNT1_HOST_NFT);
+	cr_assert_str_eq(u, "table inet punchlab_stunt1\ndelete table inet punchlab_stunt1\n");
+	free(u);
+}
+
+Test(nft_undo, every_table_once_per_opening_and_nothing_else)
+{
+	const char *script = "table ip a\ndelete table ip a\n"
+			     "table ip a {\n\tchain c {\n\t}\n}\n"
+			     "table inet b\t{\n}\n"
+			     "  table ip indented {\n}\n"
+			     "add rule ip a c accept\n"
+			     "table {\n}\n";
+	char *u = nft_undo_script(script);
+	cr_assert_str_eq(u, "table ip a\ndelete table ip a\ntable inet b\ndelete table inet b\n");
+	free(u);
+}
+
+Test(nft_undo, a_script_without_tables_undoes_nothing)
+{
+	char *u = nft_undo_script("flush ruleset\n");
+	cr_assert_str_eq(u, "");
+	free(u);
+	u = nft_undo_script("");
+	cr_assert_str_eq(u, "");
+	free(u);
+}
+
+static struct cell cell_of(char *topo, const char *nat, double delay)
+{
+	struct cell c = {.topology = topo, .hairpin = -1, .delay_ms = delay, .jitter_ms = -1,
+			 .jitter_dist = -1};
+	snprintf(c.nat, sizeof(c.nat), "%s", nat);
+	snprintf(c.os_a, sizeof(c.os_a), "windows-xp");
+	return c;
+}
+
+Test(lab_key, the_same_lab_whatever_the_hosts)
+{
+	char topo[] = "/t/two-nats.json", other[] = "/t/public.json";
+	struct cell a = cell_of(topo, "home-2009", -1), b = a;
+	snprintf(b.os_a, sizeof(b.os_a), "linux-2.6");
+	b.method = 1;
+	char *ka = cell_lab_key(&a), *kb = cell_lab_key(&b);
+	cr_assert_str_eq(ka, kb, "hosts and methods run in any lab");
+	struct cell diff[] = {cell_of(topo, "rfc5382", -1), cell_of(other, "home-2009", -1),
+			      cell_of(topo, "home-2009", 5), cell_of(topo, "home-2009", -1),
+			      cell_of(topo, "home-2009", -1), cell_of(topo, "home-2009", -1)};
+	diff[3].hairpin = 1;
+	diff[4].jitter_ms = 1;
+	diff[5].jitter_dist = 1;
+	for (size_t i = 0; i < sizeof(diff) / sizeof(diff[0]); i++) {
+		char *k = cell_lab_key(&diff[i]);
+		cr_assert_str_neq(ka, k, "cell %zu needs a lab of its own", i);
+		free(k);
+	}
+	free(ka);
+	free(kb);
+}
