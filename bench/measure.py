@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""measure.py [--max-s S] [--max-mb M] WHAT CMD...: runs CMD (stdout to
-/dev/null) and prints one line: WHAT, its wall seconds and its peak RSS in MB.
-Past a target it says so. Exit status: CMD's.
+"""measure.py [--cpu] [--max-s S] [--max-mb M] WHAT CMD...: runs CMD (stdout
+to /dev/null) and prints one line: WHAT, its wall seconds and its peak RSS in
+MB, with --cpu also its user and system CPU seconds (its own and its
+children's). Past a target it says so. Exit status: CMD's.
 
 The peak is CMD's own VmHWM, read from /proc every 5 ms while it runs.
 getrusage(RUSAGE_CHILDREN) would not do: a child's ru_maxrss starts at the
@@ -18,6 +19,9 @@ import time
 
 args = sys.argv[1:]
 max_s = max_mb = None
+cpu = bool(args) and args[0] == "--cpu"
+if cpu:
+    args = args[1:]
 while args and args[0].startswith("--max-"):
     opt, val = args[0], float(args[1])
     if opt == "--max-s":
@@ -60,5 +64,10 @@ if max_mb is not None and mb >= max_mb:
     over.append("over %g MB" % max_mb)
 if rc:
     over.append("exit status %d" % rc)
-print("%-38s %7.2f s %2s%6.1f MB%s" % (what, dt, bound, mb, "   <-- " + ", ".join(over) if over else ""))
+times = ""
+if cpu:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    times = "  (user %.1f s, sys %.1f s)" % (ru.ru_utime, ru.ru_stime)
+print("%-38s %7.2f s %2s%6.1f MB%s%s" % (what, dt, bound, mb, times,
+                                        "   <-- " + ", ".join(over) if over else ""))
 sys.exit(rc)

@@ -3,7 +3,6 @@
 #include "commands.h"
 #include "lab/delayq.h"
 #include <limits.h>
-#include <netlink/errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,7 @@ int delayq_main(int argc, char *argv[])
 	/* delayq_serve (lab/delayq.c) catches SIGINT/SIGTERM itself */
 	int rc = delayq_serve(n, links, ready);
 	if (rc < 0) {
-		fprintf(stderr, "punchlab delayq: %s\n", nl_geterror(-rc));
+		fprintf(stderr, "punchlab delayq: %s\n", strerror(-rc));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

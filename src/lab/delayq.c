@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "delayq.h"
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <netlink/netfilter/nfnl.h>
-#include <netlink/netfilter/queue.h>
-#include <netlink/netfilter/queue_msg.h>
-#include <netlink/netlink.h>
-#include <netlink/msg.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <linux/netlink.h>
+
+/*
+ * The netlink messages are written and read here, without libnl: a helper
+ * sees every delayed packet twice (its arrival, its verdict), and libnl's
+ * objects (an allocation, a parse of every attribute and a free for each)
+ * were a tenth of a busy run's CPU (perf, bench/README.md).
+ */
 
 #define DELAYQ_MAXLEN 8192 /* packets held per queue, as the kernel's queue length */
 
@@ -104,52 +111,116 @@ static struct dq *dq_find(struct delayq *d, uint16_t group)
 	return NULL;
 }
 
-static int send_verdict(struct nl_sock *sk, uint16_t group, uint32_t id, uint32_t mark)
+/* A netlink attribute of TYPE with LEN bytes of DATA at *OFF in BUF. */
+static void put_attr(char *buf, size_t *off, uint16_t type, const void *data, uint16_t len)
 {
-	struct nfnl_queue_msg *m = nfnl_queue_msg_alloc();
-	int rc;
+	struct nlattr *na = (struct nlattr *)(buf + *off);
+	na->nla_type = type;
+	na->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy(buf + *off + NLA_HDRLEN, data, len);
+	*off += NLA_ALIGN(na->nla_len);
+}
 
-	if (!m)
-		return -NLE_NOMEM;
-	nfnl_queue_msg_set_group(m, group);
-	nfnl_queue_msg_set_family(m, AF_INET);
-	nfnl_queue_msg_set_packetid(m, id);
-	nfnl_queue_msg_set_verdict(m, NF_ACCEPT);
-	if (mark)
-		nfnl_queue_msg_set_mark(m, mark);
-	rc = nfnl_queue_msg_send_verdict(sk, m);
-	nfnl_queue_msg_put(m);
+/* The start of an nfnetlink message of TYPE for queue QUEUE; FLAGS beside
+ * NLM_F_REQUEST. Returns the offset past its headers. */
+static size_t put_head(char *buf, uint16_t type, uint16_t queue, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	*nh = (struct nlmsghdr){.nlmsg_type = (uint16_t)(NFNL_SUBSYS_QUEUE << 8 | type),
+				.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags)};
+	struct nfgenmsg *g = NLMSG_DATA(nh);
+	*g = (struct nfgenmsg){.nfgen_family = family, .version = NFNETLINK_V0,
+			       .res_id = htons(queue)};
+	return NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*g));
+}
+
+static int nl_send(int fd, char *buf, size_t len)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
+	for (;;) {
+		ssize_t n = sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (errno == EAGAIN) /* the socket is non-blocking; a verdict must go */
+			poll(&(struct pollfd){fd, POLLOUT, 0}, 1, 10);
+	}
+}
+
+/*
+ * ACCEPT for packet ID of QUEUE, with MARK (not 0). With BATCH, for every
+ * packet of the queue up to ID: the kernel numbers a queue's packets in
+ * order, and a link releases them in order (delayq.h), so the packets due
+ * are always the queue's oldest.
+ */
+static int send_verdict(int fd, uint16_t queue, uint32_t id, uint32_t mark, bool batch)
+{
+	char buf[128] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t off = put_head(buf, batch ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT, queue, 0,
+			      AF_UNSPEC);
+	struct nfqnl_msg_verdict_hdr v = {.verdict = htonl(NF_ACCEPT), .id = htonl(id)};
+	put_attr(buf, &off, NFQA_VERDICT_HDR, &v, sizeof(v));
+	if (mark) {
+		uint32_t m = htonl(mark);
+		put_attr(buf, &off, NFQA_MARK, &m, sizeof(m));
+	}
+	return nl_send(fd, buf, off);
+}
+
+/* Sends a configuration message (QUEUE, then CMD or, with CMD 0, PARAMS and
+ * MAXLEN) and waits for its acknowledgement: 0 or -errno. */
+static int configure(int fd, uint16_t queue, uint8_t cmd, uint16_t pf, bool params)
+{
+	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t off = put_head(buf, NFQNL_MSG_CONFIG, queue, NLM_F_ACK, AF_UNSPEC);
+	if (cmd) {
+		struct nfqnl_msg_config_cmd c = {.command = cmd, .pf = htons(pf)};
+		put_attr(buf, &off, NFQA_CFG_CMD, &c, sizeof(c));
+	}
+	if (params) {
+		struct nfqnl_msg_config_params p = {.copy_range = 0, .copy_mode = NFQNL_COPY_META};
+		uint32_t maxlen = htonl(DELAYQ_MAXLEN);
+		put_attr(buf, &off, NFQA_CFG_PARAMS, &p, sizeof(p));
+		put_attr(buf, &off, NFQA_CFG_QUEUE_MAXLEN, &maxlen, sizeof(maxlen));
+	}
+	int rc = nl_send(fd, buf, off);
+	/* the socket is still blocking here: the ack (or error) comes next */
+	while (rc == 0) {
+		char in[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+		ssize_t n = recv(fd, in, sizeof(in), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				return e->error; /* 0: the ack */
+			}
+	}
 	return rc;
 }
 
-struct rx_ctx {
-	struct delayq *d;
-	struct nl_sock *sk;
-};
-
-static int on_packet(struct nl_msg *msg, void *arg)
+/* Packet ID has arrived on QUEUE: held until its time, or let through at
+ * once when nothing holds it. */
+static void on_packet(struct delayq *d, int fd, uint16_t group, uint32_t id)
 {
-	struct rx_ctx *rx = arg;
-	struct nfnl_queue_msg *qm;
-
-	if (nfnlmsg_queue_msg_parse(nlmsg_hdr(msg), &qm) < 0)
-		return NL_SKIP;
-	uint16_t group = nfnl_queue_msg_get_group(qm);
-	uint32_t id = nfnl_queue_msg_get_packetid(qm);
-	nfnl_queue_msg_put(qm);
-	struct dq *q = dq_find(rx->d, group);
+	struct dq *q = dq_find(d, group);
 	if (!q || q->count == DELAYQ_MAXLEN) {
-		rx->d->dropped++;
-		send_verdict(rx->sk, group, id, q ? q->cfg.mark : 0);
-		return NL_OK;
+		d->dropped++;
+		send_verdict(fd, group, id, q ? q->cfg.mark : 0, false);
+		return;
 	}
 	double ms = q->cfg.delay_ms;
 	if (q->cfg.jitter_ms > 0 && q->cfg.normal) {
 		/* Box-Muller: one standard normal from two uniforms */
-		double u1 = rng_unit(&rx->d->rng), u2 = rng_unit(&rx->d->rng);
+		double u1 = rng_unit(&d->rng), u2 = rng_unit(&d->rng);
 		ms += sqrt(-2 * log(u1 > 0 ? u1 : 1e-300)) * cos(2 * M_PI * u2) * q->cfg.jitter_ms;
 	} else if (q->cfg.jitter_ms > 0) {
-		ms += (rng_unit(&rx->d->rng) * 2 - 1) * q->cfg.jitter_ms;
+		ms += (rng_unit(&d->rng) * 2 - 1) * q->cfg.jitter_ms;
 	}
 	if (ms < 0)
 		ms = 0;
@@ -159,21 +230,59 @@ static int on_packet(struct nl_msg *msg, void *arg)
 	q->last_release = rel;
 	q->ring[(q->head + q->count) % DELAYQ_MAXLEN] = (struct held){id, rel};
 	q->count++;
-	return NL_OK;
 }
 
-/* Releases what is due; returns ms until the next release, or -1. */
-static int release_due(struct delayq *d, struct nl_sock *sk)
+/* Reads what the socket holds (it does not block): the queued packets'
+ * ids. 0, or -errno on a socket error. */
+static int receive(struct delayq *d, int fd, char *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, len, 0);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type != (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET))
+				continue; /* an error a verdict drew (a packet gone): nothing to do */
+			const struct nfgenmsg *g = NLMSG_DATA(h);
+			size_t hl = NLMSG_ALIGN(sizeof(*g));
+			const char *a = (const char *)g + hl;
+			int left = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)hl;
+			for (const struct nlattr *na = (const struct nlattr *)a;
+			     left >= NLA_HDRLEN && na->nla_len >= NLA_HDRLEN && na->nla_len <= left;
+			     left -= NLA_ALIGN(na->nla_len),
+						  na = (const struct nlattr *)((const char *)na +
+									      NLA_ALIGN(na->nla_len))) {
+				if ((na->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR ||
+				    na->nla_len < NLA_HDRLEN + sizeof(struct nfqnl_msg_packet_hdr))
+					continue;
+				struct nfqnl_msg_packet_hdr ph;
+				memcpy(&ph, (const char *)na + NLA_HDRLEN, sizeof(ph));
+				on_packet(d, fd, ntohs(g->res_id), ntohl(ph.packet_id));
+				break;
+			}
+		}
+	}
+}
+
+/* Releases what is due, a verdict per queue; returns ms until the next
+ * release, or -1. */
+static int release_due(struct delayq *d, int fd)
 {
 	uint64_t now = now_ns(), next = UINT64_MAX;
 
 	for (int i = 0; i < d->nq; i++) {
 		struct dq *q = &d->q[i];
+		uint32_t last = 0;
+		unsigned n = 0;
 		while (q->count && q->ring[q->head].release_ns <= now) {
-			send_verdict(sk, q->cfg.queue, q->ring[q->head].id, q->cfg.mark);
+			last = q->ring[q->head].id;
 			q->head = (q->head + 1) % DELAYQ_MAXLEN;
 			q->count--;
+			n++;
 		}
+		if (n)
+			send_verdict(fd, q->cfg.queue, last, q->cfg.mark, n > 1);
 		if (q->count && q->ring[q->head].release_ns < next)
 			next = q->ring[q->head].release_ns;
 	}
@@ -184,16 +293,45 @@ static int release_due(struct delayq *d, struct nl_sock *sk)
 	return wait > INT_MAX ? INT_MAX : (int)wait;
 }
 
+/* The socket, its queues bound: the fd, or -errno. */
+static int open_queues(int nlinks, const struct delayq_link *links)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -errno;
+	int size = 4 << 20, one = 1, rc = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	size = 1 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/* a full socket buffer must not lose verdicts silently */
+	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	struct sockaddr_nl me = {.nl_family = AF_NETLINK};
+	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0)
+		rc = -errno;
+	/* no-ops on kernels >= 3.8, harmless */
+	if (rc == 0)
+		configure(fd, 0, NFQNL_CFG_CMD_PF_UNBIND, AF_INET, false);
+	if (rc == 0)
+		configure(fd, 0, NFQNL_CFG_CMD_PF_BIND, AF_INET, false);
+	for (int i = 0; rc == 0 && i < nlinks; i++)
+		if ((rc = configure(fd, links[i].queue, NFQNL_CFG_CMD_BIND, AF_INET, false)) == 0)
+			rc = configure(fd, links[i].queue, 0, 0, true);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 {
 	struct delayq d = {0};
-	struct nl_sock *sk = NULL;
-	struct nfnl_queue *nq = NULL;
-	int rc;
+	static char buf[1 << 16] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int rc, fd = -1;
 
 	d.q = calloc((size_t)nlinks, sizeof(*d.q));
 	if (!d.q)
-		return -NLE_NOMEM;
+		return -ENOMEM;
 	d.nq = nlinks;
 	for (int i = 0; i < nlinks; i++)
 		d.q[i].cfg = links[i];
@@ -204,63 +342,38 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	rc = -NLE_NOMEM;
-	if (!(sk = nfnl_queue_socket_alloc()))
+	if ((rc = fd = open_queues(nlinks, links)) < 0)
 		goto out;
-	nl_socket_disable_seq_check(sk);
-	if ((rc = nl_connect(sk, NETLINK_NETFILTER)) < 0)
-		goto out;
-	nl_socket_set_buffer_size(sk, 4 << 20, 1 << 20);
-	/* a full socket buffer must not lose verdicts silently */
-	int one = 1;
-	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	nfnl_queue_pf_unbind(sk, AF_INET); /* no-ops on kernels >= 3.8, harmless */
-	nfnl_queue_pf_bind(sk, AF_INET);
-	rc = -NLE_NOMEM;
-	if (!(nq = nfnl_queue_alloc()))
-		goto out;
-	for (int i = 0; i < nlinks; i++) {
-		nfnl_queue_set_group(nq, links[i].queue);
-		nfnl_queue_set_copy_mode(nq, NFNL_QUEUE_COPY_META);
-		nfnl_queue_set_maxlen(nq, DELAYQ_MAXLEN);
-		if ((rc = nfnl_queue_create(sk, nq)) < 0)
-			goto out;
-	}
-	struct rx_ctx rx = {&d, sk};
-	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_packet, &rx);
-	nl_socket_set_nonblocking(sk);
+	rc = 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (ready_fd >= 0) {
 		char c = 1;
-		if (write(ready_fd, &c, 1) != 1)
+		if (write(ready_fd, &c, 1) != 1) {
+			rc = -EIO;
 			goto out;
+		}
 		close(ready_fd);
 	}
-	rc = 0;
 	while (!stop) {
-		int wait = release_due(&d, sk);
-		struct pollfd pfd = {nl_socket_get_fd(sk), POLLIN, 0};
+		int wait = release_due(&d, fd);
+		struct pollfd pfd = {fd, POLLIN, 0};
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno != EINTR) {
-			rc = -NLE_FAILURE;
+			rc = -errno;
 			break;
 		}
-		if (n > 0)
-			while (nl_recvmsgs_default(sk) >= 0)
-				;
+		if (n > 0 && (rc = receive(&d, fd, buf, sizeof(buf))) < 0)
+			break;
 	}
 	/* let what we hold go rather than leave it queued */
 	for (int i = 0; i < d.nq; i++)
-		while (d.q[i].count) {
-			send_verdict(sk, d.q[i].cfg.queue, d.q[i].ring[d.q[i].head].id,
-				     d.q[i].cfg.mark);
-			d.q[i].head = (d.q[i].head + 1) % DELAYQ_MAXLEN;
-			d.q[i].count--;
-		}
+		if (d.q[i].count)
+			send_verdict(fd, d.q[i].cfg.queue,
+				     d.q[i].ring[(d.q[i].head + d.q[i].count - 1) % DELAYQ_MAXLEN].id,
+				     d.q[i].cfg.mark, true);
 out:
-	if (nq)
-		nfnl_queue_put(nq);
-	if (sk)
-		nl_socket_free(sk);
+	if (fd >= 0)
+		close(fd);
 	free(d.q);
 	return rc;
 }

@@ -29,6 +29,6 @@ int delayq_link_parse(const char *s, struct delayq_link *out);
 /*
  * Serves the queues in the calling process's namespace until SIGTERM/SIGINT.
  * Writes one byte to READY_FD (if >= 0) once every queue is bound. Returns 0
- * on a clean stop, a negative libnl error otherwise.
+ * on a clean stop, -errno otherwise.
  */
 int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd);

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -229,48 +230,49 @@ static int spawn_delayq(struct builder *b, int node, int nargs, char **argv_link
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return fail_errno(b, -errno, "pipe");
 	snprintf(log, sizeof(log), "%s/%s/delayq-%s.log", lab_state_dir(), b->lab, n->name);
-	snprintf(readyarg, sizeof(readyarg), "%d", pfd[1]);
+	/* the pipe's end is the helper's descriptor 3 */
+	snprintf(readyarg, sizeof(readyarg), "%d", 3);
 	char **argv = calloc((size_t)nargs + 5, sizeof(*argv));
-	int k = 0;
-	if (!argv) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return fail_errno(b, -ENOMEM, "node %s: delay helper", n->name);
+	int k = 0, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none;
+	pid_t pid = 0;
+	int rc = argv && devnull >= 0 ? 0 : -ENOMEM;
+	if (rc == 0) {
+		argv[k++] = lab_exe;
+		argv[k++] = "delayq";
+		argv[k++] = "--ready-fd";
+		argv[k++] = readyarg;
+		for (int i = 0; i < nargs; i++)
+			argv[k++] = argv_links[i];
+		argv[k] = NULL;
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+		posix_spawn_file_actions_adddup2(&fa, lf >= 0 ? lf : devnull, 1);
+		posix_spawn_file_actions_adddup2(&fa, lf >= 0 ? lf : devnull, 2);
+		posix_spawn_file_actions_adddup2(&fa, pfd[1], 3);
+		/* own session: the helper outlives `topo up` and ignores its
+		 * terminal; no signal blocked, whatever the calling thread's mask */
+		posix_spawnattr_init(&at);
+		sigemptyset(&none);
+		posix_spawnattr_setsigmask(&at, &none);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+		rc = netns_spawn(b->nsfd[node], lab_exe, false, argv, &fa, &at, &pid);
+		posix_spawnattr_destroy(&at);
+		posix_spawn_file_actions_destroy(&fa);
 	}
-	argv[k++] = lab_exe;
-	argv[k++] = "delayq";
-	argv[k++] = "--ready-fd";
-	argv[k++] = readyarg;
-	for (int i = 0; i < nargs; i++)
-		argv[k++] = argv_links[i];
-	argv[k] = NULL;
-
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		free(argv);
-		return fail_errno(b, -e, "fork");
-	}
-	if (pid == 0) {
-		/* own session: the helper outlives `topo up` and ignores its terminal */
-		setsid();
-		int fd = open("/dev/null", O_RDWR);
-		int lf = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(lf >= 0 ? lf : fd, 1);
-			dup2(lf >= 0 ? lf : fd, 2);
-		}
-		fcntl(pfd[1], F_SETFD, 0);
-		if (setns(b->nsfd[node], CLONE_NEWNET) < 0)
-			_exit(126);
-		execv(lab_exe, argv);
-		_exit(127);
-	}
+	if (devnull >= 0)
+		close(devnull);
+	if (lf >= 0)
+		close(lf);
 	close(pfd[1]);
 	free(argv);
+	if (rc < 0) {
+		close(pfd[0]);
+		return fail_errno(b, rc, "node %s: cannot start the delay helper", n->name);
+	}
 	/* recorded at once: cleanup finds it by this (a start time survives exec) */
 	json_t *h = json_pack("{s:i, s:I, s:s, s:s}", "pid", (int)pid, "start",
 			      (json_int_t)proc_start(pid), "node", n->name, "what", "delay");

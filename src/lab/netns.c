@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,26 +280,23 @@ int netns_run_start(int nsfd, char *const argv[], const char *input, pid_t *pidp
 		close(in[1]);
 		return rc;
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		return rc;
-	}
-	if (pid == 0) {
-		if (setns(nsfd, CLONE_NEWNET) < 0)
-			_exit(126);
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		dup2(out[1], 2);
-		execvp(argv[0], argv);
-		_exit(127);
+	posix_spawn_file_actions_t fa;
+	rc = -posix_spawn_file_actions_init(&fa);
+	if (rc == 0) {
+		/* the pipes' own descriptors close at exec */
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+		rc = netns_spawn(nsfd, argv[0], true, argv, &fa, NULL, &pid);
+		posix_spawn_file_actions_destroy(&fa);
 	}
 	close(in[0]);
 	close(out[1]);
+	if (rc < 0) {
+		close(in[1]);
+		close(out[0]);
+		return rc;
+	}
 	if (input) {
 		/* small inputs (rulesets): the pipe holds them without blocking */
 		size_t n = strlen(input), off = 0;
@@ -314,6 +312,19 @@ int netns_run_start(int nsfd, char *const argv[], const char *input, pid_t *pidp
 	*pidp = pid;
 	*outfd = out[0];
 	return 0;
+}
+
+int netns_spawn(int nsfd, const char *path, bool search, char *const argv[],
+		const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *at, pid_t *pid)
+{
+	extern char **environ;
+	int saved, rc = netns_enter(nsfd, &saved);
+	if (rc < 0)
+		return rc;
+	rc = search ? posix_spawnp(pid, path, fa, at, argv, environ)
+		    : posix_spawn(pid, path, fa, at, argv, environ);
+	netns_leave(saved);
+	return -rc;
 }
 
 int netns_run_finish(pid_t pid, int outfd, char *outbuf, size_t outlen)

@@ -7,6 +7,7 @@
  * opened in.
  */
 #pragma once
+#include <spawn.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -37,10 +38,21 @@ int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len);
 /* SIGKILL every process whose network namespace is one of /run/netns/NAMES[i]
  * (any number); returns how many, or -errno. */
 int netns_kill_procs(const char *const *names, int n);
-/* fork(); the child enters NSFD and execs ARGV with INPUT (NULL: nothing)
- * on its stdin; returns the exit status, or -errno. Its stdout and stderr
+/* Runs ARGV (searched in $PATH) in NSFD with INPUT (NULL: nothing) on its
+ * stdin, started by netns_spawn(); returns the exit status, or -errno (one
+ * that could not start). Its stdout and stderr
  * go to OUTBUF (up to OUTLEN, NUL-terminated; NULL: discarded). */
 int netns_run(int nsfd, char *const argv[], const char *input, char *outbuf, size_t outlen);
 /* The same in two halves, so that several can run at once. */
 int netns_run_start(int nsfd, char *const argv[], const char *input, pid_t *pid, int *outfd);
+/*
+ * Starts PATH (searched in $PATH with SEARCH) with ARGV in namespace NSFD,
+ * as posix_spawn() does with FA and AT (either may be NULL): the child
+ * shares this process's memory until it execs, where fork() would copy its
+ * page tables first. That copy, and its undoing at exec, grew with a run's
+ * memory (hundreds of MB with many labs). The calling thread enters NSFD for
+ * the spawn and comes back. 0 with *PID, or -errno.
+ */
+int netns_spawn(int nsfd, const char *path, bool search, char *const argv[],
+		const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *at, pid_t *pid);
 int netns_run_finish(pid_t pid, int outfd, char *outbuf, size_t outlen);

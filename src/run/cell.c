@@ -86,13 +86,22 @@ static void *service_main(void *arg)
 	struct service *v = arg;
 	if (setns(v->nsfd, CLONE_NEWNET) < 0) {
 		v->rc = -errno;
-	} else {
+		goto out;
+	}
+	/* In a lab kept from the last cell, the port was that cell's service's
+	 * until it closed it; a child that another worker forked in the
+	 * meantime holds a copy of the socket until it execs (milliseconds). */
+	for (int tries = 0; tries < 200 && !v->stop; tries++) {
 		/* each reports the port as soon as it listens */
 		v->rc = v->policy  ? policy_run(&v->policy_on, &v->stop, &v->port)
 			: v->proxy ? proxy_run(&v->px, &v->stop, (uint16_t *)&v->port)
 			: v->relay ? relay_run(&v->rl, &v->stop, (uint16_t *)&v->port)
 				   : srv_run(&v->srv, &v->stop, (uint16_t *)&v->port);
+		if (v->rc != -EADDRINUSE || v->port)
+			break;
+		usleep(10000);
 	}
+out:
 	if (!v->port)
 		v->port = 1;
 	return NULL;
