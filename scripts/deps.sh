@@ -8,7 +8,7 @@
 set -eu
 
 PACKAGES="gcc libc6-dev git pkg-config meson ninja-build
-libpcap-dev libjansson-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnftables-dev
+libpcap-dev libjansson-dev zlib1g-dev libnl-3-dev libnl-route-3-dev libnftables-dev
 libcriterion-dev iptables nftables iproute2 python3-jsonschema
 clang libclang-rt-14-dev valgrind python3 strace socat procps util-linux passwd
 libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils chromium
