@@ -1147,17 +1147,31 @@ static json_t *command_record(struct cell_lab *cl, int trial, json_t *a, json_t 
 			 a, "b", b, "capture", capj);
 }
 
+/* The runner's share of a trial, in ms (wall clock), from T[0] to T[4]:
+ * the NATs' reset, the session, the peers (or commands), and the capture
+ * taken and the record made (bench/trial-phases). */
+static json_t *phases_record(const double t[5])
+{
+	static const char *const name[4] = {"reset", "session", "peers", "record"};
+	json_t *o = json_object();
+	for (int i = 0; o && i < 4; i++)
+		json_object_set_new(o, name[i], json_real(round((t[i + 1] - t[i]) * 1e6) / 1e3));
+	return o;
+}
+
 int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 {
-	double t0 = wall_s();
+	double t0 = wall_s(), t[5] = {t0};
 	struct sockaddr_in sa = {
 	    .sin_family = AF_INET, .sin_port = htons(SERVER_PORT), .sin_addr.s_addr = cl->saddr};
 	uint8_t tok[PROTO_TOKEN_LEN];
-	json_t *a, *b;
+	json_t *a = NULL, *b = NULL;
 	*out = NULL;
 	int rc = reset_nats(cl, err);
+	t[1] = wall_s();
 	if (rc == 0)
 		rc = open_session(cl, &sa, tok, err);
+	t[2] = wall_s();
 	bool cmds = cl->j->c->command[0] || cl->j->c->command[1];
 	json_t *capj = NULL;
 	struct cmd_trial *ct = cmds ? calloc(1, sizeof(*ct)) : NULL;
@@ -1172,10 +1186,14 @@ int cell_trial(struct cell_lab *cl, int trial, json_t **out, struct perr *err)
 	free(ct);
 	if (rc == 0 && !cmds)
 		rc = run_peers(cl, trial, &sa, tok, &a, &b, err);
+	t[3] = wall_s();
 	if (rc < 0)
 		return rc;
 	*out = cmds ? command_record(cl, trial, a, b, capj)
 		    : trial_record(cl, trial, a, b, capture_record(cl, t0));
+	t[4] = wall_s();
+	if (*out)
+		json_object_set_new(*out, "phases_ms", phases_record(t));
 	if (!*out) {
 		perr_set(err, cl->j->c->topology, 0, 0, "cell %s: out of memory", cl->j->c->id);
 		return -ENOMEM;
