@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -265,9 +264,9 @@ static int receive(struct delayq *d, int fd, char *buf, size_t len)
 	}
 }
 
-/* Releases what is due, a verdict per queue; returns ms until the next
+/* Releases what is due, a verdict per queue; returns ns until the next
  * release, or -1. */
-static int release_due(struct delayq *d, int fd)
+static int64_t release_due(struct delayq *d, int fd)
 {
 	uint64_t now = now_ns(), next = UINT64_MAX;
 
@@ -286,11 +285,7 @@ static int release_due(struct delayq *d, int fd)
 		if (q->count && q->ring[q->head].release_ns < next)
 			next = q->ring[q->head].release_ns;
 	}
-	if (next == UINT64_MAX)
-		return -1;
-	/* round up: waking early only costs a loop */
-	uint64_t wait = (next - now + 999999) / 1000000;
-	return wait > INT_MAX ? INT_MAX : (int)wait;
+	return next == UINT64_MAX ? -1 : (int64_t)(next - now);
 }
 
 /* The socket, its queues bound: the fd, or -errno. */
@@ -355,9 +350,12 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 		close(ready_fd);
 	}
 	while (!stop) {
-		int wait = release_due(&d, fd);
+		/* to the nanosecond: poll()'s whole milliseconds let a packet
+		 * out up to 1 ms late, a jitter of their own on every link */
+		int64_t wait = release_due(&d, fd);
+		struct timespec ts = {wait / 1000000000, wait % 1000000000};
 		struct pollfd pfd = {fd, POLLIN, 0};
-		int n = poll(&pfd, 1, wait);
+		int n = ppoll(&pfd, 1, wait < 0 ? NULL : &ts, NULL);
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
