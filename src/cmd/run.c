@@ -162,6 +162,9 @@ int run_main(int argc, char *argv[])
 	struct run_args a = {.o = {.outdir = "results/runs", .jobs = 1}};
 	int opt, rc;
 
+	/* many labs hold many descriptors; punchlab's own go above 1024 (util/fs.h) */
+	fd_raise_limit();
+
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "ho:j:", opts, NULL)) != -1) {
 		if (opt == 'h')

@@ -158,7 +158,8 @@ int netns_open(const char *name)
 	if ((rc = netns_path(name, path, sizeof(path))) < 0)
 		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	/* held as long as the lab or the cell: above the descriptors select() takes */
+	return fd < 0 ? -errno : fd_park(fd);
 }
 
 int netns_enter(int nsfd, int *saved)

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "nft.h"
 #include "netns.h"
+#include "util/fs.h"
 #include "util/strbuf.h"
+
+/* libnftables select()s on its socket: one at FD_SETSIZE or above would end
+ * the process (util/fs.h), so a context is refused with this instead */
+#define NFT_NO_ROOM                                                                                \
+	"no descriptor below 1024 left for nftables' socket (libnftables waits on it "            \
+	"with select()): fewer labs side by side (-j)"
 #include <errno.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
@@ -20,6 +27,11 @@ static int nft_run_in(int nsfd, const char *script, char *err, size_t errlen, ch
 
 	if (err && errlen)
 		err[0] = 0;
+	if (!fd_select_room()) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", NFT_NO_ROOM);
+		return -EMFILE;
+	}
 	if ((rc = netns_enter(nsfd, &saved)) < 0)
 		return rc;
 	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -73,6 +85,10 @@ char *nft_list_in(int nsfd)
 struct nft_ctx *nft_open_in(int nsfd)
 {
 	int saved;
+	if (!fd_select_room()) {
+		errno = EMFILE;
+		return NULL;
+	}
 	if (netns_enter(nsfd, &saved) < 0)
 		return NULL;
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);

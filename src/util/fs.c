@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,4 +65,38 @@ void fs_unlock_dir(int fd)
 	 * has nothing close() could fail to write. */
 	flock(fd, LOCK_UN);
 	close(fd);
+}
+
+int fd_park(int fd)
+{
+	if (fd < 0 || fd >= FD_SETSIZE)
+		return fd;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+	if (high < 0)
+		return fd; /* the limit is FD_SETSIZE or less: it stays where it is */
+	close(fd);
+	return high;
+}
+
+bool fd_select_room(void)
+{
+	int low = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	if (low < 0) /* no descriptor 0, or none free at all */
+		low = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (low < 0)
+		return false;
+	close(low);
+	return low < FD_SETSIZE - FD_SELECT_ROOM;
+}
+
+void fd_raise_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

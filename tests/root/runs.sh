@@ -217,6 +217,22 @@ for r in (shared, fresh):
 PY
 }
 
+# libnftables select()s on its socket: one at 1024 or above ended the
+# process (glibc: "bit out of range 0 - FD_SETSIZE on fd_set", seen at
+# -j 64). With every descriptor below 1024 taken, a run says so and leaves
+# no lab; it is never killed by the abort.
+fds_full() {
+	mkdir -p "$out/fd"
+	rc=0
+	bash -c 'for i in $(seq 3 1015); do eval "exec $i</dev/null"; done
+		exec "$1" run "$2" -o "$3" --quiet' sh "$PL" "$suite" "$out/fd" \
+		> "$out/fd.out" 2> "$out/fd.err" || rc=$?
+	cat "$out/fd.err"
+	lab=$(sed -n 's/.*: lab \(r[0-9-]*\): .*/\1/p' "$out/fd.err" | head -n 1)
+	[ "$rc" = 1 ] && grep -q "no descriptor below 1024 left" "$out/fd.err" && [ -n "$lab" ] &&
+		[ -z "$(ls "$out/fd")" ] && ! "$PL" topo ls | grep -q "^$lab "
+}
+
 # skew_jitter_ms: each trial draws its own skew, recorded with it, the same
 # draws on a second run of the same suite
 skews_drawn() {
@@ -321,7 +337,7 @@ for t in load(sys.argv[1])["trials"]:
 PY
 }
 
-plan 21
+plan 22
 check "runtime flash: the policy fetch takes the predicted port, round two connects" flash_round_two
 check "stack quirks: two windows-xp-sp1 never connect; windows-xp-sp2 sends 10 of 16 guesses at once" quirks
 check "method reuse connects behind cgnat, predict behind symmetric-sequential, not the reverse" methods_complement
@@ -329,6 +345,7 @@ check "skew_jitter_ms: a skew drawn per trial in skew_ms +- jitter, recorded, th
 check "hairpinned opens: the NAT's inside capture sees the SYNs cross" hairpin_crossed
 check "each cell records its NATs' sysctls, read in their namespaces" nat_sysctls_own
 check "cells that need the same lab share it, without the last cell's host rules" labs_shared
+check "no descriptor below 1024 for nftables: a clear error, no abort, no lab left" fds_full
 mkdir "$out/int"
 "$PL" run "$suite" --trials 6 -o "$out/int" --quiet 2> "$out/int.err" &
 pid=$!
