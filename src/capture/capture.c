@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "capture.h"
+#include "pcap_dl.h"
 #include "util/outfile.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,30 @@
 #include <arpa/inet.h>
 
 #define CAP_FILTER "tcp[tcpflags] & (tcp-syn|tcp-rst) != 0"
+
+/* libpcap is loaded when the first capture starts (pcap_dl.h): each pcap_*()
+ * call below goes through its table, which cap_start() has checked */
+#define pcap_activate (pcap_dl_load(NULL, 0)->activate)
+#define pcap_breakloop (pcap_dl_load(NULL, 0)->breakloop)
+#define pcap_close (pcap_dl_load(NULL, 0)->close)
+#define pcap_compile (pcap_dl_load(NULL, 0)->compile)
+#define pcap_create (pcap_dl_load(NULL, 0)->create)
+#define pcap_datalink (pcap_dl_load(NULL, 0)->datalink)
+#define pcap_dispatch (pcap_dl_load(NULL, 0)->dispatch)
+#define pcap_dump (pcap_dl_load(NULL, 0)->dump)
+#define pcap_dump_close (pcap_dl_load(NULL, 0)->dump_close)
+#define pcap_dump_file (pcap_dl_load(NULL, 0)->dump_file)
+#define pcap_dump_flush (pcap_dl_load(NULL, 0)->dump_flush)
+#define pcap_dump_fopen (pcap_dl_load(NULL, 0)->dump_fopen)
+#define pcap_freecode (pcap_dl_load(NULL, 0)->freecode)
+#define pcap_geterr (pcap_dl_load(NULL, 0)->geterr)
+#define pcap_set_buffer_size (pcap_dl_load(NULL, 0)->set_buffer_size)
+#define pcap_set_immediate_mode (pcap_dl_load(NULL, 0)->set_immediate_mode)
+#define pcap_set_snaplen (pcap_dl_load(NULL, 0)->set_snaplen)
+#define pcap_set_timeout (pcap_dl_load(NULL, 0)->set_timeout)
+#define pcap_setfilter (pcap_dl_load(NULL, 0)->setfilter)
+#define pcap_setnonblock (pcap_dl_load(NULL, 0)->setnonblock)
+#define pcap_stats (pcap_dl_load(NULL, 0)->stats)
 
 struct capture {
 	pthread_t thread;
@@ -179,9 +204,10 @@ static void *cap_thread(void *arg)
 int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
 	      size_t errlen)
 {
-	struct capture *c = calloc(1, sizeof(*c));
-
 	*out = NULL;
+	if (!pcap_dl_load(err, errlen))
+		return -ENOSYS;
+	struct capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->nsfd = nsfd;

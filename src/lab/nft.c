@@ -1,19 +1,77 @@
 // SPDX-License-Identifier: MIT
 #include "nft.h"
 #include "netns.h"
+#include "util/dl.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * libnftables is loaded when the first ruleset goes in (util/dl.h): linked,
+ * it and its libraries (libnftnl, libmnl, libxtables, libgmp) were loaded by
+ * every process, the delay helpers and `topo down` too, which never call it.
+ */
+#define NFT_DL_FUNCTIONS(X)                                                                        \
+	X(ctx_new)                                                                                 \
+	X(ctx_free)                                                                                \
+	X(ctx_buffer_error)                                                                        \
+	X(ctx_buffer_output)                                                                       \
+	X(ctx_get_error_buffer)                                                                    \
+	X(ctx_get_output_buffer)                                                                   \
+	X(run_cmd_from_buffer)
+
+static union {
+	struct {
+#define NFT_DL_MEMBER(f) __typeof__(nft_##f) *f;
+		NFT_DL_FUNCTIONS(NFT_DL_MEMBER)
+#undef NFT_DL_MEMBER
+	} fn;
+	void *ptr[7];
+} nft_lib;
+static pthread_once_t nft_once = PTHREAD_ONCE_INIT;
+static bool nft_loaded;
+static char nft_load_error[512];
+
+static void nft_load(void)
+{
+	static const char *const names[] = {"libnftables.so.1", "libnftables.so"};
+#define NFT_DL_NAME(f) #f,
+	static const char *const syms[] = {NFT_DL_FUNCTIONS(NFT_DL_NAME)};
+#undef NFT_DL_NAME
+	_Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(nft_lib.ptr) / sizeof(void *),
+		       "a name for every function");
+	nft_loaded = dl_load(names, 2, "nft_", syms, nft_lib.ptr, sizeof(syms) / sizeof(syms[0]),
+			     nft_load_error, sizeof(nft_load_error)) == 0;
+}
+
+/* Whether libnftables is there; ERR (if given) says why not. */
+static bool nft_lib_ok(char *err, size_t errlen)
+{
+	pthread_once(&nft_once, nft_load);
+	if (!nft_loaded && err && errlen)
+		snprintf(err, errlen, "%s", nft_load_error);
+	return nft_loaded;
+}
+
+#define nft_ctx_new (nft_lib.fn.ctx_new)
+#define nft_ctx_free (nft_lib.fn.ctx_free)
+#define nft_ctx_buffer_error (nft_lib.fn.ctx_buffer_error)
+#define nft_ctx_buffer_output (nft_lib.fn.ctx_buffer_output)
+#define nft_ctx_get_error_buffer (nft_lib.fn.ctx_get_error_buffer)
+#define nft_ctx_get_output_buffer (nft_lib.fn.ctx_get_output_buffer)
+#define nft_run_cmd_from_buffer (nft_lib.fn.run_cmd_from_buffer)
 
 /* libnftables select()s on its socket: one at FD_SETSIZE or above would end
  * the process (util/fs.h), so a context is refused with this instead */
 #define NFT_NO_ROOM                                                                                \
 	"no descriptor below 1024 left for nftables' socket (libnftables waits on it "            \
 	"with select()): fewer labs side by side (-j)"
-#include <errno.h>
-#include <nftables/libnftables.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /*
  * libnftables opens its netlink socket when the context is made, so the
@@ -27,6 +85,8 @@ static int nft_run_in(int nsfd, const char *script, char *err, size_t errlen, ch
 
 	if (err && errlen)
 		err[0] = 0;
+	if (!nft_lib_ok(err, errlen))
+		return -ENOSYS;
 	if (!fd_select_room()) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", NFT_NO_ROOM);
@@ -85,6 +145,10 @@ char *nft_list_in(int nsfd)
 struct nft_ctx *nft_open_in(int nsfd)
 {
 	int saved;
+	if (!nft_lib_ok(NULL, 0)) {
+		errno = ENOSYS;
+		return NULL;
+	}
 	if (!fd_select_room()) {
 		errno = EMFILE;
 		return NULL;
