@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lab.h"
 #include "netns.h"
+#include "nfq.h"
 #include "nft.h"
 #include "rtnl.h"
 #include "delayq.h"
@@ -303,25 +304,22 @@ static int delayq_ready(struct builder *b, int node, int *ready_fd)
 /* What one node's netfilter needs: the nft script (NAT and loss tables, one
  * transaction) and the NFQUEUE rules and delay helper arguments. */
 struct node_rules {
-	struct strbuf nft, ipt;
+	struct strbuf nft;
+	struct nfq_rule nfq[DELAYQ_LINKS_MAX];
 	char *links[DELAYQ_LINKS_MAX];
 	int nlinks;
-	int ready_fd;  /* the delay helper's "ready" pipe, until it spoke */
-	pid_t ipt_pid; /* iptables-nft-restore of the NFQUEUE rules, while it runs */
-	int ipt_out;
+	int ready_fd; /* the delay helper's "ready" pipe, until it spoke */
+	bool failed;
 };
 
 static void node_rules_release(struct node_rules *r)
 {
 	if (r->ready_fd > 0)
 		close(r->ready_fd);
-	if (r->ipt_pid > 0)
-		netns_run_finish(r->ipt_pid, r->ipt_out, NULL, 0);
 	for (int i = 0; i < r->nlinks; i++)
 		free(r->links[i]);
 	r->nlinks = 0;
 	strbuf_release(&r->nft);
-	strbuf_release(&r->ipt);
 }
 
 static int node_rules_make(const struct topology *t, int node, struct node_rules *r)
@@ -345,10 +343,10 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 		 * gives it back marked; the NAT's input hook decides then */
 		if (n->nat.unsolicited == NAT_UNSOL_RFC5382) {
 			uint16_t q = queue++;
-			strbuf_addf(&r->ipt,
-				    "-A INPUT -i %s -p tcp --syn -m conntrack --ctstate NEW "
-				    "-m mark ! --mark 0x%x -j NFQUEUE --queue-num %u\n",
-				    site.outside_if, NAT_REQ4_MARK, q);
+			struct nfq_rule *nr = &r->nfq[r->nlinks];
+			*nr = (struct nfq_rule){.hook = NFQ_INPUT, .queue = q, .syn_unmarked = true,
+						.mark = NAT_REQ4_MARK};
+			snprintf(nr->ifname, sizeof(nr->ifname), "%s", site.outside_if);
 			if (asprintf(&r->links[r->nlinks], "%u:%d:0:0x%x", q, NAT_REQ4_HOLD_MS,
 				     NAT_REQ4_MARK) < 0)
 				return -ENOMEM;
@@ -377,14 +375,15 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 				if (im->delay_ms <= 0 && im->jitter_ms <= 0)
 					continue;
 				uint16_t q = queue++;
-				strbuf_addf(&r->ipt, "-A %s -%c %s -j NFQUEUE --queue-num %u\n",
-					    dir ? "PREROUTING" : "POSTROUTING", dir ? 'i' : 'o',
-					    ifn, q);
+				struct nfq_rule *nr = &r->nfq[r->nlinks];
+				*nr = (struct nfq_rule){
+				    .hook = dir ? NFQ_PREROUTING : NFQ_POSTROUTING, .queue = q};
+				snprintf(nr->ifname, sizeof(nr->ifname), "%s", ifn);
 				/* a node has at most TOPO_SEGS_MAX interfaces, two
 				 * directions each: the array holds them all */
 				if (asprintf(&r->links[r->nlinks], "%u:%g:%g%s", q, im->delay_ms,
 					     im->jitter_ms, im->jitter_normal ? ":0:n" : "") < 0)
-					r->ipt.failed = true;
+					r->failed = true;
 				else
 					r->nlinks++;
 			}
@@ -401,7 +400,7 @@ static int node_rules_make(const struct topology *t, int node, struct node_rules
 			    "policy accept;\n\t\tjump loss\n\t}\n}\n");
 	}
 	strbuf_release(&loss);
-	return r->nft.failed || r->ipt.failed ? -ENOMEM : 0;
+	return r->nft.failed || r->failed ? -ENOMEM : 0;
 }
 
 /* Phase one, before any link exists: the generated rulesets name interfaces
@@ -547,34 +546,16 @@ static int build_node(struct builder *b, int node, struct node_rules *r)
 }
 
 /* Phase three, for nodes with delay: once the helper has bound its queues
- * (NFQUEUE without a listener drops), the rules that feed them. All nodes'
- * iptables-nft-restore run at once; delayq_finish() collects them. */
-static int delayq_rules_start(struct builder *b, int node, struct node_rules *r)
+ * (NFQUEUE without a listener drops), the rules that feed them. */
+static int delayq_rules(struct builder *b, int node, struct node_rules *r)
 {
+	char err[512];
 	if (delayq_ready(b, node, &r->ready_fd) < 0)
 		return -1;
-	struct strbuf in = STRBUF_INIT;
-	strbuf_addf(&in, "*mangle\n%sCOMMIT\n", r->ipt.buf);
-	char *argv[] = {"iptables-nft-restore", "--noflush", NULL};
-	int rc = in.failed ? -ENOMEM
-			   : netns_run_start(b->nsfd[node], argv, in.buf, &r->ipt_pid, &r->ipt_out);
-	strbuf_release(&in);
-	return rc < 0 ? fail_errno(b, rc, "node %s: cannot run iptables-nft-restore",
-				   b->t->nodes[node].name)
-		      : 0;
-}
-
-static int delayq_rules_finish(struct builder *b, int node, struct node_rules *r)
-{
-	char err[2048];
-	int st = netns_run_finish(r->ipt_pid, r->ipt_out, err, sizeof(err));
-
-	r->ipt_pid = 0;
-	if (st == 0)
+	if (nfq_rules_apply(b->nsfd[node], r->nfq, r->nlinks, err, sizeof(err)) == 0)
 		return 0;
-	perr_set(b->err, b->t->path, 0, 0,
-		 "lab %s: node %s: iptables-nft-restore (NFQUEUE rules) failed (status %d):\n%s",
-		 b->lab, b->t->nodes[node].name, st, err);
+	perr_set(b->err, b->t->path, 0, 0, "lab %s: node %s: %s", b->lab, b->t->nodes[node].name,
+		 err);
 	return -1;
 }
 
@@ -785,10 +766,7 @@ static int build_phases(struct builder *b, struct node_rules *rules, struct nft_
 		if (stop_asked() || build_node(b, n, &rules[n]) < 0)
 			return -1;
 	for (int n = 0; n < b->t->nnodes; n++)
-		if (stop_asked() || (rules[n].nlinks && delayq_rules_start(b, n, &rules[n]) < 0))
-			return -1;
-	for (int n = 0; n < b->t->nnodes; n++)
-		if (rules[n].ipt_pid > 0 && delayq_rules_finish(b, n, &rules[n]) < 0)
+		if (stop_asked() || (rules[n].nlinks && delayq_rules(b, n, &rules[n]) < 0))
 			return -1;
 	if (stop_asked())
 		return -1;

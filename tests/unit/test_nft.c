@@ -72,3 +72,42 @@ Test(lab_key, the_same_lab_whatever_the_hosts)
 	free(ka);
 	free(kb);
 }
+
+/* The NFQUEUE rules' batch: begin, the table, a chain per hook used, a rule
+ * each, end; each rule naming its interface and the NFQUEUE target. */
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <string.h>
+#include "lab/nfq.h"
+
+static bool holds(const char *buf, size_t len, const void *what, size_t n)
+{
+	return memmem(buf, len, what, n) != NULL;
+}
+
+Test(nfq_batch, a_table_two_chains_and_three_rules)
+{
+	struct nfq_rule r[3] = {
+	    {.hook = NFQ_POSTROUTING, .ifname = "internet", .queue = 1},
+	    {.hook = NFQ_PREROUTING, .ifname = "internet", .queue = 2},
+	    {.hook = NFQ_PREROUTING, .ifname = "lan-a", .queue = 3},
+	};
+	char buf[8192];
+	size_t len = nfq_batch(r, 3, 1, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	int msgs = 0;
+	uint32_t last_seq = 0;
+	size_t left = len;
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		msgs++;
+		last_seq = h->nlmsg_seq;
+	}
+	cr_assert_eq(left, 0, "the messages fill the batch exactly");
+	cr_assert_eq(msgs, 1 + 1 + 2 + 3 + 1, "begin, table, two chains, three rules, end");
+	cr_assert_eq(last_seq, 8, "sequence numbers from 1, the end last");
+	cr_assert(holds(buf, len, "punchlab_delay", 15));
+	cr_assert(holds(buf, len, "NFQUEUE", 8));
+	cr_assert(holds(buf, len, "lan-a", 6));
+	cr_assert(!holds(buf, len, "input", 6), "no rule asked for the input hook");
+	cr_assert_eq(nfq_batch(r, 3, 1, buf, 200), 0, "too small a buffer is refused");
+}
