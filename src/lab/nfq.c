@@ -181,6 +181,8 @@ static void syn_unmarked(struct nlw *w, uint32_t mark)
 static const char *const chain_name[3] = {"prerouting", "input", "postrouting"};
 static const uint32_t chain_hook[3] = {NF_INET_PRE_ROUTING, NF_INET_LOCAL_IN, NF_INET_POST_ROUTING};
 
+/* Rule R as message SEQ: its interface, REQ-4's SYN match when it asks for
+ * it, then the target. */
 static void rule(struct nlw *w, const struct nfq_rule *r, uint32_t seq)
 {
 	size_t m = msg(w, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq, false);
