@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ct.h"
 #include "netns.h"
+#include "nlmsg.h"
 #include <errno.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -30,25 +31,9 @@ int ct_flush_in(int nsfd)
 		   .nlmsg_seq = 1},
 	    .nf = {.nfgen_family = AF_INET, .version = NFNETLINK_V0},
 	};
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	char buf[512];
-	ssize_t n = recv(fd, buf, sizeof(buf), 0);
-	rc = 0;
-	if (n < 0) {
-		rc = -errno;
-	} else if ((size_t)n >= sizeof(struct nlmsghdr) + sizeof(int)) {
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			int e;
-			memcpy(&e, NLMSG_DATA(h), sizeof(e));
-			rc = e; /* 0 is the ack */
-		}
-	}
+	rc = pl_nl_send(fd, &req, sizeof(req));
+	if (rc == 0)
+		rc = pl_nl_acks(fd, 1, 5000);
 	close(fd);
 	return rc;
 }

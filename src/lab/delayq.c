@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "delayq.h"
+#include "nlmsg.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,8 @@
 #include <linux/netlink.h>
 
 /*
- * The netlink messages are written and read here, without libnl: a helper
+ * The netlink messages are written and read here (lab/nlmsg.h), without
+ * libnl: a helper
  * sees every delayed packet twice (its arrival, its verdict), and libnl's
  * objects (an allocation, a parse of every attribute and a free for each)
  * were a tenth of a busy run's CPU (perf, bench/README.md).
@@ -110,42 +112,10 @@ static struct dq *dq_find(struct delayq *d, uint16_t group)
 	return NULL;
 }
 
-/* A netlink attribute of TYPE with LEN bytes of DATA at *OFF in BUF. */
-static void put_attr(char *buf, size_t *off, uint16_t type, const void *data, uint16_t len)
+/* A message of the queue subsystem's TYPE for queue QUEUE. */
+static size_t queue_msg(struct nlw *w, uint16_t type, uint16_t queue, uint16_t flags)
 {
-	struct nlattr *na = (struct nlattr *)(buf + *off);
-	na->nla_type = type;
-	na->nla_len = (uint16_t)(NLA_HDRLEN + len);
-	memcpy(buf + *off + NLA_HDRLEN, data, len);
-	*off += NLA_ALIGN(na->nla_len);
-}
-
-/* The start of an nfnetlink message of TYPE for queue QUEUE; FLAGS beside
- * NLM_F_REQUEST. Returns the offset past its headers. */
-static size_t put_head(char *buf, uint16_t type, uint16_t queue, uint16_t flags, uint8_t family)
-{
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	*nh = (struct nlmsghdr){.nlmsg_type = (uint16_t)(NFNL_SUBSYS_QUEUE << 8 | type),
-				.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags)};
-	struct nfgenmsg *g = NLMSG_DATA(nh);
-	*g = (struct nfgenmsg){.nfgen_family = family, .version = NFNETLINK_V0,
-			       .res_id = htons(queue)};
-	return NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*g));
-}
-
-static int nl_send(int fd, char *buf, size_t len)
-{
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	((struct nlmsghdr *)buf)->nlmsg_len = (uint32_t)len;
-	for (;;) {
-		ssize_t n = sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
-		if (n >= 0)
-			return 0;
-		if (errno != EINTR && errno != EAGAIN)
-			return -errno;
-		if (errno == EAGAIN) /* the socket is non-blocking; a verdict must go */
-			poll(&(struct pollfd){fd, POLLOUT, 0}, 1, 10);
-	}
+	return nlw_msg(w, (uint16_t)(NFNL_SUBSYS_QUEUE << 8 | type), flags, 0, AF_UNSPEC, queue);
 }
 
 /*
@@ -157,15 +127,14 @@ static int nl_send(int fd, char *buf, size_t len)
 static int send_verdict(int fd, uint16_t queue, uint32_t id, uint32_t mark, bool batch)
 {
 	char buf[128] __attribute__((aligned(NLMSG_ALIGNTO)));
-	size_t off = put_head(buf, batch ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT, queue, 0,
-			      AF_UNSPEC);
+	struct nlw w = {.buf = buf, .len = sizeof(buf)};
+	size_t m = queue_msg(&w, batch ? NFQNL_MSG_VERDICT_BATCH : NFQNL_MSG_VERDICT, queue, 0);
 	struct nfqnl_msg_verdict_hdr v = {.verdict = htonl(NF_ACCEPT), .id = htonl(id)};
-	put_attr(buf, &off, NFQA_VERDICT_HDR, &v, sizeof(v));
-	if (mark) {
-		uint32_t m = htonl(mark);
-		put_attr(buf, &off, NFQA_MARK, &m, sizeof(m));
-	}
-	return nl_send(fd, buf, off);
+	nlw_put(&w, NFQA_VERDICT_HDR, &v, sizeof(v));
+	if (mark)
+		nlw_put_u32(&w, NFQA_MARK, mark);
+	nlw_msg_end(&w, m);
+	return pl_nl_send(fd, buf, w.off);
 }
 
 /* Sends a configuration message (QUEUE, then CMD or, with CMD 0, PARAMS and
@@ -173,34 +142,21 @@ static int send_verdict(int fd, uint16_t queue, uint32_t id, uint32_t mark, bool
 static int configure(int fd, uint16_t queue, uint8_t cmd, uint16_t pf, bool params)
 {
 	char buf[256] __attribute__((aligned(NLMSG_ALIGNTO)));
-	size_t off = put_head(buf, NFQNL_MSG_CONFIG, queue, NLM_F_ACK, AF_UNSPEC);
+	struct nlw w = {.buf = buf, .len = sizeof(buf)};
+	size_t m = queue_msg(&w, NFQNL_MSG_CONFIG, queue, NLM_F_ACK);
 	if (cmd) {
 		struct nfqnl_msg_config_cmd c = {.command = cmd, .pf = htons(pf)};
-		put_attr(buf, &off, NFQA_CFG_CMD, &c, sizeof(c));
+		nlw_put(&w, NFQA_CFG_CMD, &c, sizeof(c));
 	}
 	if (params) {
 		struct nfqnl_msg_config_params p = {.copy_range = 0, .copy_mode = NFQNL_COPY_META};
-		uint32_t maxlen = htonl(DELAYQ_MAXLEN);
-		put_attr(buf, &off, NFQA_CFG_PARAMS, &p, sizeof(p));
-		put_attr(buf, &off, NFQA_CFG_QUEUE_MAXLEN, &maxlen, sizeof(maxlen));
+		nlw_put(&w, NFQA_CFG_PARAMS, &p, sizeof(p));
+		nlw_put_u32(&w, NFQA_CFG_QUEUE_MAXLEN, DELAYQ_MAXLEN);
 	}
-	int rc = nl_send(fd, buf, off);
-	/* the socket is still blocking here: the ack (or error) comes next */
-	while (rc == 0) {
-		char in[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
-		ssize_t n = recv(fd, in, sizeof(in), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n))
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				return e->error; /* 0: the ack */
-			}
-	}
-	return rc;
+	nlw_msg_end(&w, m);
+	int rc = pl_nl_send(fd, buf, w.off);
+	/* no packet comes before the queues are bound: the ack (or error) is next */
+	return rc < 0 ? rc : pl_nl_acks(fd, 1, 5000);
 }
 
 /* Packet ID has arrived on QUEUE: held until its time, or let through at
