@@ -33,7 +33,8 @@ const char *const nat_timeout_names[NAT_TO_COUNT] = {
  * sequential and random also load */
 #define REQ5_TIMEOUTS                                                                              \
 	{                                                                                          \
-		[0 ... NAT_TO_COUNT - 1] = -1, [NAT_TO_SYN_SENT] = 240, [NAT_TO_ESTABLISHED] = 7440 \
+		[0 ... NAT_TO_COUNT - 1] = -1, [NAT_TO_SYN_SENT] = 240,                            \
+				      [NAT_TO_ESTABLISHED] = 7440                                  \
 	}
 #define SYMMETRIC_SEQUENTIAL                                                                       \
 	.mapping = NAT_MAP_APDM, .port = NAT_PORT_SEQUENTIAL, .range_lo = 40000, .range_hi = 41023
@@ -58,8 +59,7 @@ const struct nat_preset nat_presets[] = {
     },
     {
 	.profile = PRESET("rfc5382", .filtering = NAT_FILT_EIF, .unsolicited = NAT_UNSOL_RFC5382,
-			  .hairpin = true,
-			  .timeouts = REQ5_TIMEOUTS),
+			  .hairpin = true, .timeouts = REQ5_TIMEOUTS),
 	.help = "RFC 5382 compliant: endpoint-independent mapping (port preserved), "
 		"endpoint-independent filtering (REQ-3, for application transparency), REQ-4's "
 		"6 s hold of an unsolicited SYN then ICMP port unreachable, 4 min transitory and "
@@ -214,15 +214,18 @@ const char *nat_profile_unbuildable(const struct nat_profile *pr)
 	return NULL;
 }
 
-size_t nat_reset_script(const struct nat_profile *pr, char buf[NAT_RESET_MAX])
+int nat_reset_sets(const struct nat_profile *pr, const char *names[NAT_RESET_SETS])
 {
-	int n = snprintf(buf, NAT_RESET_MAX, "%s%s%s%s",
-			 has_owners(pr) ? "flush map " NAT_TABLE " " NAT_OWNERS_MAP "\n" : "",
-			 has_bindings(pr) ? "flush map " NAT_TABLE " bindings\n" : "",
-			 pr->filtering == NAT_FILT_ADF ? "flush set " NAT_TABLE " contacted\n" : "",
-			 pr->unsolicited == NAT_UNSOL_RFC5382 ? "flush set " NAT_TABLE " answered\n"
-							      : "");
-	return n > 0 && n < NAT_RESET_MAX ? (size_t)n : 0;
+	int n = 0;
+	if (has_owners(pr))
+		names[n++] = NAT_OWNERS_MAP;
+	if (has_bindings(pr))
+		names[n++] = "bindings";
+	if (pr->filtering == NAT_FILT_ADF)
+		names[n++] = "contacted";
+	if (pr->unsolicited == NAT_UNSOL_RFC5382)
+		names[n++] = "answered";
+	return n;
 }
 
 /* the key of a binding: the inside endpoint, and the destination address
@@ -253,8 +256,9 @@ static void add_state(struct strbuf *sb, const struct nat_profile *pr)
 		strbuf_addf(sb, "\tset contacted { type inet_service . ipv4_addr; flags "
 				"dynamic,timeout; timeout 10m; }\n");
 	if (pr->unsolicited == NAT_UNSOL_RFC5382)
-		strbuf_addf(sb, "\tset answered { type ipv4_addr . inet_service . inet_service; "
-				"flags dynamic,timeout; timeout %ds; }\n",
+		strbuf_addf(sb,
+			    "\tset answered { type ipv4_addr . inet_service . inet_service; "
+			    "flags dynamic,timeout; timeout %ds; }\n",
 			    NAT_REQ4_HOLD_MS / 1000 + 4);
 	if (pr->port_quota)
 		strbuf_addf(sb, "\tset subscribers { type ipv4_addr; flags dynamic; }\n");
@@ -269,7 +273,8 @@ static void add_prerouting(struct strbuf *sb, const struct nat_profile *pr,
 	if (pr->hairpin) {
 		if (pr->port == NAT_PORT_PRESERVE)
 			strbuf_addf(sb, "\t\tiifname @inside_ifs tcp flags & (syn | ack) == syn "
-					"update @" NAT_OWNERS_MAP " { tcp sport : ip saddr . tcp sport }\n");
+					"update @" NAT_OWNERS_MAP
+					" { tcp sport : ip saddr . tcp sport }\n");
 		strbuf_addf(sb,
 			    "\t\tiifname @inside_ifs ip daddr %s "
 			    "dnat ip to tcp dport map @" NAT_OWNERS_MAP "\n",
@@ -280,7 +285,8 @@ static void add_prerouting(struct strbuf *sb, const struct nat_profile *pr,
 			    "\t\tiifname \"%s\" ip daddr %s tcp flags & (syn | ack) == syn %s"
 			    "dnat ip to tcp dport map @" NAT_OWNERS_MAP "\n",
 			    site->outside_if, out,
-			    pr->filtering == NAT_FILT_ADF ? "tcp dport . ip saddr @contacted " : "");
+			    pr->filtering == NAT_FILT_ADF ? "tcp dport . ip saddr @contacted "
+							  : "");
 	strbuf_addf(sb, "\t}\n");
 }
 

@@ -96,7 +96,8 @@ struct nat_site {
 };
 
 /* The names nat_ruleset() gives: natstate.c flushes the owners map between trials. */
-#define NAT_TABLE "ip punchlab_nat"
+#define NAT_TABLE_NAME "punchlab_nat"
+#define NAT_TABLE "ip " NAT_TABLE_NAME
 #define NAT_OWNERS_MAP "owners"
 
 /*
@@ -106,12 +107,12 @@ struct nat_site {
 const char *nat_profile_unbuildable(const struct nat_profile *profile);
 
 /*
- * The nft commands that empty PROFILE's dynamic maps and sets (the state a
- * trial leaves besides conntrack) into BUF (NAT_RESET_MAX bytes); returns
- * their length, 0 when it has none.
+ * The dynamic maps and sets of NAT_TABLE that PROFILE's rules fill (the state
+ * a trial leaves besides conntrack), which a reset empties: their names into
+ * NAMES (NAT_RESET_SETS at most); returns how many.
  */
-#define NAT_RESET_MAX 256
-size_t nat_reset_script(const struct nat_profile *profile, char buf[NAT_RESET_MAX]);
+#define NAT_RESET_SETS 4
+int nat_reset_sets(const struct nat_profile *profile, const char *names[NAT_RESET_SETS]);
 
 /*
  * The nft script (one table, "ip punchlab_nat") for SITE under PROFILE,

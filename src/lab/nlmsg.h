@@ -2,8 +2,8 @@
 /*
  * nfnetlink messages written and read by hand, for the few that punchlab
  * sends without a library: the delay helper's queue configuration and
- * verdicts (delayq.c), the NFQUEUE rules' nftables batch (nfq.c) and the
- * conntrack flush (ct.c).
+ * verdicts (delayq.c), the NFQUEUE rules' nftables batch (nfq.c) and a
+ * NAT's reset between trials, conntrack and sets (natstate.c).
  */
 #pragma once
 #include <stdbool.h>

@@ -2,6 +2,10 @@
 /* The NAT presets on real netfilter: port assignment, unsolicited SYNs, hairpinning,
  * and a simultaneous open through two NATs with plain sockets. */
 #include "labtest.h"
+#include "lab/natstate.h"
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netlink.h>
 #include "lab/netns.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -333,6 +337,123 @@ Test(nat, same_nat_connects_with_hairpin)
 Test(nat, same_nat_fails_without_hairpin)
 {
 	cr_assert_not(same_nat_connects(false, "hpoff", 1500));
+}
+
+static void every_set(json_t *root, void *arg)
+{
+	(void)arg;
+	json_t *nat = json_object_get(lt_node(root, "nat-a"), "nat");
+	/* bindings (sequential), contacted and owners (address-dependent),
+	 * answered (REQ-4): every dynamic set a reset empties */
+	json_object_set_new(nat, "port_assignment", json_string("sequential"));
+	json_object_set_new(nat, "filtering", json_string("address-dependent"));
+	json_object_set_new(nat, "unsolicited_syn", json_string("rfc5382"));
+	json_object_set_new(nat, "hairpin", json_true());
+}
+
+/* Elements in set or map NAME of nat-a's NAT table, by nft itself; -1 when
+ * nft cannot list it. */
+static int set_elements(struct lt *lab, const char *name)
+{
+	char cmd[256], line[4096];
+	bool map = !strcmp(name, "bindings") || !strcmp(name, "owners");
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec pl-%s-nat-a nft list %s ip punchlab_nat %s 2>&1; echo rc=$?",
+		 lab->name, map ? "map" : "set", name);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	int n = 0, rc = -1;
+	bool in = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "rc=%d", &rc) == 1)
+			break;
+		if (strstr(line, "elements = {"))
+			in = true;
+		if (in) /* one element a comma, and the last */
+			for (char *c = line; *c; c++)
+				n += *c == ',' || *c == '}';
+		if (strchr(line, '}'))
+			in = false;
+	}
+	pclose(f);
+	return rc == 0 ? n : -1;
+}
+
+/* Entries in nat-a's conntrack table: a ctnetlink dump, counted. */
+static int conntrack_entries(struct lt *lab)
+{
+	int nsfd = lab_node_nsfd(lab->name, "nat-a"), saved, n = 0;
+	cr_assert_geq(nsfd, 0);
+	cr_assert_eq(netns_enter(nsfd, &saved), 0);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	netns_leave(saved);
+	close(nsfd);
+	cr_assert_geq(fd, 0);
+	struct {
+		struct nlmsghdr nh;
+		struct nfgenmsg nf;
+	} req = {{.nlmsg_len = sizeof(req),
+		  .nlmsg_type = NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET,
+		  .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		 {.nfgen_family = AF_INET, .version = NFNETLINK_V0}};
+	cr_assert_eq(send(fd, &req, sizeof(req), 0), (ssize_t)sizeof(req));
+	static char buf[65536] __attribute__((aligned(4)));
+	for (bool done = false; !done;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		cr_assert_gt(len, 0, "ctnetlink dump: %s", strerror(errno));
+		size_t left = (size_t)len;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			cr_assert_neq(h->nlmsg_type, NLMSG_ERROR, "ctnetlink refused the dump");
+			done |= h->nlmsg_type == NLMSG_DONE;
+			n += h->nlmsg_type == (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW);
+		}
+	}
+	close(fd);
+	return n;
+}
+
+/* lab_nat_reset, the runner's between every two trials: the NAT's four
+ * dynamic sets and its conntrack table are empty after it, and the same
+ * inside endpoints are mapped anew. */
+Test(nat, a_reset_empties_every_set_and_conntrack)
+{
+	static const char *const sets[] = {"bindings", "contacted", "owners", "answered"};
+	struct lt *lab = lt_up("one-nat.json", "reset", every_set, NULL);
+	const struct topo_node *node = NULL;
+	for (int i = 0; i < lab->t->nnodes; i++)
+		if (!strcmp(lab->t->nodes[i].name, "nat-a"))
+			node = &lab->t->nodes[i];
+	cr_assert_not_null(node);
+	int err = 0;
+	struct lab_nat *nat = lab_nat_open(lab->name, node, &err);
+	cr_assert_not_null(nat, "%s", strerror(-err));
+	uint16_t first[3], again[3];
+	for (int round = 0; round < 3; round++) {
+		external_ports(lab, (uint16_t)(7110 + round), 3, round ? again : first);
+		int before = 0;
+		for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+			int n = set_elements(lab, sets[k]);
+			cr_assert_geq(n, 0, "nft cannot list set %s", sets[k]);
+			before += n;
+		}
+		cr_assert_geq(set_elements(lab, "bindings"), 3, "the connections left no binding");
+		cr_assert_geq(conntrack_entries(lab), 3, "the connections left no conntrack entry");
+		cr_assert_gt(before, 3);
+		int rc = lab_nat_reset(nat);
+		cr_assert_eq(rc, 0, "reset: %s", strerror(-rc));
+		for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++)
+			cr_assert_eq(set_elements(lab, sets[k]), 0, "set %s kept elements",
+				     sets[k]);
+		cr_assert_eq(conntrack_entries(lab), 0, "conntrack entries left");
+		/* the same inside ports get new mappings: the allocator carries on
+		 * (a NAT's own state, as a host's), the bindings are forgotten */
+		for (int i = 0; round && i < 3; i++)
+			cr_assert_eq(again[i], first[i] + 3 * round, "round %d: port %u, first %u",
+				     round, again[i], first[i]);
+	}
+	lab_nat_close(nat);
+	lt_down(lab);
 }
 
 /* iptables-save output under a name that says nft: nft's syntax errors come

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* What takes a cell's host rules out of a lab that the next cell gets
- * (nft_undo_script), and the lab key that decides which cells share one. */
+ * (nft_undo_script), the lab key that decides which cells share one, and the
+ * netlink messages written by hand: the NFQUEUE rules and a NAT's reset. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include "lab/nft.h"
@@ -43,8 +44,8 @@ Test(nft_undo, a_script_without_tables_undoes_nothing)
 
 static struct cell cell_of(char *topo, const char *nat, double delay)
 {
-	struct cell c = {.topology = topo, .hairpin = -1, .delay_ms = delay, .jitter_ms = -1,
-			 .jitter_dist = -1};
+	struct cell c = {
+	    .topology = topo, .hairpin = -1, .delay_ms = delay, .jitter_ms = -1, .jitter_dist = -1};
 	snprintf(c.nat, sizeof(c.nat), "%s", nat);
 	snprintf(c.os_a, sizeof(c.os_a), "windows-xp");
 	return c;
@@ -58,8 +59,8 @@ Test(lab_key, the_same_lab_whatever_the_hosts)
 	b.method = 1;
 	char *ka = cell_lab_key(&a), *kb = cell_lab_key(&b);
 	cr_assert_str_eq(ka, kb, "hosts and methods run in any lab");
-	struct cell diff[] = {cell_of(topo, "rfc5382", -1), cell_of(other, "home-2009", -1),
-			      cell_of(topo, "home-2009", 5), cell_of(topo, "home-2009", -1),
+	struct cell diff[] = {cell_of(topo, "rfc5382", -1),   cell_of(other, "home-2009", -1),
+			      cell_of(topo, "home-2009", 5),  cell_of(topo, "home-2009", -1),
 			      cell_of(topo, "home-2009", -1), cell_of(topo, "home-2009", -1)};
 	diff[3].hairpin = 1;
 	diff[4].jitter_ms = 1;
@@ -78,7 +79,11 @@ Test(lab_key, the_same_lab_whatever_the_hosts)
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <string.h>
+#include "lab/natstate.h"
 #include "lab/nfq.h"
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <sys/socket.h>
 
 static bool holds(const char *buf, size_t len, const void *what, size_t n)
 {
@@ -98,7 +103,8 @@ Test(nfq_batch, a_table_two_chains_and_three_rules)
 	int msgs = 0;
 	uint32_t last_seq = 0;
 	size_t left = len;
-	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+	     h = NLMSG_NEXT(h, left)) {
 		msgs++;
 		last_seq = h->nlmsg_seq;
 	}
@@ -110,4 +116,39 @@ Test(nfq_batch, a_table_two_chains_and_three_rules)
 	cr_assert(holds(buf, len, "lan-a", 6));
 	cr_assert(!holds(buf, len, "input", 6), "no rule asked for the input hook");
 	cr_assert_eq(nfq_batch(r, 3, 1, buf, 200), 0, "too small a buffer is refused");
+}
+
+Test(nat_reset, a_conntrack_delete_and_a_batch_of_set_flushes)
+{
+	char buf[1024] __attribute__((aligned(4)));
+	size_t len = lab_nat_ct_flush_msg(7, buf, sizeof(buf));
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	cr_assert_eq(len, NLMSG_SPACE(sizeof(struct nfgenmsg)), "a header and nothing else");
+	cr_assert_eq(h->nlmsg_type, NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE);
+	cr_assert_eq(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK, "acked");
+	cr_assert_eq(((const struct nfgenmsg *)NLMSG_DATA(h))->nfgen_family, AF_INET);
+	cr_assert_eq(lab_nat_ct_flush_msg(7, buf, 16), 0, "too small a buffer is refused");
+
+	const char *const sets[] = {"owners", "answered"};
+	len = lab_nat_flush_sets_batch(sets, 2, 2, buf, sizeof(buf));
+	cr_assert_gt(len, 0);
+	uint16_t types[8];
+	int msgs = 0, acked = 0;
+	size_t left = len;
+	for (h = (const struct nlmsghdr *)buf; NLMSG_OK(h, left) && msgs < 8;
+	     h = NLMSG_NEXT(h, left)) {
+		types[msgs++] = h->nlmsg_type;
+		acked += !!(h->nlmsg_flags & NLM_F_ACK);
+	}
+	cr_assert_eq(left, 0, "the messages fill the batch exactly");
+	cr_assert_eq(msgs, 4, "begin, a flush a set, end");
+	cr_assert_eq(types[0], NFNL_MSG_BATCH_BEGIN);
+	cr_assert_eq(types[1], NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELSETELEM);
+	cr_assert_eq(types[2], NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELSETELEM);
+	cr_assert_eq(types[3], NFNL_MSG_BATCH_END);
+	cr_assert_eq(acked, 2, "each flush acked, the batch's ends not: lab_nat_reset counts them");
+	cr_assert(holds(buf, len, "punchlab_nat", 13));
+	cr_assert(holds(buf, len, "answered", 9));
+	cr_assert(!holds(buf, len, "bindings", 9));
+	cr_assert_eq(lab_nat_flush_sets_batch(sets, 2, 2, buf, 64), 0, "too small: refused");
 }
