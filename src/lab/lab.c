@@ -720,10 +720,21 @@ static int build_namespaces(struct builder *b)
 		int fd = netns_open(nsname);
 		if (fd < 0)
 			return fail_errno(b, fd, "cannot open namespace %s", nsname);
-		if (i < (size_t)b->t->nnodes)
+		if (i < (size_t)b->t->nnodes) {
 			b->nsfd[i] = fd;
-		else
-			b->fabric_fd = fd;
+			continue;
+		}
+		b->fabric_fd = fd;
+		/* The fabric has no rules: with br_netfilter loaded (by anyone),
+		 * its bridges would hand every frame to the IPv4 hooks all the
+		 * same, routing lookups and all (5 % of a busy run's CPU). The
+		 * files are there only when the module is. */
+		static const char *const calls[] = {"net/bridge/bridge-nf-call-iptables",
+						    "net/bridge/bridge-nf-call-ip6tables",
+						    "net/bridge/bridge-nf-call-arptables"};
+		for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++)
+			if ((rc = netns_sysctl_write(fd, calls[k], "0")) < 0 && rc != -ENOENT)
+				return fail_errno(b, rc, "cannot write %s in %s", calls[k], nsname);
 	}
 	return 0;
 }
