@@ -15,16 +15,30 @@
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netlink.h>
 
-/* Built once when the NAT opens: a reset sends them as they are. The
- * library this replaced (libnftables' "flush map", with its cache of the
- * ruleset fetched first) took 4 ms a NAT a trial. */
+/* Entries a reset deletes one by one (a trial leaves about ten a NAT);
+ * with more, it empties the table. Their acks, a socket buffer (skb) each,
+ * must fit the command socket's default receive buffer (212,992 bytes):
+ * 256 overflowed it. */
+#define TRACK_MAX 64
+#define DELS_LEN (TRACK_MAX * 128)
+
+/* The flushes are built once when the NAT opens: a reset sends them as they
+ * are. The library this replaced (libnftables' "flush map", with its cache
+ * of the ruleset fetched first) took 4 ms a NAT a trial. A flush of the
+ * conntrack table walks the whole host's hash table (262,144 buckets here)
+ * for the few entries of one namespace: a NAT that heard of each entry made
+ * since the last reset (conntrack's NEW events) deletes those by their
+ * tuples instead. */
 struct lab_nat {
 	int nsfd;
-	int nl; /* NETLINK_NETFILTER in the namespace; -1 until a reset opens it */
+	int nl;	    /* commands: NETLINK_NETFILTER in the namespace; -1 until a reset opens it */
+	int ev;	    /* conntrack's NEW events there, read at each reset */
+	bool heard; /* ev has heard of every entry made since the table was last emptied */
 	int nsets;
 	size_t ct_len, batch_len;
 	char ct_msg[64] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char batch[1024] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char *dels; /* DELS_LEN bytes: a reset's deletes */
 };
 
 size_t lab_nat_ct_flush_msg(uint32_t seq, char *buf, size_t len)
@@ -59,7 +73,7 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 		*err_out = -ENOMEM;
 		return NULL;
 	}
-	nat->nl = -1;
+	nat->nl = nat->ev = -1;
 	nat->nsfd = lab_node_nsfd(lab, n->name);
 	if (nat->nsfd < 0) {
 		*err_out = nat->nsfd;
@@ -73,6 +87,12 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 	if (nat->nsets)
 		nat->batch_len =
 		    lab_nat_flush_sets_batch(names, nat->nsets, 2, nat->batch, sizeof(nat->batch));
+	nat->dels = malloc(DELS_LEN);
+	if (!nat->dels) {
+		*err_out = -ENOMEM;
+		lab_nat_close(nat);
+		return NULL;
+	}
 	if (!nat->ct_len || (nat->nsets && !nat->batch_len)) {
 		*err_out = -ENOBUFS;
 		lab_nat_close(nat);
@@ -81,28 +101,112 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
 	return nat;
 }
 
+/* The command socket and the events' (subscribed before anything is
+ * flushed, so that the first reset's whole flush leaves nothing unheard). */
+static int open_sockets(struct lab_nat *nat)
+{
+	int saved, rc = netns_enter(nat->nsfd, &saved);
+	if (rc < 0)
+		return rc;
+	nat->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	nat->ev = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
+	rc = nat->nl < 0 || nat->ev < 0 ? -errno : 0;
+	netns_leave(saved);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1)};
+	if (rc == 0 && bind(nat->ev, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		rc = -errno;
+	if (rc == 0) { /* room for a busy trial's events; without the privilege, the default */
+		int size = 1 << 20;
+		if (setsockopt(nat->ev, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+			setsockopt(nat->ev, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	nat->nl = fd_park(nat->nl); /* above what libnftables select()s */
+	nat->ev = fd_park(nat->ev);
+	return rc;
+}
+
+/* Copies attribute TYPE of message H (nfnetlink, after its nfgenmsg) into W. */
+static void copy_attr(struct nlw *w, const struct nlmsghdr *h, uint16_t type)
+{
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	while (off + NLA_HDRLEN <= h->nlmsg_len) {
+		const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+			return;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			nlw_put(w, a->nla_type, (const char *)a + NLA_HDRLEN,
+				a->nla_len - NLA_HDRLEN);
+		off += NLA_ALIGN(a->nla_len);
+	}
+}
+
+/* Reads every event queued on the NAT's events socket, writing a delete of
+ * each new entry (its original tuple and zone) into nat->dels: their
+ * count, or -1 when some were lost (the socket overflowed) or were more
+ * than TRACK_MAX, and the table must be emptied whole. The queue is
+ * emptied either way. */
+static int collect_deletes(struct lab_nat *nat, size_t *len)
+{
+	char in[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlw w = {.buf = nat->dels, .len = DELS_LEN};
+	int n = 0;
+	bool lost = false;
+	for (;;) {
+		ssize_t r = recv(nat->ev, in, sizeof(in), 0);
+		if (r < 0 && (errno == EINTR || errno == ENOBUFS)) {
+			lost |= errno == ENOBUFS;
+			continue;
+		}
+		if (r <= 0) {
+			lost |= r < 0 && errno != EAGAIN;
+			break;
+		}
+		size_t left = (size_t)r;
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)in; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type != (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_NEW))
+				continue;
+			if (n == TRACK_MAX) {
+				lost = true;
+				continue;
+			}
+			const struct nfgenmsg *g = NLMSG_DATA(h);
+			size_t m = nlw_msg(
+			    &w, (uint16_t)(NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_DELETE),
+			    NLM_F_ACK, (uint32_t)(100 + n), g->nfgen_family, 0);
+			copy_attr(&w, h, CTA_TUPLE_ORIG);
+			copy_attr(&w, h, CTA_ZONE);
+			nlw_msg_end(&w, m);
+			n++;
+		}
+	}
+	*len = w.off;
+	return lost || w.full ? -1 : n;
+}
+
 int lab_nat_reset(struct lab_nat *nat)
 {
-	int saved, rc;
-	if (nat->nl < 0) {
-		if ((rc = netns_enter(nat->nsfd, &saved)) < 0)
-			return rc;
-		nat->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-		rc = nat->nl < 0 ? -errno : 0;
-		netns_leave(saved);
-		if (rc < 0)
-			return rc;
-		nat->nl = fd_park(nat->nl); /* above what libnftables select()s */
-	}
+	int rc = nat->nl < 0 ? open_sockets(nat) : 0;
+	size_t len = 0;
+	int n = rc == 0 ? collect_deletes(nat, &len) : 0;
+	bool whole = !nat->heard || n < 0;
 	/* conntrack first, as before: nothing creates a set element after it */
-	rc = pl_nl_send(nat->nl, nat->ct_msg, nat->ct_len);
+	if (rc == 0 && whole)
+		rc = pl_nl_send(nat->nl, nat->ct_msg, nat->ct_len);
+	else if (rc == 0 && n > 0)
+		rc = pl_nl_send(nat->nl, nat->dels, len);
 	if (rc == 0 && nat->nsets)
 		rc = pl_nl_send(nat->nl, nat->batch, nat->batch_len);
+	/* an entry gone since its event (timed out, or the NAT's own RST) is
+	 * not an error */
 	if (rc == 0)
-		rc = pl_nl_acks(nat->nl, 1 + nat->nsets, 5000);
+		rc = pl_nl_acks_but(nat->nl, (whole ? 1 : n) + nat->nsets, 5000, -ENOENT);
+	nat->heard = rc == 0;
 	if (rc < 0) { /* acks may be left unread: the next reset starts afresh */
 		close(nat->nl);
-		nat->nl = -1;
+		close(nat->ev);
+		nat->nl = nat->ev = -1;
 	}
 	return rc;
 }
@@ -118,6 +222,9 @@ void lab_nat_close(struct lab_nat *nat)
 		return;
 	if (nat->nl >= 0)
 		close(nat->nl);
+	if (nat->ev >= 0)
+		close(nat->ev);
+	free(nat->dels);
 	if (nat->nsfd >= 0)
 		close(nat->nsfd);
 	free(nat);

@@ -95,6 +95,11 @@ int pl_nl_send(int fd, const void *buf, size_t len)
 
 int pl_nl_acks(int fd, int want, int timeout_ms)
 {
+	return pl_nl_acks_but(fd, want, timeout_ms, 0);
+}
+
+int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored)
+{
 	char in[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	for (int acked = 0; acked < want;) {
 		struct pollfd p = {fd, POLLIN, 0};
@@ -113,7 +118,7 @@ int pl_nl_acks(int fd, int want, int timeout_ms)
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			const struct nlmsgerr *e = NLMSG_DATA(h);
-			if (e->error)
+			if (e->error && e->error != ignored)
 				return e->error;
 			acked++;
 		}

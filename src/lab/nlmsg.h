@@ -40,3 +40,6 @@ int pl_nl_send(int fd, const void *buf, size_t len);
  * kernel answered (-errno), or -ETIMEDOUT after TIMEOUT_MS without one.
  * Other messages (a queued packet, say) are skipped. */
 int pl_nl_acks(int fd, int want, int timeout_ms);
+/* The same, but the error IGNORED (-errno, as the kernel answers it) counts
+ * as an acknowledgement. */
+int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored);

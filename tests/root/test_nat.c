@@ -452,6 +452,17 @@ Test(nat, a_reset_empties_every_set_and_conntrack)
 			cr_assert_eq(again[i], first[i] + 3 * round, "round %d: port %u, first %u",
 				     round, again[i], first[i]);
 	}
+	/* as many entries as a reset deletes one by one (64), then more: the
+	 * table is emptied whole */
+	static uint16_t many[300];
+	for (int k = 0; k < 2; k++) {
+		int n = k ? 300 : 60;
+		external_ports(lab, (uint16_t)(7120 + k), n, many);
+		cr_assert_geq(conntrack_entries(lab), n);
+		int rc = lab_nat_reset(nat);
+		cr_assert_eq(rc, 0, "reset after %d: %s", n, strerror(-rc));
+		cr_assert_eq(conntrack_entries(lab), 0, "conntrack entries left after %d", n);
+	}
 	lab_nat_close(nat);
 	lt_down(lab);
 }
