@@ -114,13 +114,10 @@ static int open_sockets(struct lab_nat *nat)
 	netns_leave(saved);
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
 				 .nl_groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1)};
+	/* the default receive buffer holds some 200 events, more than TRACK_MAX:
+	 * an overflow only means a whole flush */
 	if (rc == 0 && bind(nat->ev, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		rc = -errno;
-	if (rc == 0) { /* room for a busy trial's events; without the privilege, the default */
-		int size = 1 << 20;
-		if (setsockopt(nat->ev, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-			setsockopt(nat->ev, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	}
 	nat->nl = fd_park(nat->nl); /* above what libnftables select()s */
 	nat->ev = fd_park(nat->ev);
 	return rc;

@@ -15,8 +15,11 @@ struct lab_nat;
 /* Opens node N of lab LAB; NULL with -errno in *ERR_OUT on failure. */
 struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *err_out);
 /* Forgets every mapping: conntrack, and the dynamic maps and sets of the
- * NAT table (owners, bindings, contacted, answered). Two messages on a
- * netlink socket the handle keeps, no library: 0 or -errno. */
+ * NAT table (owners, bindings, contacted, answered). The conntrack entries
+ * made since the last reset are deleted one by one, as conntrack's events
+ * named them; the first reset, or one after more than 64 entries or a lost
+ * event, empties the table whole. Messages on netlink sockets the handle
+ * keeps, no library: 0 or -errno. */
 int lab_nat_reset(struct lab_nat *nat);
 /* The node's namespace (the handle keeps it open). */
 int lab_nat_nsfd(const struct lab_nat *nat);
