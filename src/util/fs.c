@@ -99,4 +99,13 @@ void fd_raise_limit(void)
 		rl.rlim_cur = want;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* The descriptor table grown to where fd_park() puts descriptors, now,
+	 * while the caller has one thread: grown later, with threads sharing
+	 * it, the kernel waits out an RCU grace period first (17 ms here). */
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE + 256) : -1;
+	if (high >= 0)
+		close(high);
+	if (fd >= 0)
+		close(fd);
 }

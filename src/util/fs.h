@@ -33,5 +33,7 @@ int fd_park(int fd);
 #define FD_SELECT_ROOM 16
 bool fd_select_room(void);
 /* Raises the soft limit of open descriptors to the hard one (at most
- * 65536), so that fd_park() has room; errors are ignored (the limit stays). */
+ * 65536), so that fd_park() has room, and grows the descriptor table to hold
+ * parked ones: call it before any thread starts. Errors are ignored (the
+ * limit stays). */
 void fd_raise_limit(void);
