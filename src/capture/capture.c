@@ -42,7 +42,7 @@
 
 struct capture {
 	pthread_t thread;
-	int nsfd;
+	int nsfd; /* a copy of the caller's, which the thread closes once inside */
 	char ifname[32];
 	char *pcap_path;
 	pcap_t *p;
@@ -155,7 +155,9 @@ static void *cap_thread(void *arg)
 	struct bpf_program prog;
 
 	/* only this thread moves: the handle is opened inside the namespace */
-	if (setns(c->nsfd, CLONE_NEWNET) < 0) {
+	int in = setns(c->nsfd, CLONE_NEWNET);
+	close(c->nsfd);
+	if (in < 0) {
 		snprintf(c->err, sizeof(c->err), "setns: %s", strerror(errno));
 		set_state(c, -1);
 		return NULL;
@@ -198,11 +200,18 @@ static void *cap_thread(void *arg)
 	struct pcap_stat st;
 	if (pcap_stats(c->p, &st) == 0)
 		c->drops += st.ps_drop + st.ps_ifdrop;
+	/* closed here, beside the lab's other captures: closing a packet
+	 * socket with a ring waits out two RCU grace periods (some 30 ms) */
+	pthread_mutex_lock(&c->mu);
+	pcap_t *p = c->p;
+	c->p = NULL;
+	pthread_mutex_unlock(&c->mu);
+	pcap_close(p);
 	return NULL;
 }
 
-int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
-	      size_t errlen)
+int cap_launch(struct capture **out, int nsfd, const char *ifname, const char *pcap_path,
+	       char *err, size_t errlen)
 {
 	*out = NULL;
 	if (!pcap_dl_load(err, errlen))
@@ -210,28 +219,56 @@ int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pc
 	struct capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->nsfd = nsfd;
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 	if (pcap_path)
 		c->pcap_path = strdup(pcap_path);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
-	if (pthread_create(&c->thread, NULL, cap_thread, c) != 0) {
+	int e = (c->nsfd = fcntl(nsfd, F_DUPFD_CLOEXEC, 0)) < 0 ? errno : 0;
+	if (!e && (e = pthread_create(&c->thread, NULL, cap_thread, c)) != 0)
+		close(c->nsfd);
+	if (e) {
+		snprintf(err, errlen, "%s", strerror(e));
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
 		free(c->pcap_path);
 		free(c);
-		return -EAGAIN;
+		return -e;
 	}
+	*out = c;
+	return 0;
+}
+
+int cap_ready(struct capture *c, char *err, size_t errlen)
+{
 	pthread_mutex_lock(&c->mu);
 	while (c->state == 0)
 		pthread_cond_wait(&c->cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	if (c->state < 0) {
-		snprintf(err, errlen, "%s", c->err);
-		cap_stop(c, NULL, NULL, NULL, NULL, 0);
-		return -EIO;
+	if (c->state > 0)
+		return 0;
+	snprintf(err, errlen, "%s", c->err);
+	return -EIO;
+}
+
+int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
+	      size_t errlen)
+{
+	int rc = cap_launch(out, nsfd, ifname, pcap_path, err, errlen);
+	if (rc == 0 && (rc = cap_ready(*out, err, errlen)) < 0) {
+		cap_stop(*out, NULL, NULL, NULL, NULL, 0);
+		*out = NULL;
 	}
-	*out = c;
-	return 0;
+	return rc;
+}
+
+void cap_signal(struct capture *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	if (c->p)
+		pcap_breakloop(c->p);
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* pcap's FILE flushed and closed, then the file committed: 0 or -errno. */
@@ -263,12 +300,10 @@ static int close_dump(struct capture *c, char *err, size_t errlen)
 int cap_stop(struct capture *c, struct cap_event **events, size_t *n, unsigned *drops, char *err,
 	     size_t errlen)
 {
-	c->stop = true;
-	if (c->p)
-		pcap_breakloop(c->p);
+	cap_signal(c);
 	pthread_join(c->thread, NULL);
 	int rc = close_dump(c, err, errlen);
-	if (c->p)
+	if (c->p) /* the thread failed before capturing */
 		pcap_close(c->p);
 	if (events) {
 		*events = c->ev;

@@ -26,6 +26,17 @@ struct capture;
  * PCAP_PATH too when given. ERR gets pcap's words on failure. */
 int cap_start(struct capture **out, int nsfd, const char *ifname, const char *pcap_path, char *err,
 	      size_t errlen);
+/* cap_start() in two halves, so that a lab's captures start side by side
+ * (setting up a packet ring waits out an RCU grace period): cap_launch()
+ * starts the capture's thread (NSFD may be closed at once), cap_ready()
+ * waits until it captures, or says why not (0 or -errno; then cap_stop()
+ * it all the same). */
+int cap_launch(struct capture **out, int nsfd, const char *ifname, const char *pcap_path,
+	       char *err, size_t errlen);
+int cap_ready(struct capture *c, char *err, size_t errlen);
+/* Asks C to stop, without waiting: a lab's captures signalled first, then
+ * each cap_stop()ped, close their sockets side by side. */
+void cap_signal(struct capture *c);
 /* While running: moves the events stamped before T_END (seconds, as pcap
  * stamps them) to *EVENTS (caller frees), dropping them from the capture. */
 int cap_take(struct capture *c, double t_end, struct cap_event **events, size_t *n);

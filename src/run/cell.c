@@ -21,6 +21,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,9 +108,27 @@ out:
 	return NULL;
 }
 
+/* SIGUSR2 wakes a service's thread out of its poll when it should stop:
+ * otherwise it would notice only at its poll's timeout (S's is 50 ms, a lab's
+ * take-down waited it out). The handler does nothing; the services' loops
+ * take EINTR as a cue to look at their stop flag, as under the CLI's SIGINT. */
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+static void wake_install(void)
+{
+	struct sigaction sa = {.sa_handler = on_wake}; /* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+}
+
 static int service_start(struct service *v, const char *what, const struct cell *c,
 			 struct perr *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, wake_install);
 	int e = pthread_create(&v->t, NULL, service_main, v);
 	if (e) {
 		perr_set(err, c->topology, 0, 0, "cell %s: cannot start the %s thread: %s", c->id,
@@ -131,7 +150,18 @@ static void service_stop(struct service *v)
 	if (!v->started)
 		return;
 	v->stop = 1;
-	pthread_join(v->t, NULL);
+	/* again until it ends: a wake that lands between its check of the flag
+	 * and its poll is lost */
+	struct timespec until;
+	do {
+		pthread_kill(v->t, SIGUSR2);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 2000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+	} while (pthread_timedjoin_np(v->t, NULL, &until) == ETIMEDOUT);
 	v->started = false;
 }
 
@@ -438,8 +468,9 @@ static int open_nats(struct cell_lab *cl, struct perr *err)
 	return 0;
 }
 
-/* A capture on node I's interface on segment SEG; INSIDE names the point
- * "node/segment" (a NAT's inside interface), else "node". */
+/* Launches a capture on node I's interface on segment SEG (start_captures
+ * waits for it); INSIDE names the point "node/segment" (a NAT's inside
+ * interface), else "node". */
 static int start_capture_at(struct cell_lab *cl, int i, int seg, bool inside, struct perr *err)
 {
 	const struct topo_node *n = &cl->t->nodes[i];
@@ -456,8 +487,8 @@ static int start_capture_at(struct cell_lab *cl, int i, int seg, bool inside, st
 	p->addr = topo_addr_on(cl->t, i, seg);
 	int fd = lab_node_nsfd(cl->lab, n->name);
 	int rc = fd < 0 ? fd
-			: cap_start(&p->cap, fd, cl->t->segs[seg].name, j->pcap_dir ? pcap : NULL,
-				    cerr, sizeof(cerr));
+			: cap_launch(&p->cap, fd, cl->t->segs[seg].name, j->pcap_dir ? pcap : NULL,
+				     cerr, sizeof(cerr));
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0) {
@@ -495,6 +526,16 @@ static int start_captures(struct cell_lab *cl, struct perr *err)
 		}
 		if (rc < 0)
 			return rc;
+	}
+	/* launched side by side, and now each one capturing */
+	for (int k = 0; k < cl->ncp; k++) {
+		char cerr[256];
+		int rc = cap_ready(cl->cp[k].cap, cerr, sizeof(cerr));
+		if (rc < 0) {
+			perr_set(err, cl->j->c->topology, 0, 0, "cell %s: capture on %s: %s",
+				 cl->j->c->id, cl->cp[k].node, cerr);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -592,6 +633,8 @@ static bool cell_leave(struct cell_lab *cl, struct cell_report *rep, bool undo);
 /* Stops the captures; their drops go to REP (if given). */
 static void stop_captures(struct cell_lab *cl, struct cell_report *rep)
 {
+	for (int k = 0; k < cl->ncp; k++) /* their sockets close side by side */
+		cap_signal(cl->cp[k].cap);
 	for (int k = 0; k < cl->ncp; k++) {
 		struct cap_event *ev;
 		size_t n;
