@@ -50,6 +50,31 @@ ns_inodes() {
 		if [ -e "$f" ]; then stat -L -c %i "$f"; fi
 	done
 }
+# hold_ns TAG: a process that holds the run's namespaces open (from outside
+# them) until it is killed, its pid in $holder. The kernel hands a freed
+# namespace's inode number to the next namespace made, at once: without the
+# hold, a namespace that a test beside this one makes could take the number
+# of one of the run's after it went, and its processes would pass for the
+# run's leftovers.
+hold_ns() {
+	rm -f "$out/held"
+	python3 -c '
+import os, sys, time
+held = [open(p) for p in sys.argv[2:] if os.path.exists(p)]
+open(sys.argv[1], "w").close()
+time.sleep(300)' "$out/held" /run/netns/pl-"$1"* &
+	holder=$!
+	i=0
+	while [ ! -e "$out/held" ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+release_ns() {
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	holder=""
+}
 # helpers_of TAG: "PID START" of each helper the run's labs recorded
 helpers_of() {
 	python3 - /run/punchlab/"$1"*/state.json <<'PY'
@@ -98,9 +123,9 @@ cleanup_run() { # TAG
 	done
 }
 # if the test stops early: no run of it goes on, and none of its labs stays
-pid="" tags=""
+pid="" tags="" holder=""
 # shellcheck disable=SC2016 # expanded at exit
-at_exit '[ -z "$pid" ] || kill -KILL "$pid"; for t in $tags; do cleanup_run "$t"; done'
+at_exit '[ -z "$pid" ] || kill -KILL "$pid"; [ -z "$holder" ] || kill "$holder"; for t in $tags; do cleanup_run "$t"; done'
 
 plan $((5 * 7 + 6 + 6 + 6))
 for wait in 0.02 0.15 0.6 1.5 3; do
@@ -117,6 +142,7 @@ for wait in 0.02 0.15 0.6 1.5 3; do
 	pid=""
 	check_status 137 "SIGKILL after ${wait}s: the run was running" "$rc"
 	# what the killed run left, before cleanup takes it
+	hold_ns "$tag"
 	inodes=$(ns_inodes "$tag") helpers=$(helpers_of "$tag")
 	note "killed after ${wait}s: $(echo "$inodes" | grep -c .) namespaces, $(echo "$helpers" | grep -c .) helpers"
 	# a killed run leaves its labs; cleanup takes every lab nobody owns
@@ -126,6 +152,7 @@ for wait in 0.02 0.15 0.6 1.5 3; do
 	check_absent "SIGKILL after ${wait}s: no helper left" "$(helper_pattern "$helpers")" procs
 	check_absent "SIGKILL after ${wait}s: no process left in the run's namespaces" \
 		"$(netns_pattern "$inodes")" procs
+	release_ns
 	check "SIGKILL after ${wait}s: no half-written results file" whole_or_absent "$out/$wait"
 done
 
@@ -135,6 +162,7 @@ pid=$!
 tag="r$((pid % 100000))-"
 tags="$tags $tag"
 sleep 2
+hold_ns "$tag"
 inodes=$(ns_inodes "$tag") helpers=$(helpers_of "$tag")
 kill -TERM $pid
 rc=0
@@ -146,6 +174,7 @@ check_absent "SIGTERM takes the run's namespaces down" "^pl-$tag" entries /run/n
 check_absent "SIGTERM takes the run's state down" "^$tag" entries /run/punchlab
 check_absent "SIGTERM ends the run's helpers" "$(helper_pattern "$helpers")" procs
 check_absent "SIGTERM leaves no process in the run's namespaces" "$(netns_pattern "$inodes")" procs
+release_ns
 
 # SIGINT while `topo up` builds: the build stops where it is and removes
 # what it made, instead of finishing the lab first. The 65 namespaces of
