@@ -6,19 +6,25 @@
 #include <string.h>
 #include "lab/natprofile.h"
 
+/* PR's ruleset on nat-a of two-nats.json (outside 198.18.0.2, lan-a inside) */
+static char *ruleset_of(const struct nat_profile *pr)
+{
+	const char *ifs[] = {"lan-a"};
+	uint32_t nets[] = {inet_addr("198.19.1.0")};
+	int plens[] = {24};
+	struct nat_site site = {"internet", inet_addr("198.18.0.2"), 1, ifs, nets, plens};
+	char *rs = nat_ruleset(pr, &site);
+	cr_assert_not_null(rs);
+	return rs;
+}
+
 static char *ruleset_for(const char *preset, bool hairpin)
 {
 	const struct nat_preset *p = nat_preset_by_name(preset);
 	cr_assert_not_null(p);
 	struct nat_profile pr = p->profile;
 	pr.hairpin = hairpin;
-	const char *ifs[] = {"lan-a"};
-	uint32_t nets[] = {inet_addr("198.19.1.0")};
-	int plens[] = {24};
-	struct nat_site site = {"internet", inet_addr("198.18.0.2"), 1, ifs, nets, plens};
-	char *rs = nat_ruleset(&pr, &site);
-	cr_assert_not_null(rs);
-	return rs;
+	return ruleset_of(&pr);
 }
 
 Test(natprofile, presets_exist)
@@ -159,12 +165,7 @@ Test(natprofile, a_reset_empties_every_dynamic_map_and_set)
 	cr_assert_str_eq(joined(&pr), "owners bindings contacted answered");
 	/* every set named is one the ruleset declares */
 	pr.hairpin = true;
-	const char *ifs[] = {"lan-a"};
-	uint32_t nets[] = {inet_addr("198.19.1.0")};
-	int plens[] = {24};
-	struct nat_site site = {"internet", inet_addr("198.18.0.2"), 1, ifs, nets, plens};
-	char *rs = nat_ruleset(&pr, &site);
-	cr_assert_not_null(rs);
+	char *rs = ruleset_of(&pr);
 	const char *names[NAT_RESET_SETS];
 	for (int i = 0, n = nat_reset_sets(&pr, names); i < n; i++) {
 		char decl[64]; /* owners and bindings are maps, the others sets */
