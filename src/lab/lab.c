@@ -903,18 +903,28 @@ static int lab_teardown(const char *lab, json_t *st)
 	state_write(lab, st);
 	/* helpers first by pid (they may have left their namespace), then every
 	 * process still inside one of the lab's namespaces */
-	json_array_foreach(json_object_get(st, "helpers"), i, v)
+	json_t *helpers = json_object_get(st, "helpers");
+	pid_t *killed = calloc(json_array_size(helpers) + 1, sizeof(*killed));
+	size_t nk = 0;
+	json_array_foreach(helpers, i, v)
 	{
 		pid_t pid = (pid_t)json_integer_value(json_object_get(v, "pid"));
 		unsigned long long start =
 		    (unsigned long long)json_integer_value(json_object_get(v, "start"));
-		if (proc_alive(pid, start)) {
-			kill(pid, SIGKILL);
-			/* reaps it when it is our child (a run's own lab); ECHILD otherwise */
+		if (!proc_alive(pid, start) || kill(pid, SIGKILL) < 0)
+			continue;
+		if (killed)
+			killed[nk++] = pid;
+		else /* no room to remember it: reaped at once, as it used to be */
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
-		}
 	}
+	/* all killed first, then each reaped when it is our child (a run's own
+	 * lab; ECHILD otherwise): they die side by side */
+	for (size_t k = 0; k < nk; k++)
+		while (waitpid(killed[k], NULL, 0) < 0 && errno == EINTR)
+			;
+	free(killed);
 	json_array_foreach(nss, i, v) if (json_is_string(v)) names[n++] = json_string_value(v);
 	netns_kill_procs(names, n);
 	int rc = 0;
