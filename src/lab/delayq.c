@@ -197,25 +197,16 @@ static int receive(struct delayq *d, int fd, char *buf, size_t len)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
+			/* else an error a verdict drew (a packet gone): nothing to do */
 			if (h->nlmsg_type != (NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_PACKET))
-				continue; /* an error a verdict drew (a packet gone): nothing to do */
+				continue;
 			const struct nfgenmsg *g = NLMSG_DATA(h);
-			size_t hl = NLMSG_ALIGN(sizeof(*g));
-			const char *a = (const char *)g + hl;
-			int left = (int)h->nlmsg_len - NLMSG_HDRLEN - (int)hl;
-			for (const struct nlattr *na = (const struct nlattr *)a;
-			     left >= NLA_HDRLEN && na->nla_len >= NLA_HDRLEN && na->nla_len <= left;
-			     left -= NLA_ALIGN(na->nla_len),
-						  na = (const struct nlattr *)((const char *)na +
-									      NLA_ALIGN(na->nla_len))) {
-				if ((na->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR ||
-				    na->nla_len < NLA_HDRLEN + sizeof(struct nfqnl_msg_packet_hdr))
-					continue;
-				struct nfqnl_msg_packet_hdr ph;
-				memcpy(&ph, (const char *)na + NLA_HDRLEN, sizeof(ph));
-				on_packet(d, fd, ntohs(g->res_id), ntohl(ph.packet_id));
-				break;
-			}
+			const struct nlattr *na = pl_nl_attr(h, NFQA_PACKET_HDR);
+			struct nfqnl_msg_packet_hdr ph;
+			if (!na || na->nla_len < NLA_HDRLEN + sizeof(ph))
+				continue;
+			memcpy(&ph, (const char *)na + NLA_HDRLEN, sizeof(ph));
+			on_packet(d, fd, ntohs(g->res_id), ntohl(ph.packet_id));
 		}
 	}
 }
@@ -322,9 +313,10 @@ int delayq_serve(int nlinks, const struct delayq_link *links, int ready_fd)
 	/* let what we hold go rather than leave it queued */
 	for (int i = 0; i < d.nq; i++)
 		if (d.q[i].count)
-			send_verdict(fd, d.q[i].cfg.queue,
-				     d.q[i].ring[(d.q[i].head + d.q[i].count - 1) % DELAYQ_MAXLEN].id,
-				     d.q[i].cfg.mark, true);
+			send_verdict(
+			    fd, d.q[i].cfg.queue,
+			    d.q[i].ring[(d.q[i].head + d.q[i].count - 1) % DELAYQ_MAXLEN].id,
+			    d.q[i].cfg.mark, true);
 out:
 	if (fd >= 0)
 		close(fd);

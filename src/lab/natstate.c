@@ -7,7 +7,6 @@
 #include "util/fs.h"
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -129,19 +128,12 @@ static int open_sockets(struct lab_nat *nat)
 	return rc;
 }
 
-/* Copies attribute TYPE of message H (nfnetlink, after its nfgenmsg) into W. */
+/* Copies attribute TYPE of message H (nfnetlink), if it has one, into W. */
 static void copy_attr(struct nlw *w, const struct nlmsghdr *h, uint16_t type)
 {
-	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-	while (off + NLA_HDRLEN <= h->nlmsg_len) {
-		const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
-		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
-			return;
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			nlw_put(w, a->nla_type, (const char *)a + NLA_HDRLEN,
-				a->nla_len - NLA_HDRLEN);
-		off += NLA_ALIGN(a->nla_len);
-	}
+	const struct nlattr *a = pl_nl_attr(h, type);
+	if (a)
+		nlw_put(w, a->nla_type, (const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
 }
 
 /* Reads every event queued on the NAT's events socket, writing a delete of
@@ -198,19 +190,10 @@ static int ct_count(int fd)
 		    nlw_msg(&w, (uint16_t)(NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET_STATS), 0,
 			    7, AF_UNSPEC, 0));
 	int rc = pl_nl_send(fd, buf, w.off);
-	struct pollfd p = {fd, POLLIN, 0};
 	while (rc == 0) {
-		int r = poll(&p, 1, 5000);
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return r < 0 ? -errno : -ETIMEDOUT;
-		}
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
+		ssize_t n = pl_nl_recv(fd, buf, sizeof(buf), 5000);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		size_t left = (size_t)n;
 		for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, left);
 		     h = NLMSG_NEXT(h, left)) {
@@ -220,20 +203,12 @@ static int ct_count(int fd)
 			}
 			if (h->nlmsg_type != (NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET_STATS))
 				continue;
-			size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
-			while (off + NLA_HDRLEN <= h->nlmsg_len) {
-				const struct nlattr *a = (const void *)((const char *)h + off);
-				if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
-					break;
-				if ((a->nla_type & NLA_TYPE_MASK) == CTA_STATS_GLOBAL_ENTRIES &&
-				    a->nla_len >= NLA_HDRLEN + 4) {
-					uint32_t v;
-					memcpy(&v, (const char *)a + NLA_HDRLEN, 4);
-					return (int)(ntohl(v) & 0x7fffffff);
-				}
-				off += NLA_ALIGN(a->nla_len);
-			}
-			return -EPROTO;
+			const struct nlattr *a = pl_nl_attr(h, CTA_STATS_GLOBAL_ENTRIES);
+			if (!a || a->nla_len < NLA_HDRLEN + 4)
+				return -EPROTO;
+			uint32_t v;
+			memcpy(&v, (const char *)a + NLA_HDRLEN, 4);
+			return (int)(ntohl(v) & 0x7fffffff);
 		}
 	}
 	return rc;

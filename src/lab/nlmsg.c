@@ -98,21 +98,29 @@ int pl_nl_acks(int fd, int want, int timeout_ms)
 	return pl_nl_acks_but(fd, want, timeout_ms, 0);
 }
 
-int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored)
+ssize_t pl_nl_recv(int fd, void *buf, size_t len, int timeout_ms)
 {
-	char in[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
-	for (int acked = 0; acked < want;) {
+	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		int r = poll(&p, 1, timeout_ms);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r != 1)
 			return r < 0 ? -errno : -ETIMEDOUT;
-		ssize_t n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		return n < 0 ? -errno : n;
+	}
+}
+
+int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored)
+{
+	char in[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	for (int acked = 0; acked < want;) {
+		ssize_t n = pl_nl_recv(fd, in, sizeof(in), timeout_ms);
 		if (n < 0)
-			return -errno;
+			return (int)n;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)in; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type != NLMSG_ERROR)
@@ -124,4 +132,18 @@ int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored)
 		}
 	}
 	return 0;
+}
+
+const struct nlattr *pl_nl_attr(const struct nlmsghdr *h, uint16_t type)
+{
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	while (off + NLA_HDRLEN <= h->nlmsg_len) {
+		const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+			return NULL;
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return NULL;
 }

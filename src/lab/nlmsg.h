@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A bounded writer into BUF (LEN bytes, aligned for netlink): a write past
  * LEN sets FULL and writes nothing more. */
@@ -43,3 +44,11 @@ int pl_nl_acks(int fd, int want, int timeout_ms);
 /* The same, but the error IGNORED (-errno, as the kernel answers it) counts
  * as an acknowledgement. */
 int pl_nl_acks_but(int fd, int want, int timeout_ms, int ignored);
+/* Waits up to TIMEOUT_MS for a datagram on FD and reads it into BUF (LEN
+ * bytes): its length, or -errno (-ETIMEDOUT). */
+ssize_t pl_nl_recv(int fd, void *buf, size_t len, int timeout_ms);
+/* The first attribute of TYPE in nfnetlink message H (after its nfgenmsg),
+ * whole within the message; NULL when there is none. */
+struct nlmsghdr;
+struct nlattr;
+const struct nlattr *pl_nl_attr(const struct nlmsghdr *h, uint16_t type);

@@ -80,6 +80,7 @@ Test(lab_key, the_same_lab_whatever_the_hosts)
 #include <linux/netlink.h>
 #include <string.h>
 #include "lab/natstate.h"
+#include "lab/nlmsg.h"
 #include "lab/nfq.h"
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -151,4 +152,25 @@ Test(nat_reset, a_conntrack_delete_and_a_batch_of_set_flushes)
 	cr_assert(holds(buf, len, "answered", 9));
 	cr_assert(!holds(buf, len, "bindings", 9));
 	cr_assert_eq(lab_nat_flush_sets_batch(sets, 2, 2, buf, 64), 0, "too small: refused");
+}
+
+Test(nlmsg, an_attribute_found_by_type_whole_or_not_at_all)
+{
+	char buf[256] __attribute__((aligned(4)));
+	struct nlw w = {.buf = buf, .len = sizeof(buf)};
+	size_t m = nlw_msg(&w, 1, 0, 1, AF_INET, 0);
+	nlw_put_u32(&w, 3, 0x01020304);
+	nlw_put_str(&w, 5, "answered");
+	nlw_msg_end(&w, m);
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	const struct nlattr *a = pl_nl_attr(h, 5);
+	cr_assert_not_null(a);
+	cr_assert_str_eq((const char *)a + NLA_HDRLEN, "answered");
+	cr_assert_eq(pl_nl_attr(h, 3)->nla_len, NLA_HDRLEN + 4);
+	cr_assert_null(pl_nl_attr(h, 4), "no attribute 4");
+	/* a message cut inside its second attribute: the first still found,
+	 * the cut one not */
+	h->nlmsg_len -= 4;
+	cr_assert_not_null(pl_nl_attr(h, 3));
+	cr_assert_null(pl_nl_attr(h, 5));
 }
