@@ -107,13 +107,11 @@ struct lab_nat *lab_nat_open(const char *lab, const struct topo_node *n, int *er
  * flushed, so that the first reset's whole flush leaves nothing unheard). */
 static int open_sockets(struct lab_nat *nat)
 {
-	int saved, rc = netns_enter(nat->nsfd, &saved);
-	if (rc < 0)
-		return rc;
-	nat->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	rc = nat->nl < 0 ? -errno : 0;
-	nat->ev = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_NETFILTER);
-	netns_leave(saved);
+	nat->nl = netns_socket(nat->nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (nat->nl < 0)
+		return nat->nl;
+	nat->ev = netns_socket(nat->nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       NETLINK_NETFILTER);
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
 				 .nl_groups = 1u << (NFNLGRP_CONNTRACK_NEW - 1)};
 	/* the default receive buffer holds some 200 events, more than TRACK_MAX:
@@ -125,7 +123,7 @@ static int open_sockets(struct lab_nat *nat)
 	}
 	nat->nl = fd_park(nat->nl); /* above what libnftables select()s */
 	nat->ev = fd_park(nat->ev);
-	return rc;
+	return 0;
 }
 
 /* Copies attribute TYPE of message H (nfnetlink), if it has one, into W. */

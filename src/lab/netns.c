@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,17 @@ int netns_leave(int saved)
 	}
 	close(saved);
 	return 0;
+}
+
+int netns_socket(int nsfd, int domain, int type, int protocol)
+{
+	int saved, rc = netns_enter(nsfd, &saved);
+	if (rc < 0)
+		return rc;
+	int fd = socket(domain, type, protocol);
+	rc = fd < 0 ? -errno : fd;
+	netns_leave(saved);
+	return rc;
 }
 
 static int sysctl_io(int nsfd, const char *key, const char *wval, char *rbuf, size_t rlen)

@@ -32,6 +32,9 @@ int netns_open(const char *name);
 int netns_enter(int nsfd, int *saved);
 /* Go back to SAVED and close it. */
 int netns_leave(int saved);
+/* A socket(DOMAIN, TYPE, PROTOCOL) made inside NSFD (a socket stays in the
+ * namespace it was made in): the fd, or -errno. */
+int netns_socket(int nsfd, int domain, int type, int protocol);
 /* Write VALUE to /proc/sys/KEY ("net/ipv4/ip_forward") as seen inside NSFD. */
 int netns_sysctl_write(int nsfd, const char *key, const char *value);
 int netns_sysctl_read(int nsfd, const char *key, char *buf, size_t len);

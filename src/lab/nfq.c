@@ -173,17 +173,12 @@ int nfq_rules_apply(int nsfd, const struct nfq_rule *rules, int n, char *err, si
 {
 	size_t len = 4096 + (size_t)n * 1024;
 	char *buf = malloc(len);
-	int saved, rc = buf ? netns_enter(nsfd, &saved) : -ENOMEM;
-	if (rc < 0) {
-		free(buf);
-		snprintf(err, errlen, "%s", strerror(-rc));
-		return rc;
-	}
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	netns_leave(saved);
-	size_t blen = nfq_batch(rules, n, 1, buf, len);
+	size_t blen = buf ? nfq_batch(rules, n, 1, buf, len) : 0;
+	int rc, fd = -ENOMEM;
+	if (buf)
+		fd = netns_socket(nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0 || !blen) {
-		rc = fd < 0 ? -errno : -ENOMEM;
+		rc = fd < 0 ? fd : -ENOMEM;
 		snprintf(err, errlen, "%s", strerror(-rc));
 	} else if ((rc = pl_nl_send(fd, buf, blen)) < 0) {
 		snprintf(err, errlen, "nftables: %s", strerror(-rc));
