@@ -139,8 +139,10 @@ static void rule(struct nlw *w, const struct nfq_rule *r, uint32_t seq)
 	nlw_msg_end(w, m);
 }
 
-size_t nfq_batch(const struct nfq_rule *rules, int n, uint32_t seq, char *buf, size_t len)
+size_t nfq_batch(const struct nfq_rule *rules, int n, uint32_t seq, char *buf, size_t len,
+		 int *acks)
 {
+	uint32_t first = seq;
 	struct nlw w = {.buf = buf, .len = len};
 	bool used[3] = {false, false, false};
 	for (int i = 0; i < n; i++)
@@ -165,6 +167,8 @@ size_t nfq_batch(const struct nfq_rule *rules, int n, uint32_t seq, char *buf, s
 	}
 	for (int i = 0; i < n; i++)
 		rule(&w, &rules[i], seq++);
+	if (acks)
+		*acks = (int)(seq - first - 1); /* all but the batch's begin */
 	nlw_msg_end(&w, msg(&w, NFNL_MSG_BATCH_END, 0, seq, true));
 	return w.full ? 0 : w.off;
 }
@@ -173,7 +177,8 @@ int nfq_rules_apply(int nsfd, const struct nfq_rule *rules, int n, char *err, si
 {
 	size_t len = 4096 + (size_t)n * 1024;
 	char *buf = malloc(len);
-	size_t blen = buf ? nfq_batch(rules, n, 1, buf, len) : 0;
+	int acks = 0;
+	size_t blen = buf ? nfq_batch(rules, n, 1, buf, len, &acks) : 0;
 	int rc, fd = -ENOMEM;
 	if (buf)
 		fd = netns_socket(nsfd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -183,15 +188,7 @@ int nfq_rules_apply(int nsfd, const struct nfq_rule *rules, int n, char *err, si
 	} else if ((rc = pl_nl_send(fd, buf, blen)) < 0) {
 		snprintf(err, errlen, "nftables: %s", strerror(-rc));
 	} else {
-		/* every message between the batch's ends asked for its ack: the
-		 * table, a chain per hook used, the rules */
-		int chains = 0;
-		bool used[3] = {false, false, false};
-		for (int i = 0; i < n; i++) {
-			chains += !used[rules[i].hook];
-			used[rules[i].hook] = true;
-		}
-		if ((rc = pl_nl_acks(fd, 1 + chains + n, 5000)) == -ETIMEDOUT)
+		if ((rc = pl_nl_acks(fd, acks, 5000)) == -ETIMEDOUT)
 			snprintf(err, errlen, "nftables did not answer the NFQUEUE rules");
 		else if (rc < 0)
 			snprintf(err, errlen, "nftables refused the NFQUEUE rules: %s",

@@ -28,5 +28,8 @@ struct nfq_rule {
 int nfq_rules_apply(int nsfd, const struct nfq_rule *rules, int n, char *err, size_t errlen);
 
 /* The messages of that transaction into BUF (LEN bytes), sequence numbers
- * from SEQ on: their length, or 0 when BUF is too small. */
-size_t nfq_batch(const struct nfq_rule *rules, int n, uint32_t seq, char *buf, size_t len);
+ * from SEQ on: their length, or 0 when BUF is too small. *ACKS (if given)
+ * gets how many of them ask for an acknowledgement: every one between the
+ * batch's ends (the table, a chain per hook used, the rules). */
+size_t nfq_batch(const struct nfq_rule *rules, int n, uint32_t seq, char *buf, size_t len,
+		 int *acks);

@@ -99,7 +99,8 @@ Test(nfq_batch, a_table_two_chains_and_three_rules)
 	    {.hook = NFQ_PREROUTING, .ifname = "lan-a", .queue = 3},
 	};
 	char buf[8192];
-	size_t len = nfq_batch(r, 3, 1, buf, sizeof(buf));
+	int acks = 0;
+	size_t len = nfq_batch(r, 3, 1, buf, sizeof(buf), &acks);
 	cr_assert_gt(len, 0);
 	int msgs = 0;
 	uint32_t last_seq = 0;
@@ -116,7 +117,8 @@ Test(nfq_batch, a_table_two_chains_and_three_rules)
 	cr_assert(holds(buf, len, "NFQUEUE", 8));
 	cr_assert(holds(buf, len, "lan-a", 6));
 	cr_assert(!holds(buf, len, "input", 6), "no rule asked for the input hook");
-	cr_assert_eq(nfq_batch(r, 3, 1, buf, 200), 0, "too small a buffer is refused");
+	cr_assert_eq(acks, 1 + 2 + 3, "the table, two chains and three rules are acked");
+	cr_assert_eq(nfq_batch(r, 3, 1, buf, 200, NULL), 0, "too small a buffer is refused");
 }
 
 Test(nat_reset, a_conntrack_delete_and_a_batch_of_set_flushes)
